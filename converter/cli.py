@@ -1,0 +1,196 @@
+"""The c2k command line: a click group and thin commands.
+
+Commands parse options and hand off to the stage modules, which are imported lazily inside each
+command so that `c2k --help` and `c2k config` never pay for docker or kubernetes.
+
+The compose options (-f, -p, --env-file, --profile, --project-directory) are accepted before the
+command (`c2k -f a.yaml config`, as docker compose) and after it (`c2k convert -f a.yaml`, as
+kompose); values given in both places add up.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+
+from .errors import C2KError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Settings:
+    """The global options, merged from before and after the command."""
+
+    def __init__(self):
+        self.files: list[str] = []
+        self.project_name: str | None = None
+        self.env_files: list[str] = []
+        self.profiles: list[str] = []
+        self.project_directory: str | None = None
+        self.debug = False
+        self.quiet = False
+
+    def update(self, *, file=(), project_name=None, env_file=(), profile=(),
+               project_directory=None, debug=False, quiet=False, **_):
+        self.files.extend(file or ())
+        self.env_files.extend(env_file or ())
+        self.profiles.extend(profile or ())
+        self.project_name = project_name or self.project_name
+        self.project_directory = project_directory or self.project_directory
+        self.debug = self.debug or debug
+        self.quiet = self.quiet or quiet
+
+    def load_options(self, **extra):
+        from .compose.loader import LoadOptions
+        return LoadOptions(files=tuple(self.files), project_name=self.project_name,
+                           env_files=tuple(self.env_files), profiles=tuple(self.profiles),
+                           project_directory=self.project_directory, **extra)
+
+    def load(self, **extra):
+        """Load the compose project; warnings go to stderr."""
+        from .compose.loader import load_project
+        result = load_project(self.load_options(**extra))
+        if not self.quiet:
+            for warning in result.warnings:
+                warn(warning)
+        return result
+
+
+GLOBAL_OPTIONS = [
+    click.option("-f", "--file", multiple=True, metavar="FILE",
+                 help="Compose file (repeatable; default: compose.yaml etc. as docker compose)."),
+    click.option("-p", "--project-name", metavar="NAME", help="Project name."),
+    click.option("--env-file", multiple=True, metavar="FILE",
+                 help="Environment file for interpolation (repeatable)."),
+    click.option("--profile", multiple=True, metavar="PROFILE",
+                 help="Enable a profile (repeatable; '*' enables all)."),
+    click.option("--project-directory", metavar="DIR",
+                 help="Project directory (default: the first compose file's folder)."),
+    click.option("--debug", is_flag=True, help="Show tracebacks for errors."),
+    click.option("-q", "--quiet", is_flag=True, help="Do not print warnings."),
+]
+
+
+def global_options(func):
+    for option in reversed(GLOBAL_OPTIONS):
+        func = option(func)
+    return func
+
+
+def compose_command(group, name, **kwargs):
+    """Register a command that also takes the global options after its name."""
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kw):
+            settings = click.get_current_context().find_object(Settings)
+            settings.update(**{k: kw.pop(k) for k in _GLOBAL_NAMES if k in kw})
+            return func(settings, *args, **kw)
+        return group.command(name, **kwargs)(global_options(wrapper))
+    return decorate
+
+
+_GLOBAL_NAMES = ("file", "project_name", "env_file", "profile", "project_directory", "debug",
+                 "quiet")
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@global_options
+@click.version_option(package_name="c2k", prog_name="c2k")
+@click.pass_context
+def cli(ctx, **options):
+    """c2k takes a Docker Compose project to Kubernetes.
+
+    It loads compose files with docker compose's semantics, converts them into Kubernetes
+    manifests (YAML, JSON, Helm chart, Kustomize), builds and pushes the images, and applies
+    the result to a cluster.
+    """
+    settings = ctx.ensure_object(Settings)
+    settings.update(**options)
+    if os.environ.get("C2K_DEBUG"):
+        settings.debug = True
+
+
+@compose_command(cli, "config")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml",
+              show_default=True, help="Output format.")
+@click.option("--services", is_flag=True, help="Print the service names, one per line.")
+@click.option("--volumes", is_flag=True, help="Print the volume names, one per line.")
+@click.option("--profiles", is_flag=True, help="Print the profile names, one per line.")
+@click.option("--images", is_flag=True, help="Print the image names, one per line.")
+@click.option("--no-interpolate", is_flag=True, help="Do not interpolate variables.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+def config_cmd(settings, fmt, services, volumes, profiles, images, no_interpolate, output):
+    """Print the normalized compose project, like `docker compose config`."""
+    from .compose.render import render_config
+    result = settings.load(interpolate=not no_interpolate)
+    text = render_config(result, fmt=fmt, services=services, volumes=volumes,
+                         profiles=profiles, images=images)
+    _write_text(text, output)
+
+
+def _write_text(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+def main(argv=None) -> None:
+    """Entry point: run the CLI, turning known errors into one message and exit 1."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("C2K_DEBUG"))
+    try:
+        cli.main(args=args, prog_name="c2k", standalone_mode=False)
+    except C2KError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        # `c2k convert | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        sys.exit(0)
+    except RecursionError:
+        if debug:
+            raise
+        click.echo("error: input is nested too deeply", err=True)
+        sys.exit(1)
+    except MemoryError:
+        click.echo("error: out of memory while processing the input", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        if debug:
+            raise
+        name = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"error:{name}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # an internal bug: short message, traceback only with --debug
+        if debug:
+            raise
+        click.echo(f"error: internal error: {type(exc).__name__}: {exc}\n"
+                   "  hint: run again with --debug for a traceback and report it", err=True)
+        sys.exit(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,361 @@
+"""Short syntax → long form: the canonical project dict `docker compose config` prints.
+
+Runs after interpolation, merge and validation. Input paths are already absolute (paths.py);
+env files are read here because compose folds them into `environment`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import ComposeError
+from . import units
+from .merge import _split_volume, key_value_map
+from .ports import normalize_ports
+
+_BOOL_KEYS = {"privileged", "read_only", "stdin_open", "tty", "init", "oom_kill_disable"}
+_INT_KEYS = {"scale", "pids_limit", "oom_score_adj", "cpu_shares", "cpu_count", "cpu_percent",
+             "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime", "mem_swappiness"}
+_BYTE_KEYS = {"mem_limit", "mem_reservation", "memswap_limit", "shm_size"}
+_DURATION_KEYS = {"stop_grace_period"}
+_LIST_KEYS = {"dns", "dns_search", "dns_opt", "tmpfs", "cap_add", "cap_drop", "security_opt",
+              "profiles", "links", "external_links", "volumes_from", "group_add",
+              "device_cgroup_rules"}
+
+
+def normalize_project(doc: dict, *, name: str, read_env_file, environ) -> dict:
+    """The whole canonical project (services sorted by name, defaults filled in)."""
+    out: dict = {"name": name}
+    services = {}
+    uses_default_network = False
+    for svc_name in sorted(doc.get("services") or {}):
+        svc = doc["services"][svc_name] or {}
+        canonical = normalize_service(svc_name, svc, read_env_file=read_env_file,
+                                      environ=environ)
+        if "network_mode" not in canonical and "default" in canonical.get("networks", {}):
+            uses_default_network = True
+        services[svc_name] = canonical
+    out["services"] = services
+    networks = dict(doc.get("networks") or {})
+    if uses_default_network and "default" not in networks:
+        networks["default"] = None
+    for section, entries in (("networks", networks), ("volumes", doc.get("volumes") or {}),
+                             ("secrets", doc.get("secrets") or {}),
+                             ("configs", doc.get("configs") or {})):
+        if entries:
+            out[section] = {key: _top_level(section, key, value, name)
+                            for key, value in entries.items()}
+    if doc.get("models"):
+        out["models"] = doc["models"]
+    for key, value in doc.items():
+        if key.startswith("x-"):
+            out[key] = value
+    return out
+
+
+def _top_level(section: str, key: str, value, project: str) -> dict:
+    entry = dict(value or {})
+    external = entry.get("external")
+    if isinstance(external, dict):          # the old `external: {name: x}` spelling
+        entry["name"] = external.get("name", entry.get("name"))
+        entry["external"] = True
+    elif external is not None:
+        entry["external"] = units.to_bool(external, (section, key, "external"))
+    if entry.get("external"):
+        entry.setdefault("name", key)
+    else:
+        entry.pop("external", None)
+        entry.setdefault("name", f"{project}_{key}")
+    if "labels" in entry:
+        entry["labels"] = _string_map(entry["labels"])
+    for flag in ("internal", "attachable", "enable_ipv6", "enable_ipv4"):
+        if flag in entry:
+            entry[flag] = units.to_bool(entry[flag], (section, key, flag))
+    return entry
+
+
+def _string_map(value) -> dict:
+    return {k: units.scalar_text(v) if v is not None else "" for k, v in
+            key_value_map(value).items()}
+
+
+def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
+    path = ("services", name)
+    out: dict = {}
+    for key, value in svc.items():
+        where = path + (key,)
+        if value is None and key not in ("networks",):
+            continue
+        if key == "build":
+            out[key] = _build(value, where)
+        elif key in ("command", "entrypoint"):
+            out[key] = units.shell_split(value, where) if isinstance(value, str) \
+                else [units.scalar_text(v) for v in value]
+        elif key == "environment":
+            out[key] = {k: units.scalar_text(v) for k, v in key_value_map(value).items()}
+        elif key in ("labels", "annotations", "sysctls"):
+            out[key] = _string_map(value)
+        elif key == "env_file":
+            out[key] = [_env_file_entry(item) for item in value]
+        elif key == "label_file":
+            out[key] = list(value)
+        elif key == "ports":
+            out[key] = normalize_ports(value, where)
+        elif key == "expose":
+            out[key] = [str(v) for v in value]
+        elif key == "volumes":
+            out[key] = [normalize_mount(v, where + (i,)) for i, v in enumerate(value)]
+        elif key == "healthcheck":
+            out[key] = _healthcheck(value, where)
+        elif key == "depends_on":
+            out[key] = _depends_on(value, where)
+        elif key == "deploy":
+            out[key] = _deploy(value, where)
+        elif key == "networks":
+            out[key] = {n: cfg for n, cfg in value.items()} if isinstance(value, dict) \
+                else {n: None for n in value}
+        elif key in ("secrets", "configs"):
+            out[key] = [_file_ref(v, key, where + (i,)) for i, v in enumerate(value)]
+        elif key == "extra_hosts":
+            out[key] = list(value)
+        elif key in _BOOL_KEYS:
+            out[key] = units.to_bool(value, where)
+        elif key in _INT_KEYS:
+            out[key] = units.to_int(value, where)
+        elif key in _BYTE_KEYS:
+            out[key] = str(units.parse_bytes(value, where))
+        elif key in _DURATION_KEYS:
+            out[key] = units.format_duration(units.parse_duration(value, where))
+        elif key == "cpus":
+            out[key] = units.to_float(value, where)
+        elif key in _LIST_KEYS:
+            out[key] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        elif key == "ulimits":
+            out[key] = {k: (units.to_int(v, where + (k,)) if not isinstance(v, dict) else
+                            {kk: units.to_int(vv, where + (k, kk)) for kk, vv in v.items()})
+                        for k, v in value.items()}
+        elif key == "restart":
+            out[key] = str(value)
+        else:
+            out[key] = value
+    if "env_file" in out:
+        out["environment"] = _with_env_files(out, read_env_file, path)
+    if "environment" in out:
+        out["environment"] = _resolve_unset(out["environment"], environ)
+    if "network_mode" not in out and not out.get("networks"):
+        out["networks"] = {"default": None}
+    return {k: out[k] for k in sorted(out)}
+
+
+def _env_file_entry(item) -> dict:
+    if isinstance(item, dict):
+        entry = {"path": item["path"]}
+        if "required" in item and not units.to_bool(item["required"]):
+            entry["required"] = False
+        if item.get("format"):
+            entry["format"] = item["format"]
+        return entry
+    return {"path": item}
+
+
+def _with_env_files(service: dict, read_env_file, path) -> dict:
+    """environment wins over env_file values; later env files win over earlier ones."""
+    merged: dict = {}
+    for index, entry in enumerate(service["env_file"]):
+        required = entry.get("required", True)
+        if not os.path.exists(entry["path"]) and not required:
+            continue
+        merged.update(read_env_file(entry["path"], path + ("env_file", index)))
+    merged.update(service.get("environment") or {})
+    return merged
+
+
+def _resolve_unset(env: dict, environ) -> dict:
+    """`environment: [KEY]` takes KEY's value from the environment compose runs in, if set."""
+    out = {}
+    for key, value in env.items():
+        if value is None:
+            value = environ.get(key)
+        out[key] = value
+    return out
+
+
+def _build(value, path) -> dict:
+    build = {"context": value} if isinstance(value, str) else dict(value)
+    build.setdefault("context", ".")
+    if "dockerfile" not in build and "dockerfile_inline" not in build:
+        build["dockerfile"] = "Dockerfile"
+    for key in ("args", "labels", "additional_contexts"):
+        if key in build:
+            build[key] = {k: units.scalar_text(v) for k, v in key_value_map(build[key]).items()}
+    if "shm_size" in build:
+        build["shm_size"] = str(units.parse_bytes(build["shm_size"], path + ("shm_size",)))
+    for flag in ("no_cache", "pull", "privileged"):
+        if flag in build:
+            build[flag] = units.to_bool(build[flag], path + (flag,))
+    if "secrets" in build:
+        build["secrets"] = [_file_ref(v, "secrets", path + ("secrets", i))
+                            for i, v in enumerate(build["secrets"])]
+    return build
+
+
+def _healthcheck(value, path) -> dict:
+    out = dict(value)
+    test = out.get("test")
+    if isinstance(test, str):
+        out["test"] = ["CMD-SHELL", test]
+    elif isinstance(test, list):
+        out["test"] = [units.scalar_text(v) for v in test]
+    for key in ("interval", "timeout", "start_period", "start_interval"):
+        if out.get(key) is not None:
+            out[key] = units.format_duration(units.parse_duration(out[key], path + (key,)))
+    if "retries" in out and out["retries"] is not None:
+        out["retries"] = units.to_int(out["retries"], path + ("retries",))
+    if "disable" in out:
+        out["disable"] = units.to_bool(out["disable"], path + ("disable",))
+        if not out["disable"]:
+            del out["disable"]
+    return out
+
+
+def _depends_on(value, path) -> dict:
+    out = {}
+    items = value.items() if isinstance(value, dict) else ((n, None) for n in value)
+    for dep, cfg in items:
+        cfg = dict(cfg or {})
+        entry = {"condition": cfg.get("condition") or "service_started",
+                 "required": units.to_bool(cfg.get("required", True), path + (dep, "required"))}
+        if cfg.get("restart") is not None and units.to_bool(cfg["restart"]):
+            entry["restart"] = True
+        out[dep] = entry
+    return out
+
+
+def _deploy(value, path) -> dict:
+    out = dict(value)
+    if out.get("replicas") is not None:
+        out["replicas"] = units.to_int(out["replicas"], path + ("replicas",))
+    if "labels" in out:
+        out["labels"] = _string_map(out["labels"])
+    resources = out.get("resources")
+    if isinstance(resources, dict):
+        fixed = {}
+        for part in ("limits", "reservations"):
+            spec = resources.get(part)
+            if isinstance(spec, dict):
+                spec = dict(spec)
+                if spec.get("cpus") is not None:
+                    spec["cpus"] = units.to_float(spec["cpus"], path + ("resources", part, "cpus"))
+                if spec.get("memory") is not None:
+                    spec["memory"] = str(units.parse_bytes(spec["memory"],
+                                                           path + ("resources", part, "memory")))
+                if spec.get("pids") is not None:
+                    spec["pids"] = units.to_int(spec["pids"], path + ("resources", part, "pids"))
+                fixed[part] = spec
+        out["resources"] = {**resources, **fixed}
+    for part in ("restart_policy", "update_config", "rollback_config"):
+        spec = out.get(part)
+        if isinstance(spec, dict):
+            spec = dict(spec)
+            for key in ("delay", "window", "monitor"):
+                if spec.get(key) is not None:
+                    spec[key] = units.format_duration(units.parse_duration(spec[key],
+                                                                           path + (part, key)))
+            for key in ("max_attempts", "parallelism"):
+                if spec.get(key) is not None:
+                    spec[key] = units.to_int(spec[key], path + (part, key))
+            out[part] = spec
+    return out
+
+
+def _file_ref(value, kind: str, path) -> dict:
+    if isinstance(value, str):
+        ref = {"source": value}
+    else:
+        ref = {k: v for k, v in value.items() if v is not None}
+    if kind == "secrets" and not ref.get("target"):
+        ref["target"] = f"/run/secrets/{ref['source']}"
+    for key in ("uid", "gid"):
+        if key in ref:
+            ref[key] = str(ref[key])
+    if "mode" in ref:
+        mode = ref["mode"]
+        if isinstance(mode, str):
+            mode = int(mode, 8)
+        ref["mode"] = "0" + format(int(mode), "o")
+    return ref
+
+
+# --- volumes ----------------------------------------------------------------------------------
+
+_VOLUME_MODES = {"ro", "rw", "z", "Z", "nocopy", "shared", "rshared", "slave", "rslave",
+                 "private", "rprivate", "consistent", "cached", "delegated"}
+
+
+def _is_path(source: str) -> bool:
+    return source.startswith((".", "/", "~")) or (len(source) > 1 and source[1] == ":"
+                                                   and source[0].isalpha())
+
+
+def normalize_mount(value, path) -> dict:
+    if isinstance(value, dict):
+        return _long_mount(value, path)
+    text = str(value)
+    parts = _split_volume(text)
+    if len(parts) == 1:
+        return {"type": "volume", "target": parts[0], "volume": {}}
+    if len(parts) > 3:
+        raise ComposeError(f"invalid volume {text!r}: too many ':'", path=path,
+                           hint="use SOURCE:TARGET[:MODE]")
+    source, target = parts[0], parts[1]
+    modes = parts[2].split(",") if len(parts) == 3 else []
+    for mode in modes:
+        if mode not in _VOLUME_MODES:
+            raise ComposeError(f"invalid volume mode {mode!r} in {text!r}", path=path,
+                               hint="use ro, rw, z, Z, nocopy or a propagation mode")
+    if not source:
+        return {"type": "volume", "target": target, "volume": {}}
+    entry: dict = {"type": "bind" if _is_path(source) else "volume", "source": source,
+                   "target": target}
+    if "ro" in modes:
+        entry["read_only"] = True
+    if entry["type"] == "bind":
+        bind: dict = {"create_host_path": True}
+        for mode in modes:
+            if mode in ("z", "Z"):
+                bind["selinux"] = mode
+            elif mode in ("shared", "rshared", "slave", "rslave", "private", "rprivate"):
+                bind["propagation"] = mode
+        entry["bind"] = bind
+    else:
+        entry["volume"] = {"nocopy": True} if "nocopy" in modes else {}
+    for mode in modes:
+        if mode in ("consistent", "cached", "delegated"):
+            entry["consistency"] = mode
+    return entry
+
+
+def _long_mount(value: dict, path) -> dict:
+    entry = dict(value)
+    if "type" not in entry:
+        raise ComposeError("a volume in long syntax needs a type", path=path,
+                           hint="type: volume, bind or tmpfs")
+    if entry.get("read_only") is not None:
+        entry["read_only"] = units.to_bool(entry["read_only"], path + ("read_only",))
+        if not entry["read_only"]:
+            del entry["read_only"]
+    kind = entry["type"]
+    if kind == "volume":
+        entry.setdefault("volume", {})
+        entry["volume"] = dict(entry["volume"] or {})
+    elif kind == "bind":
+        entry["bind"] = dict(entry.get("bind") or {})
+        if "create_host_path" in entry["bind"]:
+            entry["bind"]["create_host_path"] = units.to_bool(entry["bind"]["create_host_path"])
+    elif kind == "tmpfs":
+        tmpfs = dict(entry.get("tmpfs") or {})
+        if tmpfs.get("size") is not None:
+            tmpfs["size"] = str(units.parse_bytes(tmpfs["size"], path + ("tmpfs", "size")))
+        if tmpfs:
+            entry["tmpfs"] = tmpfs
+    return entry

@@ -1,0 +1,86 @@
+"""Making the relative paths of a compose document absolute.
+
+Main -f files resolve against the project directory; files reached through `extends` or
+`include` resolve against their own folder. Remote build contexts (URLs) are left alone.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .merge import _split_volume
+
+_REMOTE = ("http://", "https://", "git://", "git@", "ssh://", "github.com/")
+
+
+def absolute(base: str, path: str) -> str:
+    if not isinstance(path, str) or path.startswith(_REMOTE) or "://" in path:
+        return path
+    if path.startswith("~"):
+        path = os.path.expanduser(path)
+    return os.path.normpath(os.path.join(base, path))
+
+
+def _is_relative_bind(source: str) -> bool:
+    return source.startswith((".", "~"))
+
+
+def resolve_service(svc: dict, base: str) -> dict:
+    """A service dict with build context, env files and bind sources absolute."""
+    if not isinstance(svc, dict):
+        return svc
+    out = dict(svc)
+    build = out.get("build")
+    if isinstance(build, str):
+        out["build"] = {"context": absolute(base, build)}
+    elif isinstance(build, dict):
+        build = dict(build)
+        build["context"] = absolute(base, build.get("context", "."))
+        if isinstance(build.get("additional_contexts"), dict):
+            build["additional_contexts"] = {
+                k: (absolute(base, v) if isinstance(v, str) and v.startswith((".", "/", "~"))
+                    else v) for k, v in build["additional_contexts"].items()}
+        out["build"] = build
+    for key in ("env_file", "label_file"):
+        value = out.get(key)
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list):
+            out[key] = [({**item, "path": absolute(base, item["path"])}
+                         if isinstance(item, dict) and "path" in item
+                         else absolute(base, item) if isinstance(item, str) else item)
+                        for item in value]
+    if isinstance(out.get("volumes"), list):
+        out["volumes"] = [_resolve_volume(item, base) for item in out["volumes"]]
+    extends = out.get("extends")
+    if isinstance(extends, dict) and isinstance(extends.get("file"), str):
+        out["extends"] = {**extends, "file": absolute(base, extends["file"])}
+    return out
+
+
+def _resolve_volume(item, base: str):
+    if isinstance(item, str):
+        parts = _split_volume(item)
+        if len(parts) >= 2 and _is_relative_bind(parts[0]):
+            return ":".join([absolute(base, parts[0])] + parts[1:])
+        return item
+    if isinstance(item, dict) and item.get("type") == "bind" and isinstance(item.get("source"), str):
+        if not os.path.isabs(item["source"]):
+            return {**item, "source": absolute(base, item["source"])}
+    return item
+
+
+def resolve_document(doc: dict, base: str) -> dict:
+    """Every relative path in a whole document, against `base`."""
+    if not isinstance(doc, dict):
+        return doc
+    out = dict(doc)
+    if isinstance(doc.get("services"), dict):
+        out["services"] = {name: resolve_service(svc, base) for name, svc in doc["services"].items()}
+    for section in ("secrets", "configs"):
+        entries = doc.get(section)
+        if isinstance(entries, dict):
+            out[section] = {name: ({**e, "file": absolute(base, e["file"])}
+                                   if isinstance(e, dict) and isinstance(e.get("file"), str) else e)
+                            for name, e in entries.items()}
+    return out

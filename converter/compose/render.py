@@ -1,0 +1,35 @@
+"""`c2k config`: the canonical project as YAML or JSON, or one of its lists."""
+
+from __future__ import annotations
+
+import json
+
+
+def render_config(result, *, fmt: str = "yaml", services=False, volumes=False, profiles=False,
+                  images=False) -> str:
+    canonical = result.canonical
+    project = result.project
+    if services:
+        return _lines(canonical.get("services") or {})
+    if volumes:
+        return _lines(canonical.get("volumes") or {})
+    if profiles:
+        return _lines(result.profiles)
+    if images:
+        return _lines(image_name(project, s) for s in project.services.values())
+    if fmt == "json":
+        return json.dumps(canonical, indent=2, ensure_ascii=False) + "\n"
+    from ..emit.yamlio import dump_document
+    return dump_document(canonical)
+
+
+def image_name(project, service) -> str:
+    """The image a service runs: its `image`, else what docker compose names a built one."""
+    if service.image:
+        return service.image
+    return f"{project.name}-{service.name}"
+
+
+def _lines(items) -> str:
+    items = list(items)
+    return "".join(f"{item}\n" for item in items)

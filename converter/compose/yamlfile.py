@@ -1,0 +1,407 @@
+"""Reading one compose YAML file safely, with line numbers for every key path.
+
+libyaml (PyYAML's C parser) does the scanning and composing. We build the Python values from the
+node graph ourselves because compose needs things PyYAML's constructor does not do:
+
+- YAML 1.2 scalars as compose-go reads them (``no``/``on`` stay strings, ``0x1f`` is an int),
+- ``!reset`` and ``!override`` tags, merge keys ``<<`` (mapping or list of mappings),
+- duplicate keys refused, with their line,
+- a line number for each key path, so later errors can point at the file,
+- alias bombs refused: aliases share the node they point to, so construction stays linear;
+  the expanded size is then measured (memoised per shared object) and refused past a limit,
+- depth limits: libyaml's composer recurses in C and crashes the process on very deep nesting,
+  so suspiciously nested text is checked event by event before composing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import sys
+
+import yaml
+from yaml._yaml import CParser  # libyaml; the pure-Python parser is 4x slower
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from ..errors import ComposeError
+
+MAX_FILE_BYTES = 32 * 1024 * 1024     # compose files are small; refuse absurd ones early
+MAX_DEPTH = 500                       # real compose files nest < 15 levels
+MAX_EXPANDED_NODES = 5_000_000        # after alias expansion; 10,000 services stay far below
+RESET_TAG = "!reset"
+OVERRIDE_TAG = "!override"
+
+
+class Tagged:
+    """A value carrying compose's !reset or !override tag until the merge consumes it."""
+
+    __slots__ = ("tag", "value")
+
+    def __init__(self, tag: str, value):
+        self.tag = tag
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"{self.tag} {self.value!r}"
+
+    def __eq__(self, other):
+        return isinstance(other, Tagged) and (self.tag, self.value) == (other.tag, other.value)
+
+    __hash__ = None
+
+
+class Lines:
+    """Key path → line number (1-based) for one file."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.table: dict[tuple, int] = {}
+
+    def line_of(self, path) -> int | None:
+        path = tuple(path)
+        while True:
+            line = self.table.get(path)
+            if line is not None or not path:
+                return line
+            path = path[:-1]
+
+
+class YamlDocument:
+    def __init__(self, data, lines: Lines):
+        self.data = data
+        self.lines = lines
+
+
+# --- YAML 1.2 core schema, as yaml.v3 (compose-go) resolves plain scalars -----------------------
+
+class _Resolver(yaml.resolver.BaseResolver):
+    pass
+
+
+_Resolver.yaml_implicit_resolvers = {}
+for _tag, _regexp, _first in [
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:int",
+     r"^(?:[-+]?[0-9][0-9_]*|[-+]?0[xX][0-9a-fA-F_]+|[-+]?0[oO][0-7_]+|[-+]?0[bB][01_]+)$",
+     list("-+0123456789")),
+    ("tag:yaml.org,2002:float",
+     r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
+     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     list("-+0123456789.")),
+    ("tag:yaml.org,2002:merge", r"^<<$", ["<"]),
+]:
+    _Resolver.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+
+
+def _implicit_tag(value: str) -> str:
+    """The tag a plain scalar would get (used under !reset/!override, which hide it)."""
+    for tag, regexp in _Resolver.yaml_implicit_resolvers.get(value[:1], []):
+        if regexp.match(value):
+            return tag
+    if value == "":
+        return "tag:yaml.org,2002:null"
+    return "tag:yaml.org,2002:str"
+
+
+class _Loader(CParser, yaml.constructor.SafeConstructor, _Resolver):
+    def __init__(self, stream):
+        CParser.__init__(self, stream)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+def _to_int(text: str):
+    body = text.replace("_", "")
+    sign = -1 if body.startswith("-") else 1
+    body = body.lstrip("+-")
+    low = body.lower()
+    if low.startswith("0x"):
+        return sign * int(low[2:], 16)
+    if low.startswith("0o"):
+        return sign * int(low[2:], 8)
+    if low.startswith("0b"):
+        return sign * int(low[2:], 2)
+    if len(body) > 1 and body.startswith("0") and body.isdigit() and set(body) <= set("01234567"):
+        return sign * int(body, 8)      # Go's ParseInt(base 0): a leading zero means octal
+    return sign * int(body)
+
+
+def _to_float(text: str):
+    low = text.lower().replace("_", "")
+    if low.endswith("inf"):
+        return float("-inf") if low.startswith("-") else float("inf")
+    if low.endswith("nan"):
+        return float("nan")
+    return float(low)
+
+
+_SCALARS = {
+    "tag:yaml.org,2002:null": lambda v: None,
+    "tag:yaml.org,2002:bool": lambda v: v.lower() == "true",
+    "tag:yaml.org,2002:int": _to_int,
+    "tag:yaml.org,2002:float": _to_float,
+    "tag:yaml.org,2002:str": lambda v: v,
+    "tag:yaml.org,2002:binary": lambda v: v,
+    "tag:yaml.org,2002:timestamp": lambda v: v,
+}
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+def read_text(path: str, *, what: str = "compose file", limit: int = MAX_FILE_BYTES) -> str:
+    """Read a small regular UTF-8 text file, refusing special files, huge files and binaries."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ComposeError(f"{what} not found", file=path) from None
+    except OSError as exc:
+        raise ComposeError(f"cannot read {what}: {exc.strerror}", file=path) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ComposeError(f"{what} is a directory, not a file", file=path)
+    if not stat.S_ISREG(info.st_mode):
+        raise ComposeError(f"{what} is not a regular file (device, FIFO or socket)", file=path,
+                           hint="point to a regular file")
+    if info.st_size > limit:
+        raise ComposeError(f"{what} is too large ({info.st_size} bytes; the limit is {limit})",
+                           file=path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(limit + 1)
+    except OSError as exc:
+        raise ComposeError(f"cannot read {what}: {exc.strerror}", file=path) from None
+    if len(raw) > limit:
+        raise ComposeError(f"{what} is too large (over {limit} bytes)", file=path)
+    return decode_text(raw, path, what=what)
+
+
+def decode_text(raw: bytes, path: str, *, what: str = "compose file") -> str:
+    if b"\x00" in raw[:65536]:
+        raise ComposeError(f"{what} is binary, not YAML text", file=path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ComposeError(f"{what} is not valid UTF-8 (byte {exc.start})", file=path,
+                           line=line, hint="save the file as UTF-8") from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def load_file(path: str, *, display: str | None = None) -> YamlDocument:
+    return parse(read_text(path), display or path)
+
+
+def parse(text: str, filename: str) -> YamlDocument:
+    """Parse one compose document (the first of the stream; compose ignores none: more is an
+    error)."""
+    _check_depth(text, filename)
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(exc, filename) from None
+    except yaml.YAMLError as exc:
+        raise ComposeError(f"invalid YAML: {exc}", file=filename) from None
+    finally:
+        loader.dispose()
+    lines = Lines(filename)
+    if root is None:
+        return YamlDocument(None, lines)
+    builder = _Builder(filename, lines)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 4 * MAX_DEPTH + 200))
+    try:
+        data = builder.build(root, ())
+    finally:
+        sys.setrecursionlimit(limit)
+    _check_expansion(data, filename)
+    return YamlDocument(data, lines)
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, filename: str) -> ComposeError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    problem = exc.problem or "invalid YAML"
+    if exc.context:
+        problem = f"{problem} ({exc.context})"
+    return ComposeError(f"invalid YAML: {problem}", file=filename, line=line)
+
+
+def _check_depth(text: str, filename: str) -> None:
+    """Refuse documents nested deeper than MAX_DEPTH before libyaml composes them.
+
+    A cheap upper bound first (flow brackets plus the longest line, which bounds block
+    nesting); only when it is high do we walk the event stream, which is iterative.
+    """
+    longest = max((len(line) for line in text.splitlines()), default=0) if len(text) < 1 << 20 \
+        else len(text)
+    bound = text.count("[") + text.count("{") + longest // 2
+    if bound <= MAX_DEPTH:
+        return
+    depth = 0
+    parser = _Loader(text)
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise ComposeError(f"YAML is nested more than {MAX_DEPTH} levels deep",
+                                       file=filename, line=mark.line + 1 if mark else None)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(exc, filename) from None
+    finally:
+        parser.dispose()
+
+
+def _check_expansion(data, filename: str) -> None:
+    """Refuse documents whose aliases expand beyond MAX_EXPANDED_NODES (billion laughs)."""
+    sizes: dict[int, int] = {}
+
+    def size(value) -> int:
+        if isinstance(value, Tagged):
+            value = value.value
+        if not isinstance(value, (dict, list)):
+            return 1
+        key = id(value)
+        known = sizes.get(key)
+        if known is not None:
+            return known
+        sizes[key] = 1   # provisional, breaks self-reference loops
+        children = value.values() if isinstance(value, dict) else value
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_EXPANDED_NODES:
+                break
+        sizes[key] = total
+        return total
+
+    if size(data) > MAX_EXPANDED_NODES:
+        raise ComposeError(
+            f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} values "
+            "(an alias bomb, 'billion laughs'?)", file=filename,
+            hint="compose files never need aliases that large; remove the nested aliases")
+
+
+class _Builder:
+    """Node graph → Python values, recording a line per key path."""
+
+    def __init__(self, filename: str, lines: Lines):
+        self.filename = filename
+        self.lines = lines
+        self.done: dict[int, object] = {}
+        self.active: set[int] = set()
+        self.depth = 0
+
+    def build(self, node, path):
+        key = id(node)
+        if key in self.done:
+            return self.done[key]
+        if key in self.active:
+            raise ComposeError("recursive YAML alias (an anchor that contains itself)",
+                               file=self.filename, line=node.start_mark.line + 1)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ComposeError(f"YAML is nested more than {MAX_DEPTH} levels deep",
+                               file=self.filename, line=node.start_mark.line + 1)
+        self.active.add(key)
+        try:
+            value = self._build(node, path)
+        finally:
+            self.active.discard(key)
+            self.depth -= 1
+        self.done[key] = value
+        return value
+
+    def _build(self, node, path):
+        tag = node.tag
+        if tag in (RESET_TAG, OVERRIDE_TAG):
+            inner = self._untagged(node, path)
+            return Tagged(tag, inner)
+        return self._untagged(node, path)
+
+    def _untagged(self, node, path):
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        if isinstance(node, SequenceNode):
+            out = []
+            for index, item in enumerate(node.value):
+                self.lines.table.setdefault(path + (index,), item.start_mark.line + 1)
+                out.append(self.build(item, path + (index,)))
+            return out
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        raise ComposeError(f"unsupported YAML node {node!r}", file=self.filename)
+
+    def _scalar(self, node):
+        tag = node.tag
+        if tag in (RESET_TAG, OVERRIDE_TAG):
+            tag = _implicit_tag(node.value)
+        convert = _SCALARS.get(tag)
+        if convert is None:
+            if tag.startswith("!"):
+                raise ComposeError(f"unknown YAML tag {tag}", file=self.filename,
+                                   line=node.start_mark.line + 1,
+                                   hint="compose knows only !reset and !override")
+            return node.value
+        try:
+            return convert(node.value)
+        except ValueError:
+            return node.value
+
+    def _mapping(self, node, path):
+        merged: dict = {}
+        explicit: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                for source in self._merge_sources(value_node, path):
+                    for k, v in source.items():
+                        merged.setdefault(k, v)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                raise ComposeError("mapping keys must be plain values, not lists or mappings",
+                                   file=self.filename, line=key_node.start_mark.line + 1,
+                                   path=path)
+            key = self._scalar(key_node)
+            if key is None:
+                key = "null"
+            elif isinstance(key, bool):
+                key = "true" if key else "false"
+            elif not isinstance(key, str):
+                key = key_node.value          # compose keys are strings: keep the text
+            if key in explicit:
+                raise ComposeError(f"duplicate key '{key}'", file=self.filename,
+                                   line=key_node.start_mark.line + 1, path=path,
+                                   hint="remove one of the two entries")
+            line = key_node.start_mark.line + 1
+            self.lines.table.setdefault(path + (key,), line)
+            explicit[key] = self.build(value_node, path + (key,))
+        if not merged:
+            return explicit
+        for k, v in explicit.items():
+            merged[k] = v
+        # Keep the document's order: explicit keys first as written, then merged-in keys.
+        return {**explicit, **{k: v for k, v in merged.items() if k not in explicit}}
+
+    def _merge_sources(self, node, path):
+        if isinstance(node, MappingNode):
+            value = self.build(node, path)
+            if isinstance(value, Tagged):
+                value = value.value
+            return [value] if isinstance(value, dict) else []
+        if isinstance(node, SequenceNode):
+            sources = []
+            for item in node.value:
+                if not isinstance(item, MappingNode):
+                    raise ComposeError("a merge key '<<' list may only hold mappings",
+                                       file=self.filename, line=item.start_mark.line + 1,
+                                       path=path)
+                sources.append(self.build(item, path))
+            return sources
+        raise ComposeError("a merge key '<<' must point at a mapping or a list of mappings",
+                           file=self.filename, line=node.start_mark.line + 1, path=path)
