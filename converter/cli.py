@@ -131,7 +131,7 @@ def config_cmd(settings, fmt, services, volumes, profiles, images, no_interpolat
     from .compose.render import render_config
     result = settings.load(interpolate=not no_interpolate)
     text = render_config(result, fmt=fmt, services=services, volumes=volumes,
-                         profiles=profiles, images=images)
+                         profiles=profiles, images=images, escape_dollars=not no_interpolate)
     _write_text(text, output)
 
 
@@ -141,6 +141,154 @@ def _write_text(text: str, output: str | None) -> None:
             fh.write(text)
     else:
         click.echo(text, nl=False)
+
+
+# ---- images: build, push, images (converter/images.py) ---------------------------------------
+
+IMAGE_OPTIONS = [
+    click.option("--registry", metavar="R",
+                 help="Registry (host[:port][/path]) that prefixes or replaces the registry of "
+                      "the built images' names."),
+    click.option("--tag", metavar="T", help="Tag for the built images (default: the image's "
+                                             "tag, else latest)."),
+]
+PARALLEL_OPTIONS = [
+    click.option("--parallel", type=click.IntRange(min=1), metavar="N",
+                 help="Build or push N images at a time (default: min(4, CPUs))."),
+    click.option("--progress", type=click.Choice(["auto", "plain", "none"]), default="auto",
+                 show_default=True,
+                 help="Progress on stderr: a live line per service on a terminal, or plain "
+                      "prefixed lines."),
+]
+
+
+def image_options(func, *, parallel=True):
+    for option in reversed(IMAGE_OPTIONS + (PARALLEL_OPTIONS if parallel else [])):
+        func = option(func)
+    return func
+
+
+@compose_command(cli, "build")
+@click.argument("services", nargs=-1)
+@image_options
+@click.option("--no-cache", is_flag=True, help="Do not use the build cache.")
+@click.option("--pull", is_flag=True, help="Always try to pull newer base images.")
+@click.option("--push", "and_push", is_flag=True, help="Push the images after building them.")
+def build_cmd(settings, services, registry, tag, parallel, progress, no_cache, pull, and_push):
+    """Build the images of services that have a build section; print their names."""
+    from .images import build_images, push_images
+    project = settings.load().project
+    built = build_images(project, services or None, registry=registry, tag=tag,
+                         parallel=parallel, progress=progress, no_cache=no_cache, pull=pull)
+    if and_push:
+        built = push_images(project, services or None, registry=registry, tag=tag,
+                            parallel=parallel, progress=progress)
+        for image in built.values():
+            click.echo(image.pinned)
+    else:
+        for image in built.values():
+            click.echo(image.ref)
+
+
+@compose_command(cli, "push")
+@click.argument("services", nargs=-1)
+@image_options
+def push_cmd(settings, services, registry, tag, parallel, progress):
+    """Push the built images; print each as name:tag@sha256:digest."""
+    from .images import push_images
+    project = settings.load().project
+    pushed = push_images(project, services or None, registry=registry, tag=tag,
+                         parallel=parallel, progress=progress)
+    for image in pushed.values():
+        click.echo(image.pinned)
+
+
+@compose_command(cli, "images")
+@click.argument("services", nargs=-1)
+@functools.partial(image_options, parallel=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+def images_cmd(settings, services, registry, tag, fmt):
+    """List each service's image, tag, local image id and registry digest."""
+    from .images import describe, list_images
+    project = settings.load().project
+    click.echo(describe(list_images(project, services or None, registry=registry, tag=tag),
+                        fmt), nl=False)
+
+
+# ---- convert (converter/kube, converter/emit) --------------------------------------------------
+
+@compose_command(cli, "convert")
+@click.option("-o", "--out", "--output", "out", metavar="PATH",
+              help="Write to PATH: a folder (trailing '/' or existing) gets one file per object; "
+                   "otherwise one file. Default: stdout.")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print to stdout (the default).")
+@click.option("-j", "--json", "as_json", is_flag=True, help="JSON (a v1 List) instead of YAML.")
+@click.option("--controller", metavar="KIND",
+              type=click.Choice(["deployment", "statefulset", "daemonset",
+                                 "replicationcontroller"], case_sensitive=False),
+              help="Workload kind for long-running services (default: deployment).")
+@click.option("--volumes", "volumes_mode", default="persistentVolumeClaim", show_default=True,
+              type=click.Choice(["persistentVolumeClaim", "emptyDir", "hostPath", "configMap"],
+                                case_sensitive=False),
+              help="How volumes are converted.")
+@click.option("--replicas", type=click.IntRange(min=0), help="Replicas for every workload.")
+@click.option("--pvc-request-size", default="100Mi", show_default=True, metavar="SIZE",
+              help="Storage requested by each PersistentVolumeClaim without a size hint.")
+@click.option("-n", "--namespace", metavar="NS",
+              help="Put every object in NS and add the Namespace object.")
+@click.option("--generate-network-policies", is_flag=True,
+              help="One NetworkPolicy per compose network (compose's isolation).")
+@click.option("--registry", metavar="R",
+              help="Registry for images built from a build section (as c2k build/push).")
+@click.option("--secret-env", is_flag=True,
+              help="Move secret-looking environment variables into a Secret.")
+@click.option("--service-group-mode", type=click.Choice(["label", "volume"]),
+              help="Run services in one pod: by kompose.service.group label, or when they "
+                   "share volumes.")
+@click.option("--service-group-name", metavar="NAME",
+              help="Name of the pod of services grouped by shared volumes.")
+@click.option("--build", "do_build", is_flag=True, help="Build the images first.")
+@click.option("--push", "do_push", is_flag=True,
+              help="Build and push the images first, and pin their digests.")
+@click.option("--report", "report_file", metavar="FILE",
+              help="Write the full conversion report (YAML, or JSON for *.json) to FILE.")
+def convert_cmd(settings, out, to_stdout, as_json, controller, volumes_mode, replicas,
+                pvc_request_size, namespace, generate_network_policies, registry, secret_env,
+                service_group_mode, service_group_name, do_build, do_push, report_file):
+    """Convert the compose project into Kubernetes manifests."""
+    from .emit.manifests import write_output, written_files
+    from .emit.report import stderr_lines, write_report
+    from .kube.options import ConvertOptions
+    from .kube.quantities import is_quantity
+    from .kube.transform import to_manifests
+    if not is_quantity(pvc_request_size):
+        raise click.BadParameter(f"{pvc_request_size!r} is not a size like 1Gi",
+                                 param_hint="--pvc-request-size")
+    project = settings.load().project
+    overrides = {}
+    if do_build or do_push:
+        from .images import build_and_push
+        overrides = build_and_push(project, build=True, push=do_push, registry=registry)
+    options = ConvertOptions(namespace=namespace, controller=controller, volumes=volumes_mode,
+                             replicas=replicas, pvc_request_size=pvc_request_size,
+                             generate_network_policies=generate_network_policies,
+                             registry=registry, image_overrides=overrides,
+                             secret_env=secret_env, service_group_mode=service_group_mode,
+                             service_group_name=service_group_name)
+    result = to_manifests(project, options)
+    if not settings.quiet:
+        for line in stderr_lines(result.report):
+            warn(line)
+    if report_file:
+        write_report(result.report, report_file)
+    text = write_output(result.objects, output=None if to_stdout else out, json=as_json)
+    if text is not None:
+        click.echo(text, nl=False)
+    elif not settings.quiet:
+        paths = written_files(result.objects, out, json=as_json)
+        where = out if len(paths) != 1 else paths[0]
+        click.echo(f"wrote {len(result.objects)} object(s) to {where}", err=True)
 
 
 def main(argv=None) -> None:

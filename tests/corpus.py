@@ -26,3 +26,24 @@ def corpus_cases(*parts: str, pattern: str = "*") -> list[Path]:
     """Collect cases at import time for parametrize; empty when the corpus is absent."""
     path = CORPUS.joinpath(*parts)
     return sorted(path.glob(pattern)) if path.exists() else []
+
+
+# Billion-laughs documents: the reference hangs on them; they have their own tests.
+ALIAS_BOMBS = ("TestAliasBombPrevented-B9_N9_original_poc", "TestAliasNodePreservation")
+_NOT_COMPOSE = ("expected", "output", "overlays", "/base/", "templates", "schema",
+                "Chart.yaml", "values.yaml", "INDEX", "kustomization")
+
+
+def compose_files() -> list[Path]:
+    """Every YAML file in the corpus that may be a compose file (the reference decides)."""
+    if not CORPUS.exists():
+        return []
+    found = []
+    for path in sorted(CORPUS.rglob("*")):
+        if path.suffix not in (".yml", ".yaml") or not path.is_file():
+            continue
+        text = str(path.relative_to(CORPUS))
+        if any(marker in text for marker in _NOT_COMPOSE) or any(b in text for b in ALIAS_BOMBS):
+            continue
+        found.append(path)
+    return found

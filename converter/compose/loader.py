@@ -469,7 +469,7 @@ def _check_references(name: str, svc: dict, doc: dict, ctx: _Context) -> None:
         source = None
         if isinstance(mount, str):
             parts = merge._split_volume(mount)
-            if len(parts) >= 2 and parts[0] and not parts[0].startswith((".", "/", "~")):
+            if len(parts) >= 2 and parts[0] and not _is_host_path(parts[0]):
                 source = parts[0]
         elif isinstance(mount, dict) and mount.get("type") == "volume":
             source = mount.get("source")
@@ -495,6 +495,11 @@ def _check_references(name: str, svc: dict, doc: dict, ctx: _Context) -> None:
                 raise ComposeError(f"service {name!r} refers to undefined {kind[:-1]} "
                                    f"{source!r}", file=f, line=l, path=where + (kind, index),
                                    hint=f"declare it under the top-level `{kind}:`")
+
+
+def _is_host_path(source: str) -> bool:
+    from .normalize import _is_path
+    return _is_path(source)
 
 
 def _check_cycles(services: dict, ctx: _Context) -> None:

@@ -258,11 +258,20 @@ def _volume_key(item):
 
 
 def _split_volume(text: str) -> list[str]:
-    """Split a short volume spec on ':' without breaking Windows drive letters."""
+    """Split a short volume spec on ':' without breaking Windows drive letters (C:\\x)."""
     parts = text.split(":")
-    if len(parts) > 1 and len(parts[0]) == 1 and parts[0].isalpha() and parts[1][:1] in "\\/":
-        parts = [parts[0] + ":" + parts[1]] + parts[2:]
-    return parts
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        if (len(part) == 1 and part.isalpha() and i + 1 < len(parts)
+                and parts[i + 1][:1] in ("\\", "/") and len(out) < 2):
+            out.append(part + ":" + parts[i + 1])
+            i += 2
+        else:
+            out.append(part)
+            i += 1
+    return out
 
 
 def _file_ref_key(default_dir: str):

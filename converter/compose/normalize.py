@@ -138,6 +138,7 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
             out[key] = str(value)
         else:
             out[key] = value
+    _implicit_dependencies(out)
     if "env_file" in out:
         out["environment"] = _with_env_files(out, read_env_file, path)
     if "environment" in out:
@@ -145,6 +146,33 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
     if "network_mode" not in out and not out.get("networks"):
         out["networks"] = {"default": None}
     return {k: out[k] for k in sorted(out)}
+
+
+def _implicit_dependencies(service: dict) -> None:
+    """links, volumes_from and `service:` modes make a service depend on another (compose)."""
+    needed = [str(link).split(":")[0] for link in service.get("links") or ()]
+    for ref in service.get("volumes_from") or ():
+        text = str(ref)
+        if not text.startswith("container:"):
+            needed.append(text.split(":")[0].removeprefix("service:"))
+    for key in ("network_mode", "ipc", "pid"):
+        value = service.get(key)
+        if isinstance(value, str) and value.startswith("service:"):
+            needed.append(value.split(":", 1)[1])
+    if not needed:
+        return
+    deps = dict(service.get("depends_on") or {})
+    for name in needed:
+        deps.setdefault(name, {"condition": "service_started", "required": True})
+    service["depends_on"] = deps
+
+
+def _clean_target(target: str) -> str:
+    """Container paths are cleaned as Go's path.Clean does ('/media/' → '/media')."""
+    import posixpath
+    if not isinstance(target, str) or not target.startswith("/"):
+        return target
+    return posixpath.normpath(target).replace("//", "/")
 
 
 def _env_file_entry(item) -> dict:
@@ -298,8 +326,12 @@ def _is_path(source: str) -> bool:
 
 
 def normalize_mount(value, path) -> dict:
-    if isinstance(value, dict):
-        return _long_mount(value, path)
+    entry = _long_mount(value, path) if isinstance(value, dict) else _short_mount(value, path)
+    entry["target"] = _clean_target(entry.get("target"))
+    return entry
+
+
+def _short_mount(value, path) -> dict:
     text = str(value)
     parts = _split_volume(text)
     if len(parts) == 1:

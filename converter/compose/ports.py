@@ -125,4 +125,16 @@ def normalize_ports(ports, path=()) -> list[dict]:
             out.append(long_port(spec, where))
         else:
             out.extend(parse_port(spec, where))
+    return _unique(out)
+
+
+def _unique(ports: list[dict]) -> list[dict]:
+    """'3000' and '3000-3005' both give target 3000: compose keeps one entry."""
+    seen = set()
+    out = []
+    for port in ports:
+        key = (port.get("host_ip"), port["target"], port.get("published"), port["protocol"])
+        if key not in seen:
+            seen.add(key)
+            out.append(port)
     return out

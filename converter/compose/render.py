@@ -6,8 +6,9 @@ import json
 
 
 def render_config(result, *, fmt: str = "yaml", services=False, volumes=False, profiles=False,
-                  images=False) -> str:
-    canonical = result.canonical
+                  images=False, escape_dollars: bool = True) -> str:
+    """As docker compose prints it; `$` is written `$$` so the output loads back unchanged."""
+    canonical = escape(result.canonical) if escape_dollars else result.canonical
     project = result.project
     if services:
         return _lines(canonical.get("services") or {})
@@ -19,8 +20,18 @@ def render_config(result, *, fmt: str = "yaml", services=False, volumes=False, p
         return _lines(image_name(project, s) for s in project.services.values())
     if fmt == "json":
         return json.dumps(canonical, indent=2, ensure_ascii=False) + "\n"
-    from ..emit.yamlio import dump_document
-    return dump_document(canonical)
+    from ..emit.yamlio import dump
+    return dump(canonical)
+
+
+def escape(value):
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, dict):
+        return {k: escape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [escape(v) for v in value]
+    return value
 
 
 def image_name(project, service) -> str:
