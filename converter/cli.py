@@ -125,11 +125,14 @@ def cli(ctx, **options):
 @click.option("--profiles", is_flag=True, help="Print the profile names, one per line.")
 @click.option("--images", is_flag=True, help="Print the image names, one per line.")
 @click.option("--no-interpolate", is_flag=True, help="Do not interpolate variables.")
+@click.option("--no-consistency", is_flag=True,
+              help="Do not check that referenced services, volumes, networks exist.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
-def config_cmd(settings, fmt, services, volumes, profiles, images, no_interpolate, output):
+def config_cmd(settings, fmt, services, volumes, profiles, images, no_interpolate,
+               no_consistency, output):
     """Print the normalized compose project, like `docker compose config`."""
     from .compose.render import render_config
-    result = settings.load(interpolate=not no_interpolate)
+    result = settings.load(interpolate=not no_interpolate, consistency=not no_consistency)
     text = render_config(result, fmt=fmt, services=services, volumes=volumes,
                          profiles=profiles, images=images, escape_dollars=not no_interpolate)
     _write_text(text, output)

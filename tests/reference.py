@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,7 +19,18 @@ CLEAN_ENV = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", 
 
 
 def docker_compose() -> str | None:
-    return shutil.which("docker-compose")
+    """The real Go binary: the `docker-compose` script pip puts on PATH always exits 0."""
+    try:
+        import importlib.util
+        spec = importlib.util.find_spec("compose")
+    except (ImportError, ValueError):
+        spec = None
+    if spec and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            candidate = Path(folder) / "docker-compose"
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return str(candidate)
+    return None
 
 
 def _key(files: list[Path], extra: str) -> str:

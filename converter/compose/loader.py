@@ -31,6 +31,7 @@ class LoadOptions:
     environ: Mapping[str, str] | None = None     # default: os.environ
     cwd: str | None = None
     services: tuple[str, ...] = ()                # services named on the command line
+    consistency: bool = True                      # False: skip reference checks (--no-consistency)
 
 
 @dataclass
@@ -102,7 +103,7 @@ def load_project(options: LoadOptions) -> LoadResult:
     names: list[str] = []
     for path in files:
         doc, lines = _load_main_file(ctx, path)
-        doc = paths.resolve_document(doc, project_dir)
+        doc = paths.resolve_document(doc, project_dir, environ.get("HOME"))
         ctx.origins.add(lines)
         if isinstance(doc.get("name"), str):
             names.append(doc["name"])
@@ -120,7 +121,8 @@ def load_project(options: LoadOptions) -> LoadResult:
     all_profiles = sorted({str(p) for svc in (merged.get("services") or {}).values()
                            if isinstance(svc, dict) for p in svc.get("profiles") or ()})
     merged, disabled = _apply_profiles(merged, ctx)
-    _check_consistency(merged, ctx)
+    if options.consistency:
+        _check_consistency(merged, ctx)
 
     from .normalize import normalize_project
     from .envfiles import env_file_reader
@@ -284,7 +286,7 @@ def _extended_from_file(ctx, other: str, target: str, display: str, name: str, c
     if target not in services:
         raise ComposeError(f"service {name!r} extends {target!r}, which {other_display} does not "
                            "define", file=display, path=("services", name, "extends"))
-    svc = paths.resolve_service(services[target] or {}, other_base)
+    svc = paths.resolve_service(services[target] or {}, other_base, ctx.environ.get("HOME"))
     cache[key] = svc
     return svc
 
@@ -349,7 +351,7 @@ def _load_included(ctx: _Context, files: list[str], entry: dict, base: str, disp
             data = _interpolate(ctx, data, f_display, environ=env)
             data = _resolve_extends(ctx, data, f, f_display, os.path.dirname(f))
             data = _resolve_include(ctx, data, f, f_display, os.path.dirname(f))
-            data = paths.resolve_document(data, project_dir)
+            data = paths.resolve_document(data, project_dir, ctx.environ.get("HOME"))
             ctx.origins.add(lines)
             data = merge.document_merge_form(data)
             merged = data if merged is None else merge.merge_documents(merged, data)
@@ -425,9 +427,6 @@ def _dependencies(svc: dict) -> list[str]:
 
 def _check_consistency(doc: dict, ctx: _Context) -> None:
     services = doc.get("services") or {}
-    if not services and not doc.get("include"):
-        if not ctx.options.profiles:
-            pass
     for name, svc in services.items():
         svc = svc or {}
         where = ("services", name)

@@ -141,6 +141,12 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
     _implicit_dependencies(out)
     if "env_file" in out:
         out["environment"] = _with_env_files(out, read_env_file, path)
+    if "label_file" in out:
+        labels: dict = {}
+        for index, label_file in enumerate(out["label_file"]):
+            labels.update(read_env_file(label_file, path + ("label_file", index)))
+        labels.update(out.get("labels") or {})
+        out["labels"] = labels
     if "environment" in out:
         out["environment"] = _resolve_unset(out["environment"], environ)
     if "network_mode" not in out and not out.get("networks"):

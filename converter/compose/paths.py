@@ -13,11 +13,11 @@ from .merge import _split_volume
 _REMOTE = ("http://", "https://", "git://", "git@", "ssh://", "github.com/")
 
 
-def absolute(base: str, path: str) -> str:
+def absolute(base: str, path: str, home: str | None = None) -> str:
     if not isinstance(path, str) or path.startswith(_REMOTE) or "://" in path:
         return path
-    if path.startswith("~"):
-        path = os.path.expanduser(path)
+    if path == "~" or path.startswith("~/"):
+        path = (home or os.path.expanduser("~")) + path[1:]
     return os.path.normpath(os.path.join(base, path))
 
 
@@ -25,20 +25,20 @@ def _is_relative_bind(source: str) -> bool:
     return source.startswith((".", "~"))
 
 
-def resolve_service(svc: dict, base: str) -> dict:
+def resolve_service(svc: dict, base: str, home: str | None = None) -> dict:
     """A service dict with build context, env files and bind sources absolute."""
     if not isinstance(svc, dict):
         return svc
     out = dict(svc)
     build = out.get("build")
     if isinstance(build, str):
-        out["build"] = {"context": absolute(base, build)}
+        out["build"] = {"context": absolute(base, build, home)}
     elif isinstance(build, dict):
         build = dict(build)
-        build["context"] = absolute(base, build.get("context", "."))
+        build["context"] = absolute(base, build.get("context", "."), home)
         if isinstance(build.get("additional_contexts"), dict):
             build["additional_contexts"] = {
-                k: (absolute(base, v) if isinstance(v, str) and v.startswith((".", "/", "~"))
+                k: (absolute(base, v, home) if isinstance(v, str) and v.startswith((".", "/", "~"))
                     else v) for k, v in build["additional_contexts"].items()}
         out["build"] = build
     for key in ("env_file", "label_file"):
@@ -46,41 +46,41 @@ def resolve_service(svc: dict, base: str) -> dict:
         if isinstance(value, str):
             value = [value]
         if isinstance(value, list):
-            out[key] = [({**item, "path": absolute(base, item["path"])}
+            out[key] = [({**item, "path": absolute(base, item["path"], home)}
                          if isinstance(item, dict) and "path" in item
-                         else absolute(base, item) if isinstance(item, str) else item)
+                         else absolute(base, item, home) if isinstance(item, str) else item)
                         for item in value]
     if isinstance(out.get("volumes"), list):
-        out["volumes"] = [_resolve_volume(item, base) for item in out["volumes"]]
+        out["volumes"] = [_resolve_volume(item, base, home) for item in out["volumes"]]
     extends = out.get("extends")
     if isinstance(extends, dict) and isinstance(extends.get("file"), str):
-        out["extends"] = {**extends, "file": absolute(base, extends["file"])}
+        out["extends"] = {**extends, "file": absolute(base, extends["file"], home)}
     return out
 
 
-def _resolve_volume(item, base: str):
+def _resolve_volume(item, base: str, home: str | None):
     if isinstance(item, str):
         parts = _split_volume(item)
         if len(parts) >= 2 and _is_relative_bind(parts[0]):
-            return ":".join([absolute(base, parts[0])] + parts[1:])
+            return ":".join([absolute(base, parts[0], home)] + parts[1:])
         return item
     if isinstance(item, dict) and item.get("type") == "bind" and isinstance(item.get("source"), str):
         if not os.path.isabs(item["source"]):
-            return {**item, "source": absolute(base, item["source"])}
+            return {**item, "source": absolute(base, item["source"], home)}
     return item
 
 
-def resolve_document(doc: dict, base: str) -> dict:
+def resolve_document(doc: dict, base: str, home: str | None = None) -> dict:
     """Every relative path in a whole document, against `base`."""
     if not isinstance(doc, dict):
         return doc
     out = dict(doc)
     if isinstance(doc.get("services"), dict):
-        out["services"] = {name: resolve_service(svc, base) for name, svc in doc["services"].items()}
+        out["services"] = {name: resolve_service(svc, base, home) for name, svc in doc["services"].items()}
     for section in ("secrets", "configs"):
         entries = doc.get(section)
         if isinstance(entries, dict):
-            out[section] = {name: ({**e, "file": absolute(base, e["file"])}
+            out[section] = {name: ({**e, "file": absolute(base, e["file"], home)}
                                    if isinstance(e, dict) and isinstance(e.get("file"), str) else e)
                             for name, e in entries.items()}
     return out

@@ -1,0 +1,33 @@
+"""Running the CLI in tests: in-process (fast) or as a subprocess (exit codes, imports)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def run_c2k(*args, cwd=None, env=None, timeout=60, input=None) -> subprocess.CompletedProcess:
+    base = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root"),
+            "PYTHONPATH": str(REPO), "LANG": "C.UTF-8"}
+    return subprocess.run([sys.executable, "-m", "converter.cli", *map(str, args)], cwd=cwd,
+                          env={**base, **(env or {})}, capture_output=True, text=True,
+                          timeout=timeout, input=input)
+
+
+def load(folder: Path, *files: str, **options):
+    from converter.compose.loader import LoadOptions, load_project
+    environ = options.pop("environ", {})
+    return load_project(LoadOptions(files=tuple(files), cwd=str(folder), environ=environ,
+                                    **options))
