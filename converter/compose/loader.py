@@ -126,8 +126,13 @@ def load_project(options: LoadOptions) -> LoadResult:
 
     from .normalize import normalize_project
     from .envfiles import env_file_reader
-    canonical = normalize_project(merged, name=name, read_env_file=env_file_reader(ctx),
-                                  environ=environ)
+    try:
+        canonical = normalize_project(merged, name=name, read_env_file=env_file_reader(ctx),
+                                      environ=environ)
+    except ComposeError as exc:
+        if not exc.file and exc.path:      # point at the file and line that set the value
+            exc.file, exc.line = ctx.origins.find(exc.path)
+        raise
     from .to_model import build_project
     project = build_project(canonical, working_dir=project_dir,
                             compose_files=tuple(_display(f, cwd) for f in files),

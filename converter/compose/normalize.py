@@ -92,7 +92,7 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
             out[key] = units.shell_split(value, where) if isinstance(value, str) \
                 else [units.scalar_text(v) for v in value]
         elif key == "environment":
-            out[key] = {k: units.scalar_text(v) for k, v in key_value_map(value).items()}
+            out[key] = _environment(value, where)
         elif key in ("labels", "annotations", "sysctls"):
             out[key] = _string_map(value)
         elif key == "env_file":
@@ -152,6 +152,16 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
     if "network_mode" not in out and not out.get("networks"):
         out["networks"] = {"default": None}
     return {k: out[k] for k in sorted(out)}
+
+
+def _environment(value, path) -> dict:
+    env = {}
+    for key, item in key_value_map(value).items():
+        if key != key.rstrip():
+            raise ComposeError(f"environment variable {key!r} is declared with a trailing space",
+                               path=path + (key,), hint="remove the space before '='")
+        env[key] = units.scalar_text(item)
+    return env
 
 
 def _implicit_dependencies(service: dict) -> None:
