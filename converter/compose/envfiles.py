@@ -8,18 +8,27 @@ from ..errors import ComposeError
 def env_file_reader(ctx):
     """A reader bound to the project environment: values may use ${VAR} from it."""
     from .dotenv import read_env_file
-    cache: dict[str, dict] = {}
+    cache: dict[tuple, dict] = {}
 
-    def read(path: str, key_path) -> dict:
-        if path not in cache:
+    def read(path: str, key_path, service_env: dict | None = None) -> dict:
+        """`${VAR}` inside the file: the project environment, then the service's
+        `environment:`, then earlier keys of the file (compose's order)."""
+        def lookup(name):
+            value = ctx.environ.get(name)
+            if value is None and service_env:
+                value = service_env.get(name)
+            return value
+
+        key = (path, tuple(sorted((service_env or {}).items(), key=lambda kv: kv[0])))
+        if key not in cache:
             try:
-                cache[path] = read_env_file(path, lookup=ctx.environ.get)
+                cache[key] = read_env_file(path, lookup=lookup)
             except ComposeError as exc:
                 file, line = ctx.origins.find(key_path)
                 raise ComposeError(exc.message, file=exc.file or path, line=exc.line,
                                    path=key_path if not exc.line else (),
                                    hint=exc.hint or (f"referenced from {file}:{line}"
                                                      if file else None)) from None
-        return cache[path]
+        return cache[key]
 
     return read

@@ -209,7 +209,8 @@ def _with_env_files(service: dict, read_env_file, path) -> dict:
         required = entry.get("required", True)
         if not os.path.exists(entry["path"]) and not required:
             continue
-        merged.update(read_env_file(entry["path"], path + ("env_file", index)))
+        merged.update(read_env_file(entry["path"], path + ("env_file", index),
+                                    service.get("environment")))
     merged.update(service.get("environment") or {})
     return merged
 

@@ -1,0 +1,133 @@
+"""Top-level secrets and configs -> Secret / ConfigMap objects and their mounts.
+
+A secret or config from `file:`, `content:` or `environment:` becomes one object named after it
+(one key, or one key per file for a folder). Services mount it where compose does: secrets at
+`/run/secrets/<target or name>`, configs at `target` or `/<name>`; a single key through subPath.
+`mode` becomes the item mode; `uid`/`gid` cannot be expressed per file and are reported.
+External ones reference an existing object of the same name. Secret values only ever go into
+Secret objects (base64 `data`), never into the report.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from . import names
+from .storage import _mount
+
+
+def _object_data(ctx, scope: str, obj) -> tuple[dict | None, str]:
+    """({key: bytes} or None, detail) for one top-level secret/config."""
+    report = ctx.report
+    if obj.file is not None:
+        info = ctx.reader(obj.file)
+        if info.kind == "missing":
+            report.add(scope, obj.name, "file", "not-converted",
+                       f"{os.path.basename(obj.file)} does not exist")
+            return None, ""
+        if info.files is None:
+            report.add(scope, obj.name, "file", "not-converted",
+                       f"{os.path.basename(obj.file)}: {info.reason or 'cannot be read'}")
+            return None, ""
+        if info.kind == "file":
+            return {names.config_key(obj.name): info.files[0][1]}, "file"
+        return {names.config_key(rel.replace("/", "_")): data for rel, data in info.files}, "dir"
+    if obj.content is not None:
+        return {names.config_key(obj.name): obj.content.encode("utf-8")}, "content"
+    if obj.environment is not None:
+        value = ctx.project.environment.get(obj.environment)
+        if value is None:
+            report.add(scope, obj.name, "environment", "warning",
+                       f"variable {obj.environment} is not set; the value is empty")
+            value = ""
+        return {names.config_key(obj.name): value.encode("utf-8")}, "environment"
+    return None, ""
+
+
+def build_objects(ctx) -> dict:
+    """Secret and ConfigMap objects; returns {(scope, name): (object name, keys, external)}."""
+    out = {}
+    for scope, table, kind in (("secret", ctx.project.secrets, "Secret"),
+                               ("config", ctx.project.configs, "ConfigMap")):
+        for key_name, obj in table.items():
+            oname = names.dns_label(obj.external_name or obj.name if obj.external else obj.name,
+                                    prefix=scope)
+            if obj.external:
+                ctx.report.add(scope, obj.name, "external", "approximated",
+                               f"expects an existing {kind} named {oname}")
+                out[(scope, key_name)] = (oname, None, False)
+                continue
+            data, source = _object_data(ctx, scope, obj)
+            if data is None:
+                continue
+            body = {"apiVersion": "v1", "kind": kind,
+                    "metadata": ctx.meta(oname, ctx.project.name)}
+            if kind == "Secret":
+                body["type"] = "Opaque"
+                body["data"] = {k: base64.b64encode(v).decode("ascii")
+                                for k, v in sorted(data.items())}
+            else:
+                text, binary = {}, {}
+                for k, v in sorted(data.items()):
+                    try:
+                        text[k] = v.decode("utf-8")
+                    except UnicodeDecodeError:
+                        binary[k] = base64.b64encode(v).decode("ascii")
+                if text:
+                    body["data"] = text
+                if binary:
+                    body["binaryData"] = binary
+            ctx.add(body, f"{scope} {obj.name!r}")
+            ctx.report.add(scope, obj.name, source, "mapped", f"{kind} {oname}")
+            out[(scope, key_name)] = (oname, sorted(data), source == "dir")
+    return out
+
+
+def service_mounts(ctx, service, pod, objects: dict) -> list[dict]:
+    mounts = []
+    report = ctx.report
+    for scope, refs in (("secret", service.secrets), ("config", service.configs)):
+        for i, ref in enumerate(refs):
+            key = f"{scope}s[{i}]"
+            entry = objects.get((scope, ref.source))
+            if entry is None:
+                report.not_converted(service.name, key, f"{scope} {ref.source} was not converted")
+                continue
+            oname, keys, whole = entry
+            external = keys is None
+            if external:
+                top = (ctx.project.secrets if scope == "secret" else ctx.project.configs)
+                keys = [names.config_key(top[ref.source].name)]
+            if scope == "secret":
+                target = ref.target or ref.source
+                if not target.startswith("/"):
+                    target = f"/run/secrets/{target}"
+            else:
+                target = ref.target or f"/{ref.source}"
+            kind_key = "secret" if scope == "secret" else "configMap"
+            source: dict = {"secretName" if scope == "secret" else "name": oname}
+            if whole:
+                if ref.mode is not None:
+                    source["defaultMode"] = ref.mode
+                vol = pod.get((scope, ref.source, ref.mode), f"{scope}-{oname}",
+                              {kind_key: source})
+                sub_path = None
+            else:
+                item = {"key": keys[0], "path": keys[0]}
+                if ref.mode is not None:
+                    item["mode"] = ref.mode
+                source["items"] = [item]
+                vol = pod.get((scope, ref.source, ref.mode), f"{scope}-{oname}",
+                              {kind_key: source})
+                sub_path = keys[0]
+            mounts.append(_mount(vol, target, read_only=True, sub_path=sub_path))
+            detail = f"mounted at {target}"
+            if external:
+                detail += (f" from the existing {'Secret' if scope == 'secret' else 'ConfigMap'}"
+                           f" {oname}, key {keys[0]}")
+            report.mapped(service.name, key, detail)
+            if ref.uid is not None or ref.gid is not None:
+                report.approximated(service.name, key, "uid/gid of the file cannot be set per "
+                                                       "file; use fsGroup (x-kubernetes fsGroup)")
+    return mounts

@@ -1,0 +1,113 @@
+"""Container resources from `deploy.resources`, the v2 keys and kompose's ephemeral-storage labels.
+
+limits <- deploy.resources.limits (else `mem_limit` / `cpus`); requests <- deploy.resources
+.reservations (else `mem_reservation`). GPUs reserved through `devices` become `nvidia.com/gpu`
+(or `<driver>/gpu`) limits. A request above its limit is lowered to the limit and reported.
+"""
+
+from __future__ import annotations
+
+from .quantities import bytes_quantity, cpu_quantity, quantity_value
+
+
+def container_resources(service, hints, report) -> dict:
+    name = service.name
+    deploy = service.deploy
+    limits: dict = {}
+    requests: dict = {}
+    lim = deploy.limits if deploy else None
+    res = deploy.reservations if deploy else None
+
+    if lim and lim.cpus is not None:
+        limits["cpu"] = cpu_quantity(lim.cpus)
+        report.mapped(name, "deploy.resources.limits.cpus", f"limits.cpu {limits['cpu']}")
+    elif service.cpus is not None:
+        limits["cpu"] = cpu_quantity(service.cpus)
+        report.mapped(name, "cpus", f"limits.cpu {limits['cpu']}")
+    if lim and lim.memory is not None:
+        limits["memory"] = bytes_quantity(lim.memory)
+        report.mapped(name, "deploy.resources.limits.memory", f"limits.memory {limits['memory']}")
+    elif service.mem_limit is not None:
+        limits["memory"] = bytes_quantity(service.mem_limit)
+        report.mapped(name, "mem_limit", f"limits.memory {limits['memory']}")
+    if lim and lim.pids is not None:
+        report.not_converted(name, "deploy.resources.limits.pids",
+                             "Kubernetes sets PID limits per node (kubelet podPidsLimit)")
+    if service.pids_limit is not None:
+        report.not_converted(name, "pids_limit",
+                             "Kubernetes sets PID limits per node (kubelet podPidsLimit)")
+    if lim and lim.devices:
+        report.not_converted(name, "deploy.resources.limits.devices",
+                             "devices are requested through reservations in compose")
+
+    if res and res.cpus is not None:
+        requests["cpu"] = cpu_quantity(res.cpus)
+        report.mapped(name, "deploy.resources.reservations.cpus", f"requests.cpu {requests['cpu']}")
+    if res and res.memory is not None:
+        requests["memory"] = bytes_quantity(res.memory)
+        report.mapped(name, "deploy.resources.reservations.memory",
+                      f"requests.memory {requests['memory']}")
+    elif service.mem_reservation is not None:
+        requests["memory"] = bytes_quantity(service.mem_reservation)
+        report.mapped(name, "mem_reservation", f"requests.memory {requests['memory']}")
+    if res and res.pids is not None:
+        report.not_converted(name, "deploy.resources.reservations.pids",
+                             "Kubernetes has no PID reservation")
+    if res and res.devices:
+        _devices(res.devices, limits, report, name)
+
+    gpus = service.other.get("gpus")
+    if gpus:
+        if gpus == "all" or not isinstance(gpus, (list, tuple)):
+            _devices([{"capabilities": ["gpu"], "count": "all"}], limits, report, name, "gpus")
+        else:
+            _devices([{**g, "capabilities": ["gpu"]} for g in gpus], limits, report, name, "gpus")
+    if hints.ephemeral_limit:
+        limits["ephemeral-storage"] = hints.ephemeral_limit
+    if hints.ephemeral_request:
+        requests["ephemeral-storage"] = hints.ephemeral_request
+
+    for key in list(requests):
+        if key in limits:
+            req, limit = quantity_value(requests[key]), quantity_value(limits[key])
+            if req is not None and limit is not None and req > limit:
+                report.approximated(name, f"deploy.resources.reservations.{key}",
+                                    f"the reservation {requests[key]} is above the limit "
+                                    f"{limits[key]}; the request is lowered to the limit")
+                requests[key] = limits[key]
+    out: dict = {}
+    if limits:
+        out["limits"] = limits
+    if requests:
+        out["requests"] = requests
+    return out
+
+
+def _devices(devices, limits, report, name, key="deploy.resources.reservations.devices"):
+    for device in devices:
+        caps = [c for group in [device.get("capabilities") or []]
+                for c in (group if isinstance(group, (list, tuple)) else [group])]
+        flat = {str(c) for c in caps if not isinstance(c, (list, tuple))}
+        for c in caps:
+            if isinstance(c, (list, tuple)):
+                flat.update(str(x) for x in c)
+        if "gpu" not in flat:
+            report.not_converted(name, key, "only GPU device reservations can be expressed "
+                                            "(as extended resources)")
+            continue
+        driver = str(device.get("driver") or "nvidia")
+        count = device.get("count")
+        ids = device.get("device_ids") or ()
+        if count in (None, "all", -1):
+            number = len(ids) or 1
+        else:
+            try:
+                number = int(count)
+            except (TypeError, ValueError):
+                number = 1
+        resource = f"{driver.lower()}.com/gpu" if "." not in driver else f"{driver}/gpu"
+        limits[resource] = str(number)
+        report.approximated(name, key, f"{number} GPU(s) requested as the extended resource "
+                                       f"{resource}; the cluster needs its device plugin"
+                                       + ("; 'all' became 1" if count in ("all", -1) and not ids
+                                          else ""))
