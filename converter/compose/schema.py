@@ -57,6 +57,12 @@ def _validator():
     return jsonschema.Draft202012Validator(load_schema(), format_checker=None)
 
 
+@functools.lru_cache(maxsize=None)
+def _fast_check():
+    from .fastcheck import compile_schema
+    return compile_schema(load_schema())
+
+
 def validate(document: Any, *, filename: str,
              line_of: Callable[[tuple], int | None] = lambda path: None) -> None:
     """Validate one parsed (and interpolated) compose file.
@@ -66,6 +72,8 @@ def validate(document: Any, *, filename: str,
     tried.
     """
     document = _string_keys(document)
+    if _fast_check()(document):
+        return      # valid: the common case; jsonschema only runs to explain problems
     problems: list[tuple[tuple, str, str | None]] = []
     for error in _validator().iter_errors(document):
         problems.extend(_explain(error))

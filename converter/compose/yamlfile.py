@@ -28,6 +28,7 @@ from ..errors import ComposeError
 
 MAX_FILE_BYTES = 32 * 1024 * 1024     # compose files are small; refuse absurd ones early
 MAX_DEPTH = 500                       # real compose files nest < 15 levels
+SAFE_COMPOSE_DEPTH = 5000             # libyaml composes this deep quickly and without crashing
 MAX_EXPANDED_NODES = 5_000_000        # after alias expansion; 10,000 services stay far below
 RESET_TAG = "!reset"
 OVERRIDE_TAG = "!override"
@@ -232,12 +233,13 @@ def _check_depth(text: str, filename: str) -> None:
     """Refuse documents nested deeper than MAX_DEPTH before libyaml composes them.
 
     A cheap upper bound first (flow brackets plus the longest line, which bounds block
-    nesting); only when it is high do we walk the event stream, which is iterative.
+    nesting). Up to SAFE_COMPOSE_DEPTH libyaml is safe and the builder enforces MAX_DEPTH;
+    only beyond it do we walk the event stream, which is iterative.
     """
     longest = max((len(line) for line in text.splitlines()), default=0) if len(text) < 1 << 20 \
         else len(text)
     bound = text.count("[") + text.count("{") + longest // 2
-    if bound <= MAX_DEPTH:
+    if bound <= SAFE_COMPOSE_DEPTH:
         return
     depth = 0
     parser = _Loader(text)
