@@ -1,0 +1,122 @@
+"""Pytest plugin: a real local Kubernetes control plane for the tests.
+
+The cluster (etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
+kwok for simulated nodes) is built and started by the scripts in
+tests/cluster/ (see tests/cluster/README.md).
+
+Import it from the main conftest, e.g. ``from conftest_cluster import *`` or
+``pytest_plugins = ["conftest_cluster"]``. It provides:
+
+* marker ``cluster`` for tests that need the cluster;
+* session fixture ``cluster_kubeconfig``: starts (or reuses) the cluster and
+  returns the admin kubeconfig path (str). When the cluster cannot start the
+  test is skipped, or fails when CI=true;
+* ``kubectl_path()``: the kubectl built with the cluster;
+* ``cluster_dir()``: where the state, logs and extra kubeconfigs live
+  (``unprivileged.kubeconfig`` is an authenticated user without RBAC rights).
+
+Environment: C2K_CLUSTER_DIR (state dir, default /tmp/c2k-cluster), C2K_CACHE
+(binary cache root, default ~/.cache/c2k), C2K_CLUSTER_UP_TIMEOUT (seconds,
+default 3600: a cold build takes a while), C2K_CLUSTER_TEARDOWN=1 (stop the
+cluster at the end of the session if this session started it).
+It does not need the ``kubernetes`` Python package.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+__all__ = [
+    "CLUSTER_SCRIPTS",
+    "cluster_dir",
+    "cluster_kubeconfig",
+    "kubectl_path",
+    "pytest_configure",
+]
+
+CLUSTER_SCRIPTS = Path(__file__).resolve().parent / "cluster"
+
+
+def cluster_dir() -> Path:
+    """Directory holding the running cluster's state, logs and kubeconfigs."""
+    return Path(os.environ.get("C2K_CLUSTER_DIR", "/tmp/c2k-cluster"))
+
+
+@functools.lru_cache(maxsize=None)
+def _bin_dir() -> Path:
+    out = subprocess.run(
+        [str(CLUSTER_SCRIPTS / "build"), "--print-dir"],
+        check=True,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+def kubectl_path() -> str:
+    """Path of the kubectl built for the test cluster (exists once built)."""
+    return str(_bin_dir() / "kubectl")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "cluster: needs the local Kubernetes test cluster (tests/cluster/up)",
+    )
+
+
+def _log_tail(text: str, lines: int = 40) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _cannot_start(message: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def cluster_kubeconfig() -> Iterator[str]:
+    """Start (or reuse) the local test cluster; return its admin kubeconfig path."""
+    up = CLUSTER_SCRIPTS / "up"
+    timeout = float(os.environ.get("C2K_CLUSTER_UP_TIMEOUT", "3600"))
+    # Output goes to a file, not a pipe: nothing started by "up" may hold our pipes.
+    fd, name = tempfile.mkstemp(prefix="c2k-cluster-up-", suffix=".log")
+    os.close(fd)
+    log_path = Path(name)
+    try:
+        with open(log_path, "w") as log:
+            proc = subprocess.run(
+                [str(up)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                timeout=timeout,
+            )
+    except subprocess.TimeoutExpired:
+        _cannot_start(
+            f"test cluster did not start within {timeout:.0f}s; "
+            f"log tail ({log_path}):\n{_log_tail(log_path.read_text())}"
+        )
+    except OSError as exc:
+        _cannot_start(f"test cluster could not be started ({up}): {exc}")
+    if proc.returncode != 0:
+        _cannot_start(
+            f"test cluster could not start ({up} exited {proc.returncode}); "
+            f"log tail ({log_path}):\n{_log_tail(log_path.read_text())}"
+        )
+    kubeconfig = proc.stdout.strip().splitlines()[-1]
+    started = "already running" not in log_path.read_text()
+    log_path.unlink()
+    yield kubeconfig
+    if started and os.environ.get("C2K_CLUSTER_TEARDOWN") == "1":
+        subprocess.run([str(CLUSTER_SCRIPTS / "down")], stdin=subprocess.DEVNULL, check=False)
