@@ -40,6 +40,7 @@ class Context:
     governing: dict = field(default_factory=dict)      # StatefulSet name -> governing Service
     objects: dict = field(default_factory=dict)        # (kind, name) -> object
     origins: dict = field(default_factory=dict)        # (kind, name) -> what produced it
+    volume_owners: dict | None = None                  # named volume -> workloads (lazy)
 
     @property
     def project_name(self) -> str:

@@ -159,9 +159,20 @@ def _volume_mount(ctx, service, mount, i, pod, kind, hints, counters) -> dict | 
 
 
 def _shared(ctx, source: str) -> bool:
-    owners = {ctx.group_of[s.name].name for s in ctx.project.services.values()
-              if any(m.type == "volume" and m.source == source for m in s.volumes)}
-    return len(owners) > 1
+    return len(_volume_owners(ctx).get(source, ())) > 1
+
+
+def _volume_owners(ctx) -> dict:
+    """Named volume → the workloads (pod groups) mounting it; computed once per conversion."""
+    if ctx.volume_owners is not None:
+        return ctx.volume_owners
+    owners: dict = {}
+    for svc in ctx.project.services.values():
+        for m in svc.volumes:
+            if m.type == "volume" and m.source:
+                owners.setdefault(m.source, set()).add(ctx.group_of[svc.name].name)
+    ctx.volume_owners = owners
+    return owners
 
 
 def _inside(path: str, root: str) -> bool:
