@@ -45,6 +45,8 @@ def image_ref(ctx, service) -> str:
     override = ctx.options.image_overrides.get(service.name)
     if override:
         ctx.report.mapped(service.name, "image", "pinned to the built and pushed image")
+        if service.build is not None:
+            ctx.report.mapped(service.name, "build", "built (and pushed) by c2k before converting")
         return override
     registry = ctx.options.registry
     if service.build is not None and (registry or not service.image):
