@@ -157,7 +157,7 @@ IMAGE_OPTIONS = [
 ]
 PARALLEL_OPTIONS = [
     click.option("--parallel", type=click.IntRange(min=1), metavar="N",
-                 help="Build or push N images at a time (default: min(4, CPUs))."),
+                 help="Build or push N images at a time (default: 8)."),
     click.option("--progress", type=click.Choice(["auto", "plain", "none"]), default="auto",
                  show_default=True,
                  help="Progress on stderr: a live line per service on a terminal, or plain "
@@ -177,12 +177,18 @@ def image_options(func, *, parallel=True):
 @click.option("--no-cache", is_flag=True, help="Do not use the build cache.")
 @click.option("--pull", is_flag=True, help="Always try to pull newer base images.")
 @click.option("--push", "and_push", is_flag=True, help="Push the images after building them.")
-def build_cmd(settings, services, registry, tag, parallel, progress, no_cache, pull, and_push):
+@click.option("--builder", type=click.Choice(["auto", "buildkit", "classic"]), default="auto",
+              show_default=True,
+              help="The engine's builder: BuildKit, or the classic one (auto: BuildKit unless "
+                   "DOCKER_BUILDKIT=0).")
+def build_cmd(settings, services, registry, tag, parallel, progress, no_cache, pull, and_push,
+              builder):
     """Build the images of services that have a build section; print their names."""
     from .images import build_images, push_images
     project = settings.load().project
     built = build_images(project, services or None, registry=registry, tag=tag,
-                         parallel=parallel, progress=progress, no_cache=no_cache, pull=pull)
+                         parallel=parallel, progress=progress, no_cache=no_cache, pull=pull,
+                         builder=builder)
     if and_push:
         built = push_images(project, services or None, registry=registry, tag=tag,
                             parallel=parallel, progress=progress)
@@ -256,9 +262,13 @@ def images_cmd(settings, services, registry, tag, fmt):
               help="Build and push the images first, and pin their digests.")
 @click.option("--report", "report_file", metavar="FILE",
               help="Write the full conversion report (YAML, or JSON for *.json) to FILE.")
+@click.option("--format", "out_format", default="manifests", show_default=True,
+              type=click.Choice(["manifests", "helm", "kustomize"]),
+              help="manifests; or a Helm chart / a Kustomize base with overlays in -o DIR.")
 def convert_cmd(settings, out, to_stdout, as_json, controller, volumes_mode, replicas,
                 pvc_request_size, namespace, generate_network_policies, registry, secret_env,
-                service_group_mode, service_group_name, do_build, do_push, report_file):
+                service_group_mode, service_group_name, do_build, do_push, report_file,
+                out_format):
     """Convert the compose project into Kubernetes manifests."""
     from .emit.manifests import write_output, written_files
     from .emit.report import stderr_lines, write_report
@@ -285,6 +295,9 @@ def convert_cmd(settings, out, to_stdout, as_json, controller, volumes_mode, rep
             warn(line)
     if report_file:
         write_report(result.report, report_file)
+    if out_format != "manifests":
+        _write_format(out_format, result.objects, project.name, out, settings.quiet)
+        return
     text = write_output(result.objects, output=None if to_stdout else out, json=as_json)
     if text is not None:
         click.echo(text, nl=False)
@@ -292,6 +305,357 @@ def convert_cmd(settings, out, to_stdout, as_json, controller, volumes_mode, rep
         paths = written_files(result.objects, out, json=as_json)
         where = out if len(paths) != 1 else paths[0]
         click.echo(f"wrote {len(result.objects)} object(s) to {where}", err=True)
+
+
+def _write_format(out_format, objects, project_name, out, quiet) -> None:
+    """convert --format helm|kustomize: a folder (converter/emit/helm.py, kustomize.py)."""
+    if not out or out == "-":
+        raise click.UsageError(f"--format {out_format} writes a folder: give -o DIR")
+    if out_format == "helm":
+        from .emit.helm import write_chart as write
+    else:
+        from .emit.kustomize import write_kustomize as write
+    paths = write(objects, project_name=project_name, output=out)
+    if not quiet:
+        click.echo(f"wrote {out_format} ({len(paths)} files) to {out}", err=True)
+
+
+# ---- bundle (converter/emit/bundle.py) ----------------------------------------------------------
+
+@compose_command(cli, "bundle")
+@click.option("-o", "--output", metavar="FILE",
+              help="Write the bundle to FILE ('-' for stdout). Default: <project>.dab.")
+@click.option("--push", "do_push", is_flag=True,
+              help="Build and push the images with a build section first, to pin their "
+                   "registry digests.")
+@click.option("--registry", metavar="R",
+              help="Registry for the images built from a build section (as c2k push).")
+def bundle_cmd(settings, output, do_push, registry):
+    """Write the Distributed Application Bundle (.dab) with every image pinned by digest."""
+    from .emit.bundle import make_bundle, resolve_digests
+    project = settings.load().project
+    problems: list[str] = []
+    digests = resolve_digests(project, push=do_push, registry=registry, problems=problems)
+    bundle = make_bundle(project, digests, why="; ".join(problems) or None)
+    if not settings.quiet:
+        for line in bundle.report:
+            warn(line)
+    output = output or f"{project.name}.dab"
+    if output == "-":
+        click.echo(bundle.text(), nl=False)
+        return
+    _write_text(bundle.text(), output)
+    if not settings.quiet:
+        click.echo(f"wrote bundle to {output}", err=True)
+
+
+# ---- cluster: apply, diff, down, up and the compose verbs (converter/cluster) ----------------
+
+CLUSTER_OPTIONS = [
+    click.option("--kubeconfig", metavar="FILE",
+                 help="kubeconfig file (default: KUBECONFIG, then ~/.kube/config)."),
+    click.option("--context", metavar="NAME", help="kubeconfig context (default: the current)."),
+    click.option("-n", "--namespace", metavar="NS",
+                 help="Namespace (default: the context's, else default); created if missing."),
+]
+APPLY_CONVERT_OPTIONS = [
+    click.option("--controller", metavar="KIND",
+                 type=click.Choice(["deployment", "statefulset", "daemonset",
+                                    "replicationcontroller"], case_sensitive=False),
+                 help="Workload kind for long-running services (as convert)."),
+    click.option("--volumes", "volumes_mode", default="persistentVolumeClaim",
+                 show_default=True, help="How volumes are converted (as convert).",
+                 type=click.Choice(["persistentVolumeClaim", "emptyDir", "hostPath",
+                                    "configMap"], case_sensitive=False)),
+    click.option("--replicas", type=click.IntRange(min=0), help="Replicas for every workload."),
+    click.option("--pvc-request-size", default="100Mi", show_default=True, metavar="SIZE",
+                 help="Storage requested by each claim without a size hint."),
+    click.option("--generate-network-policies", is_flag=True,
+                 help="One NetworkPolicy per compose network."),
+    click.option("--registry", metavar="R", help="Registry for built images (as convert)."),
+    click.option("--secret-env", is_flag=True,
+                 help="Move secret-looking environment variables into a Secret."),
+]
+
+
+def _options(options):
+    def decorate(func):
+        for option in reversed(options):
+            func = option(func)
+        return func
+    return decorate
+
+
+def _timeout(ctx, param, value):
+    from .cluster.wait import parse_duration
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _connect(kubeconfig, context, namespace):
+    from .cluster.kubeconfig import connect
+    return connect(kubeconfig=kubeconfig, context=context, namespace=namespace)
+
+
+def _cluster_objects(settings, conn, convert, *, build=False, push=False):
+    """Load and convert the project into conn.namespace; returns (project, objects)."""
+    from .emit.report import stderr_lines
+    from .kube.options import ConvertOptions
+    from .kube.transform import to_manifests
+    project = settings.load().project
+    overrides = {}
+    if build or push:
+        from .images import build_and_push
+        overrides = build_and_push(project, build=True, push=push,
+                                   registry=convert.get("registry"))
+    options = ConvertOptions(namespace=conn.namespace, controller=convert.get("controller"),
+                             volumes=convert.get("volumes_mode") or "persistentVolumeClaim",
+                             replicas=convert.get("replicas"),
+                             pvc_request_size=convert.get("pvc_request_size") or "100Mi",
+                             generate_network_policies=bool(
+                                 convert.get("generate_network_policies")),
+                             registry=convert.get("registry"), image_overrides=overrides,
+                             secret_env=bool(convert.get("secret_env")))
+    result = to_manifests(project, options)
+    if not settings.quiet:
+        for line in stderr_lines(result.report):
+            warn(line)
+    return project, result.objects
+
+
+def _progress(settings):
+    if settings.quiet:
+        return None
+    return lambda line: click.echo(line, err=True)
+
+
+def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
+           timeout, build, push, convert, *, out):
+    from .cluster.apply import apply_objects, prepare
+    from .cluster.applyset import ApplySet
+    from .cluster.wait import wait_for
+    conn = _connect(kubeconfig, context, namespace)
+    project, objects = _cluster_objects(settings, conn, convert, build=build, push=push)
+    if dry_run == "client":
+        from .cluster.apply import split_namespace
+        from .emit.yamlio import dump_all
+        _, rest = split_namespace(objects)
+        click.echo(dump_all(prepare(rest, ApplySet(conn, project.name, conn.namespace))),
+                   nl=False)
+        return
+    result = apply_objects(conn, project.name, objects, prune=prune, force=force_conflicts,
+                           dry_run=dry_run == "server", progress=out)
+    if wait and dry_run != "server":
+        wait_for(conn, [obj for obj, _ in result.applied], timeout, progress=out)
+
+
+@compose_command(cli, "apply")
+@_options(CLUSTER_OPTIONS + APPLY_CONVERT_OPTIONS)
+@click.option("--dry-run", type=click.Choice(["none", "server", "client"]), default="none",
+              show_default=True,
+              help="server: the API server checks without persisting; client: print the "
+                   "objects that would be sent.")
+@click.option("--prune", is_flag=True,
+              help="Delete objects of this project's ApplySet that it no longer contains.")
+@click.option("--force-conflicts", is_flag=True,
+              help="Take over fields another field manager owns.")
+@click.option("--wait", is_flag=True,
+              help="Wait until workloads are rolled out and Jobs complete.")
+@click.option("--timeout", default="5m", show_default=True, callback=_timeout,
+              help="How long --wait waits (5m, 90s, 1h).")
+@click.option("--build", "do_build", is_flag=True, help="Build the images first.")
+@click.option("--push", "do_push", is_flag=True, help="Build and push the images first.")
+def apply_cmd(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
+              timeout, do_build, do_push, **convert):
+    """Server-side apply the project to the cluster (field manager c2k, as an ApplySet)."""
+    _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
+           timeout, do_build, do_push, convert, out=lambda line: click.echo(line))
+
+
+@compose_command(cli, "diff")
+@_options(CLUSTER_OPTIONS + APPLY_CONVERT_OPTIONS)
+@click.option("--prune", is_flag=True, help="Also show the objects apply --prune would delete.")
+@click.option("--force-conflicts", is_flag=True, help="Diff as apply --force-conflicts would.")
+def diff_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, **convert):
+    """Show how apply would change the cluster; exit 0 same, 1 different, 2 error."""
+    try:
+        from .cluster.diff import diff_objects
+        conn = _connect(kubeconfig, context, namespace)
+        project, objects = _cluster_objects(settings, conn, convert)
+        text = diff_objects(conn, project.name, objects, prune=prune, force=force_conflicts)
+    except C2KError as exc:
+        if settings.debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    if text:
+        click.echo(text, nl=False)
+        raise SystemExit(1)
+
+
+@compose_command(cli, "down")
+@_options(CLUSTER_OPTIONS)
+@click.option("-v", "--volumes", is_flag=True,
+              help="Also delete the PersistentVolumeClaims (and so the data).")
+@click.option("--timeout", default="5m", show_default=True, callback=_timeout,
+              help="How long to wait for the objects to go.")
+def down_cmd(settings, kubeconfig, context, namespace, volumes, timeout):
+    """Delete exactly this project's objects from the cluster; keep claims unless --volumes."""
+    from .cluster.down import down
+    conn = _connect(kubeconfig, context, namespace)
+    project = settings.load().project
+    deleted, kept = down(conn, project.name, volumes=volumes, timeout=timeout,
+                         progress=_progress(settings))
+    if not deleted and not kept and not settings.quiet:
+        click.echo(f"nothing of project {project.name} in namespace {conn.namespace}", err=True)
+
+
+@compose_command(cli, "up")
+@_options(CLUSTER_OPTIONS + APPLY_CONVERT_OPTIONS)
+@click.option("--prune", is_flag=True,
+              help="Delete objects of this project's ApplySet that it no longer contains.")
+@click.option("--force-conflicts", is_flag=True,
+              help="Take over fields another field manager owns.")
+@click.option("--timeout", default="5m", show_default=True, callback=_timeout,
+              help="How long to wait for the workloads.")
+@click.option("--build", "do_build", is_flag=True, help="Build the images first.")
+@click.option("--push", "do_push", is_flag=True, help="Build and push the images first.")
+def up_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, timeout, do_build,
+           do_push, **convert):
+    """Apply the project and wait until every workload is rolled out (progress on stderr)."""
+    _apply(settings, kubeconfig, context, namespace, "none", prune, force_conflicts, True,
+           timeout, do_build, do_push, convert, out=_progress(settings))
+
+
+def _project_conn(settings, kubeconfig, context, namespace):
+    """(connection, project name) for the verbs that act on a deployed project."""
+    conn = _connect(kubeconfig, context, namespace)
+    return conn, settings.load().project.name
+
+
+@compose_command(cli, "ps")
+@_options(CLUSTER_OPTIONS)
+@click.argument("services", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+def ps_cmd(settings, kubeconfig, context, namespace, services, fmt):
+    """List the pods of each service: status, ready containers, restarts, age."""
+    import json as _json
+    from .cluster.verbs import ps, table
+    conn, project = _project_conn(settings, kubeconfig, context, namespace)
+    rows = ps(conn, project, services)
+    if fmt == "json":
+        click.echo(_json.dumps(rows, indent=2))
+    else:
+        click.echo(table(rows, ("service", "name", "status", "ready", "restarts", "age")),
+                   nl=False)
+
+
+def _replicas_spec(ctx, param, value):
+    service, sep, number = value.partition("=")
+    if not sep or not service or not number.isdigit():
+        raise click.BadParameter(f"{value!r} is not SERVICE=N (e.g. web=3)")
+    return service, int(number)
+
+
+@compose_command(cli, "scale")
+@_options(CLUSTER_OPTIONS)
+@click.argument("specs", nargs=-1, required=True, metavar="SERVICE=N...")
+def scale_cmd(settings, kubeconfig, context, namespace, specs):
+    """Set the number of replicas of services (the next apply resets them to the compose file)."""
+    from .cluster.verbs import scale
+    pairs = [_replicas_spec(None, None, spec) for spec in specs]
+    conn, project = _project_conn(settings, kubeconfig, context, namespace)
+    for service, replicas in pairs:
+        for line in scale(conn, project, service, replicas):
+            click.echo(line)
+
+
+def _verb(name, doc):
+    @compose_command(cli, name, help=doc)
+    @_options(CLUSTER_OPTIONS)
+    @click.argument("services", nargs=-1)
+    def command(settings, kubeconfig, context, namespace, services):
+        from .cluster import verbs
+        conn, project = _project_conn(settings, kubeconfig, context, namespace)
+        for line in getattr(verbs, name)(conn, project, services):
+            click.echo(line)
+    return command
+
+
+_verb("restart", "Restart the pods of services (a rollout restart, as kubectl).")
+_verb("stop", "Scale services to zero, remembering their replicas for start.")
+_verb("start", "Bring stopped services back to the replicas they had.")
+
+
+@compose_command(cli, "events")
+@_options(CLUSTER_OPTIONS)
+@click.argument("services", nargs=-1)
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per line (time, type, action, id, service, attributes).")
+def events_cmd(settings, kubeconfig, context, namespace, services, as_json):
+    """Print the cluster's events about the project's objects and pods."""
+    from .cluster.verbs import dumps, event_line, events, select, service_of
+    conn, project = _project_conn(settings, kubeconfig, context, namespace)
+    wanted = {service_of(obj) for _, obj in select(conn, project, services)} if services \
+        else None
+    for event in events(conn, project):
+        if wanted is None or event["service"] in wanted:
+            click.echo(dumps(event) if as_json else event_line(event))
+
+
+@compose_command(cli, "port")
+@_options(CLUSTER_OPTIONS)
+@click.argument("service")
+@click.argument("private_port", type=click.IntRange(1, 65535), metavar="PORT")
+@click.option("--protocol", type=click.Choice(["tcp", "udp", "sctp"]), default="tcp",
+              show_default=True)
+def port_cmd(settings, kubeconfig, context, namespace, service, private_port, protocol):
+    """Print the address at which a service's port is reached."""
+    from .cluster.verbs import port
+    conn, project = _project_conn(settings, kubeconfig, context, namespace)
+    found = port(conn, project, service, private_port, protocol)
+    click.echo(found["cluster"])
+    if not settings.quiet:
+        if found.get("external"):
+            click.echo(f"external: {found['external']}", err=True)
+        if found.get("node_port"):
+            click.echo(f"node port: {found['node_port']} on every node", err=True)
+        click.echo(f"from this machine: {found['forward']}", err=True)
+
+
+@compose_command(cli, "logs")
+@_options(CLUSTER_OPTIONS)
+@click.argument("services", nargs=-1)
+@click.option("--tail", type=click.IntRange(min=0), metavar="N",
+              help="Only the last N lines of each container.")
+@click.option("-t", "--timestamps", is_flag=True, help="Show timestamps.")
+def logs_cmd(settings, kubeconfig, context, namespace, services, tail, timestamps):
+    """Print the logs of the services' pods, each line prefixed by its pod."""
+    from .cluster.verbs import logs
+    conn, project = _project_conn(settings, kubeconfig, context, namespace)
+    lines, problems = logs(conn, project, services, tail=tail, timestamps=timestamps)
+    for line in lines:
+        click.echo(line)
+    for problem in problems:
+        warn(problem)
+    if problems and not lines:
+        raise C2KError(f"no logs could be read ({len(problems)} container(s))",
+                       hint="the nodes' kubelets must serve logs; simulated (kwok) nodes "
+                            "do not")
+
+
+@compose_command(cli, "top")
+@_options(CLUSTER_OPTIONS)
+@click.argument("services", nargs=-1)
+def top_cmd(settings, kubeconfig, context, namespace, services):
+    """Show the CPU and memory of the services' pods (needs the metrics API)."""
+    from .cluster.verbs import table, top
+    conn, project = _project_conn(settings, kubeconfig, context, namespace)
+    click.echo(table(top(conn, project, services),
+                     ("service", "name", "container", "cpu", "memory")), nl=False)
 
 
 def main(argv=None) -> None:

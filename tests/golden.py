@@ -32,24 +32,42 @@ def _c2k(sample: str, *args: str) -> str:
 
 
 def render(sample: str) -> dict[str, str]:
-    """File name → content for one sample's outputs folder."""
+    """File name → content for one sample's outputs folder: the manifests, the conversion
+    report, the Helm chart and the Kustomize tree."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.yaml"
-        manifests = _c2k(sample, "convert", "--report", str(report))
-        return {"manifests.yaml": manifests, "conversion-report.yaml": report.read_text()}
+        files = {"manifests.yaml": _c2k(sample, "convert", "--report", str(report)),
+                 "conversion-report.yaml": report.read_text()}
+        for fmt in ("helm", "kustomize"):
+            target = Path(tmp) / fmt
+            _c2k(sample, "-q", "convert", "--format", fmt, "-o", str(target))
+            for path in sorted(target.rglob("*")):
+                if path.is_file():
+                    files[f"{fmt}/{path.relative_to(target)}"] = path.read_text()
+        return files
 
 
 def check(update: bool) -> int:
     stale = 0
     for sample in samples():
         folder = OUTPUTS / sample
-        for name, content in render(sample).items():
+        rendered = render(sample)
+        for path in sorted(folder.rglob("*")) if folder.exists() else []:
+            name = str(path.relative_to(folder))
+            if path.is_file() and name not in rendered:
+                if update:
+                    path.unlink()
+                    print(f"removed {path.relative_to(REPO)}")
+                else:
+                    stale += 1
+                    print(f"{path.relative_to(REPO)}: no longer produced")
+        for name, content in rendered.items():
             path = folder / name
             current = path.read_text() if path.exists() else ""
             if current == content:
                 continue
             if update:
-                folder.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(content)
                 print(f"updated {path.relative_to(REPO)}")
             else:

@@ -10,7 +10,10 @@ from tests import golden
 @pytest.mark.parametrize("sample", golden.samples())
 def test_outputs_are_current(sample):
     folder = golden.OUTPUTS / sample
-    for name, content in golden.render(sample).items():
+    rendered = golden.render(sample)
+    committed = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    assert committed == set(rendered), "outputs/ has extra or missing files: run `make outputs`"
+    for name, content in rendered.items():
         path = folder / name
         assert path.exists(), f"{path} missing: run `make outputs`"
         assert path.read_text() == content, f"{path} is stale: run `make outputs` and review"
