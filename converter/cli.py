@@ -12,9 +12,25 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 
-import click
+
+def _interrupted(signum, frame):
+    """Ctrl-C: one line and exit 130, wherever it lands (even inside an import, where Python
+    would print a traceback or swallow a KeyboardInterrupt). Every step c2k takes is safe to
+    stop between: a re-run converges (apply is server-side and idempotent)."""
+    try:
+        sys.stderr.write("interrupted\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(130)
+
+
+if __name__ == "__main__" or "c2k" in os.path.basename(sys.argv[0] or ""):
+    signal.signal(signal.SIGINT, _interrupted)
+
+import click  # noqa: E402  (after the handler, so an early Ctrl-C is clean too)
 
 from .errors import C2KError
 
@@ -479,12 +495,21 @@ def apply_cmd(settings, kubeconfig, context, namespace, dry_run, prune, force_co
 @click.option("--prune", is_flag=True, help="Also show the objects apply --prune would delete.")
 @click.option("--force-conflicts", is_flag=True, help="Diff as apply --force-conflicts would.")
 def diff_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, **convert):
-    """Show how apply would change the cluster; exit 0 same, 1 different, 2 error."""
+    """Show how apply would change the cluster; exit 0 same, 1 different, 2 error.
+
+    As kubectl diff, KUBECTL_EXTERNAL_DIFF names another program (e.g. "diff -r -u"); it gets
+    the LIVE and MERGED folders.
+    """
     try:
-        from .cluster.diff import diff_objects
+        from .cluster.diff import compare, external, unified
         conn = _connect(kubeconfig, context, namespace)
         project, objects = _cluster_objects(settings, conn, convert)
-        text = diff_objects(conn, project.name, objects, prune=prune, force=force_conflicts)
+        pairs = compare(conn, project.name, objects, prune=prune, force=force_conflicts)
+        program = os.environ.get("KUBECTL_EXTERNAL_DIFF")
+        if program:
+            code = external(program, pairs)
+            raise SystemExit(code if code in (0, 1) else 2)
+        text = "".join(unified(name, before, after) for name, before, after in pairs)
     except C2KError as exc:
         if settings.debug:
             raise
@@ -586,8 +611,66 @@ def _verb(name, doc):
 
 
 _verb("restart", "Restart the pods of services (a rollout restart, as kubectl).")
+_verb("kill", "Delete the pods of services at once; their controllers start new ones.")
 _verb("stop", "Scale services to zero, remembering their replicas for start.")
 _verb("start", "Bring stopped services back to the replicas they had.")
+
+
+@compose_command(cli, "run", context_settings={"allow_interspersed_args": False})
+@_options(CLUSTER_OPTIONS)
+@click.argument("service")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.option("-d", "--detach", is_flag=True, help="Do not wait for the one-off Job.")
+@click.option("--rm", "remove", is_flag=True, help="Delete the Job once it has finished.")
+@click.option("--timeout", default="5m", show_default=True, callback=_timeout,
+              help="How long to wait for the Job.")
+def run_cmd(settings, kubeconfig, context, namespace, service, command, detach, remove,
+            timeout):
+    """Run a one-off command as a Job made from the service's pod template."""
+    from .cluster.oneoff import run
+    conn, project = _project_conn(settings, kubeconfig, context, namespace)
+    job = run(conn, project, service, command, wait=not detach, timeout=timeout,
+              remove=remove and not detach)
+    name = job["metadata"]["name"]
+    click.echo(f"job.batch/{name} {'created' if detach else 'complete'}")
+    if not detach and not remove and not settings.quiet:
+        click.echo(f"logs: kubectl logs -n {conn.namespace} job/{name}", err=True)
+
+
+@compose_command(cli, "exec", context_settings={"allow_interspersed_args": False})
+@_options(CLUSTER_OPTIONS)
+@click.argument("service")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option("--index", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Which of the service's running pods.")
+@click.option("-c", "--container", metavar="NAME", help="Container in the pod.")
+def exec_cmd(settings, kubeconfig, context, namespace, service, command, index, container):
+    """Run a command in a running pod of the service (no stdin/tty); exit with its code."""
+    from .cluster.oneoff import exec_in
+    conn, project = _project_conn(settings, kubeconfig, context, namespace)
+    code = exec_in(conn, project, service, command, index=index, container=container,
+                   out=lambda text: click.echo(text, nl=False),
+                   err=lambda text: click.echo(text, nl=False, err=True))
+    if code:
+        raise SystemExit(code)
+
+
+@compose_command(cli, "pause")
+@_options(CLUSTER_OPTIONS)
+@click.argument("services", nargs=-1)
+def pause_cmd(settings, services, **_cluster):
+    """Not available on Kubernetes: containers cannot be frozen (use stop)."""
+    raise C2KError("Kubernetes cannot pause (freeze) containers",
+                   hint="c2k stop scales services to zero and c2k start brings them back")
+
+
+@compose_command(cli, "unpause")
+@_options(CLUSTER_OPTIONS)
+@click.argument("services", nargs=-1)
+def unpause_cmd(settings, services, **_cluster):
+    """Not available on Kubernetes: containers cannot be frozen (use start)."""
+    raise C2KError("Kubernetes cannot pause (freeze) containers, so nothing is paused",
+                   hint="c2k start brings stopped services back")
 
 
 @compose_command(cli, "events")
@@ -597,7 +680,8 @@ _verb("start", "Bring stopped services back to the replicas they had.")
               help="One JSON object per line (time, type, action, id, service, attributes).")
 def events_cmd(settings, kubeconfig, context, namespace, services, as_json):
     """Print the cluster's events about the project's objects and pods."""
-    from .cluster.verbs import dumps, event_line, events, select, service_of
+    from .cluster.observe import dumps, event_line, events
+    from .cluster.verbs import select, service_of
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
     wanted = {service_of(obj) for _, obj in select(conn, project, services)} if services \
         else None
@@ -614,7 +698,7 @@ def events_cmd(settings, kubeconfig, context, namespace, services, as_json):
               show_default=True)
 def port_cmd(settings, kubeconfig, context, namespace, service, private_port, protocol):
     """Print the address at which a service's port is reached."""
-    from .cluster.verbs import port
+    from .cluster.observe import port
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
     found = port(conn, project, service, private_port, protocol)
     click.echo(found["cluster"])
@@ -634,7 +718,7 @@ def port_cmd(settings, kubeconfig, context, namespace, service, private_port, pr
 @click.option("-t", "--timestamps", is_flag=True, help="Show timestamps.")
 def logs_cmd(settings, kubeconfig, context, namespace, services, tail, timestamps):
     """Print the logs of the services' pods, each line prefixed by its pod."""
-    from .cluster.verbs import logs
+    from .cluster.observe import logs
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
     lines, problems = logs(conn, project, services, tail=tail, timestamps=timestamps)
     for line in lines:
@@ -652,7 +736,8 @@ def logs_cmd(settings, kubeconfig, context, namespace, services, tail, timestamp
 @click.argument("services", nargs=-1)
 def top_cmd(settings, kubeconfig, context, namespace, services):
     """Show the CPU and memory of the services' pods (needs the metrics API)."""
-    from .cluster.verbs import table, top
+    from .cluster.observe import top
+    from .cluster.verbs import table
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
     click.echo(table(top(conn, project, services),
                      ("service", "name", "container", "cpu", "memory")), nl=False)
@@ -660,6 +745,7 @@ def top_cmd(settings, kubeconfig, context, namespace, services):
 
 def main(argv=None) -> None:
     """Entry point: run the CLI, turning known errors into one message and exit 1."""
+    signal.signal(signal.SIGINT, _interrupted)
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or bool(os.environ.get("C2K_DEBUG"))
     try:

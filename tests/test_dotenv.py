@@ -299,10 +299,10 @@ def test_unset_references_warn():
 ERRORS = [
     ("# some comments\nfoo=\"\n  a\n  multine\n  value\n\"\nINVALID LINE\nzot=qix", 7, "key cannot contain a space"),
     ("A B=1\n", 1, "key cannot contain a space"),
-    ("OK=1\nA!=1\n", 2, 'unexpected character "!" in variable name "A!=1"'),
+    ("OK=1\nA!=1\n", 2, 'unexpected character "!" in variable name "A!"'),
     ("A=1\n$X=2\n", 2, 'unexpected character "$"'),
-    ("A='unterminated\nB=2\n", 1, "unterminated quoted value 'unterminated"),
-    ("\n\nA=\"never closed\n", 3, 'unterminated quoted value "never closed'),
+    ("A='unterminated\nB=2\n", 1, "unterminated quoted value of A (opened with ')"),
+    ("\n\nA=\"never closed\n", 3, 'unterminated quoted value of A (opened with ")'),
     ('A="\n', 1, "unterminated quoted value"),
     ("\n\n\nA=\"a\n\nb\n\"\nX Y=2\n", 8, "key cannot contain a space"),
     ("A=${NEED?oops}\n", 1, "required variable NEED is missing a value: oops"),

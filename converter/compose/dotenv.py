@@ -41,7 +41,7 @@ import stat
 import unicodedata
 from typing import Callable
 
-from converter.compose.interpolate import interpolate_string
+from converter.compose.interpolate import interpolate_string, looks_secret_name
 from converter.errors import ComposeError
 
 __all__ = ["MAX_ENV_FILE_BYTES", "parse_dotenv", "read_env_file"]
@@ -155,8 +155,7 @@ def parse_dotenv(text: str, *, filename: str, lookup: Lookup = _no_lookup,
             if ch in _BLANK or _is_key_char(ch):
                 pos += 1
                 continue
-            eol = text.find("\n", key_start)
-            snippet = text[key_start:n if eol < 0 else eol]
+            snippet = text[key_start:pos + 1]   # the name up to the bad character, never the value
             raise ComposeError(f"unexpected character {_quote(ch)} in variable name {_quote(snippet)}",
                                file=filename, line=key_line,
                                hint="a line is KEY=VALUE, KEY alone, or a # comment")
@@ -198,14 +197,15 @@ def parse_dotenv(text: str, *, filename: str, lookup: Lookup = _no_lookup,
                     line += 1
                 end += 1
             else:
-                eol = text.find("\n", pos)
-                snippet = text[pos:n if eol < 0 else eol]
-                raise ComposeError(f"unterminated quoted value {snippet}", file=filename,
-                                   line=value_line, hint=f"close the value with a {quote}")
+                # Name the key, not the value: env files hold passwords.
+                raise ComposeError(f"unterminated quoted value of {key} (opened with {quote})",
+                                   file=filename, line=value_line,
+                                   hint=f"close the value with a {quote}")
             raw = text[pos + 1:end]
             if quote == '"':
                 value = interpolate_string(_expand_escapes(raw), resolve, warnings=warnings,
-                                           file=filename, line=value_line)
+                                           file=filename, line=value_line,
+                                           hide_value=looks_secret_name(key))
             else:
                 value = raw.replace("\\'", "'")
             pos = end + 1  # anything after the quote is read as the next statement, like compose
@@ -216,7 +216,8 @@ def parse_dotenv(text: str, *, filename: str, lookup: Lookup = _no_lookup,
             if comment >= 0:
                 raw = raw[:comment]
             raw = raw.rstrip(_SPACE)
-            value = interpolate_string(raw, resolve, warnings=warnings, file=filename, line=key_line)
+            value = interpolate_string(raw, resolve, warnings=warnings, file=filename, line=key_line,
+                                       hide_value=looks_secret_name(key))
             if nl < 0:
                 pos = n
             else:

@@ -90,9 +90,10 @@ class InterpolationWarning(str):
 class _Context:
     """What an error or a warning needs to say where it happened."""
 
-    __slots__ = ("lookup", "warnings", "path", "file", "line")
+    __slots__ = ("lookup", "warnings", "path", "file", "line", "hide_value")
 
     def __init__(self, lookup: Lookup, warnings: list | None, path, file, line):
+        self.hide_value = False
         self.lookup = lookup
         self.warnings = warnings
         self.path = path
@@ -108,15 +109,33 @@ class _Context:
             self.warnings.append(InterpolationWarning(name, self.path_tuple(), self.file, self.line))
 
     def invalid(self, template: str) -> ComposeError:
-        return ComposeError(f"invalid interpolation format: {_quote(template)}",
-                            file=self.file, line=self.line, path=self.path_tuple(),
-                            hint=_ESCAPE_HINT)
+        path = self.path_tuple()
+        name = next((p for p in reversed(path) if isinstance(p, str)), None)
+        if path and isinstance(path[-1], int) and "=" in template:
+            name = template.split("=", 1)[0]        # list form: `- DB_PASSWORD=...`
+        if self.hide_value or (name and looks_secret_name(name)):
+            # The value may be a password: say where, never what.
+            shown = "(the value is not shown: its name looks like a secret)"
+        else:
+            shown = _quote(template)
+        return ComposeError(f"invalid interpolation format: {shown}",
+                            file=self.file, line=self.line, path=path, hint=_ESCAPE_HINT)
 
     def missing(self, name: str, reason: str) -> ComposeError:
         message = f"required variable {name} is missing a value"
         if reason:
             message += f": {reason}"
         return ComposeError(message, file=self.file, line=self.line, path=self.path_tuple())
+
+
+# Names whose values are secrets (the conversion's --secret-env uses the same idea); errors
+# about such values say where the problem is but never quote the value.
+_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|"
+                          r"CREDENTIAL|(^|_)(PASS|PWD)$", re.IGNORECASE)
+
+
+def looks_secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name))
 
 
 def _quote(text: str) -> str:
@@ -271,7 +290,8 @@ def _apply(name: str, operator: str, operand: str, ctx: _Context) -> str:
 
 
 def interpolate_string(value: str, lookup: Lookup, *, path=(), warnings: list | None = None,
-                       file: str | None = None, line: int | None = None) -> str:
+                       file: str | None = None, line: int | None = None,
+                       hide_value: bool = False) -> str:
     """Expand the variables in one string, compose style.
 
     ``lookup(name)`` returns the value or ``None`` when the variable is unset. Unset plain
@@ -282,6 +302,7 @@ def interpolate_string(value: str, lookup: Lookup, *, path=(), warnings: list | 
     if "$" not in value:
         return value
     ctx = _Context(lookup, warnings, path, file, line)
+    ctx.hide_value = hide_value
     try:
         return _substitute(value, ctx)
     except RecursionError:

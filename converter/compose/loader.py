@@ -200,7 +200,7 @@ def _kind(value) -> str:
             bool: "boolean"}.get(type(value), type(value).__name__)
 
 
-def _interpolate(ctx: _Context, data, display: str, environ=None):
+def _interpolate(ctx: _Context, data, display: str, environ=None, lines: Lines | None = None):
     if not ctx.options.interpolate:
         return data
     from .interpolate import interpolate_tree
@@ -211,6 +211,8 @@ def _interpolate(ctx: _Context, data, display: str, environ=None):
     except ComposeError as exc:
         if not exc.file:
             exc.file = display
+            if not exc.line and lines is not None and exc.path:
+                exc.line = lines.line_of(exc.path)
         raise
     for warning in warnings:
         ctx.warn(str(warning))
@@ -219,7 +221,7 @@ def _interpolate(ctx: _Context, data, display: str, environ=None):
 
 def _load_main_file(ctx: _Context, path: str):
     data, lines, display = _read_document(ctx, path)
-    data = _interpolate(ctx, data, display)
+    data = _interpolate(ctx, data, display, lines=lines)
     base = os.path.dirname(path) if path != "-" else ctx.cwd
     data = _resolve_extends(ctx, data, path, display, base)
     data = _resolve_include(ctx, data, path, display, base)
@@ -284,7 +286,7 @@ def _extended_from_file(ctx, other: str, target: str, display: str, name: str, c
         return cache[key]
     cache[key] = None
     data, lines, other_display = _read_document(ctx, other)
-    data = _interpolate(ctx, data, other_display)
+    data = _interpolate(ctx, data, other_display, lines=lines)
     other_base = os.path.dirname(other)
     data = _resolve_extends(ctx, data, other, other_display, other_base, cache)
     services = data.get("services") or {}
@@ -353,7 +355,7 @@ def _load_included(ctx: _Context, files: list[str], entry: dict, base: str, disp
     try:
         for f in files:
             data, lines, f_display = _read_document(ctx, f)
-            data = _interpolate(ctx, data, f_display, environ=env)
+            data = _interpolate(ctx, data, f_display, environ=env, lines=lines)
             data = _resolve_extends(ctx, data, f, f_display, os.path.dirname(f))
             data = _resolve_include(ctx, data, f, f_display, os.path.dirname(f))
             data = paths.resolve_document(data, project_dir, ctx.environ.get("HOME"))

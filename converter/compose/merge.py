@@ -33,11 +33,21 @@ def split_key_value(item, sep: str = "="):
     return text, None
 
 
+def _is_scalar(item) -> bool:
+    return isinstance(item, Tagged) or not isinstance(item, (dict, list))
+
+
+def _is_name(item) -> bool:
+    return item is None or isinstance(item, (str, int, float, bool))
+
+
 def key_value_map(value) -> dict:
     """A list of 'K=V' strings or a mapping → a mapping (values untouched)."""
     if isinstance(value, dict):
         return dict(value)
     if isinstance(value, list):
+        if not all(_is_scalar(item) for item in value):
+            return value        # not K=V strings: left for schema validation to report
         out = {}
         for item in value:
             if isinstance(item, Tagged):
@@ -80,11 +90,11 @@ def service_merge_form(service):
             out[key] = [value]
         elif key == "extra_hosts":
             out[key] = _extra_hosts_list(value)
-        elif key == "networks" and isinstance(value, list):
+        elif key == "networks" and isinstance(value, list) and all(map(_is_name, value)):
             out[key] = {name: None for name in value}
-        elif key == "models" and isinstance(value, list):
+        elif key == "models" and isinstance(value, list) and all(map(_is_name, value)):
             out[key] = {name: None for name in value}
-        elif key == "depends_on" and isinstance(value, list):
+        elif key == "depends_on" and isinstance(value, list) and all(map(_is_name, value)):
             out[key] = {name: {"condition": "service_started"} for name in value}
         elif key == "build":
             out[key] = _build_merge_form(value)

@@ -7,6 +7,7 @@ env files are read here because compose folds them into `environment`.
 from __future__ import annotations
 
 import os
+import stat
 
 from ..errors import ComposeError
 from . import units
@@ -68,10 +69,40 @@ def _top_level(section: str, key: str, value, project: str) -> dict:
         entry.setdefault("name", f"{project}_{key}")
     if "labels" in entry:
         entry["labels"] = _string_map(entry["labels"])
+    if section in ("secrets", "configs") and isinstance(entry.get("file"), str):
+        _check_special_file(entry["file"], section, (section, key, "file"))
     for flag in ("internal", "attachable", "enable_ipv6", "enable_ipv4"):
         if flag in entry:
             entry[flag] = units.to_bool(entry[flag], (section, key, flag))
     return entry
+
+
+def _check_special_file(path: str, section: str, where) -> None:
+    """A secret/config `file:` may lie outside the project (compose allows it), but a device,
+    FIFO or socket is never read: `/dev/zero` would never end and a FIFO would block."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return                  # missing: the conversion reports it
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise ComposeError(f"{section[:-1]} file {path} is not a regular file or folder "
+                           "(a device, FIFO or socket)", path=where,
+                           hint="point `file:` at a regular file")
+
+
+def _size(value, where, *, unlimited: bool = False) -> int:
+    """A byte size; negative ones are refused (-1 means unlimited where docker allows it)."""
+    size = units.parse_bytes(value, where)
+    if size < 0 and not (unlimited and size == -1):
+        raise ComposeError(f"invalid size {value!r}: a size cannot be negative", path=where)
+    return size
+
+
+def _cpus(value, where) -> float:
+    cpus = units.to_float(value, where)
+    if cpus < 0:
+        raise ComposeError(f"invalid cpus {value!r}: cannot be negative", path=where)
+    return cpus
 
 
 def _string_map(value) -> dict:
@@ -123,11 +154,11 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
         elif key in _INT_KEYS:
             out[key] = units.to_int(value, where)
         elif key in _BYTE_KEYS:
-            out[key] = str(units.parse_bytes(value, where))
+            out[key] = str(_size(value, where, unlimited=key == "memswap_limit"))
         elif key in _DURATION_KEYS:
             out[key] = units.format_duration(units.parse_duration(value, where))
         elif key == "cpus":
-            out[key] = units.to_float(value, where)
+            out[key] = _cpus(value, where)
         elif key in _LIST_KEYS:
             out[key] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
         elif key == "ulimits":
@@ -290,10 +321,10 @@ def _deploy(value, path) -> dict:
             if isinstance(spec, dict):
                 spec = dict(spec)
                 if spec.get("cpus") is not None:
-                    spec["cpus"] = units.to_float(spec["cpus"], path + ("resources", part, "cpus"))
+                    spec["cpus"] = _cpus(spec["cpus"], path + ("resources", part, "cpus"))
                 if spec.get("memory") is not None:
-                    spec["memory"] = str(units.parse_bytes(spec["memory"],
-                                                           path + ("resources", part, "memory")))
+                    spec["memory"] = str(_size(spec["memory"],
+                                               path + ("resources", part, "memory")))
                 if spec.get("pids") is not None:
                     spec["pids"] = units.to_int(spec["pids"], path + ("resources", part, "pids"))
                 fixed[part] = spec

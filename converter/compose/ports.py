@@ -46,7 +46,20 @@ def _split_host(spec: str, path) -> tuple[str | None, str]:
     return None, spec
 
 
-MAX_PORTS_PER_SPEC = 65535
+# compose expands a range into one entry per port, and so do the Service and the container. A
+# Service holding more ports than this no longer fits the API server's 1.5 MiB object limit
+# (and `1-65535:1-65535` took 10-25 s to convert into a 5 MB object nothing would accept).
+MAX_PORTS_PER_SPEC = 16_384
+
+
+def _check_count(count: int, spec, path, *, total: bool = False) -> None:
+    if count > MAX_PORTS_PER_SPEC:
+        what = (f"with {spec!r} the service has {count} ports" if total
+                else f"port range {spec!r} expands to {count} ports")
+        raise ComposeError(f"{what}; c2k refuses more than {MAX_PORTS_PER_SPEC} per service",
+                           path=path,
+                           hint="Kubernetes has no port ranges: each port becomes an entry of "
+                                "the Service; publish only the ports the service needs")
 
 
 def parse_port(spec, path=()) -> list[dict]:
@@ -69,6 +82,7 @@ def parse_port(spec, path=()) -> list[dict]:
     else:
         published, target = "", rest
     t_start, t_end = _port_range(target, path)
+    _check_count(t_end - t_start + 1, spec, path)
     entries = []
     base = {"mode": "ingress"}
     if host_ip:
@@ -125,6 +139,7 @@ def normalize_ports(ports, path=()) -> list[dict]:
             out.append(long_port(spec, where))
         else:
             out.extend(parse_port(spec, where))
+        _check_count(len(out), spec, where, total=True)
     return _unique(out)
 
 

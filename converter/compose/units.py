@@ -60,7 +60,7 @@ def _trim(number: float) -> str:
     return text or "0"
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
 _SIZE_FACTORS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
 
@@ -71,6 +71,9 @@ def parse_bytes(value, path=()) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):   # .nan, .inf in YAML
+            raise ComposeError(f"invalid size {value!r}", path=path,
+                               hint="use a size like 512k, 256m or 1g")
         return int(value)
     match = _SIZE.match(str(value))
     if not match:
@@ -124,9 +127,12 @@ def to_float(value, path=()) -> float:
     if isinstance(value, bool):
         raise ComposeError(f"{value!r} is not a number", path=path)
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise ComposeError(f"{value!r} is not a number", path=path) from None
+    if number != number or number in (float("inf"), float("-inf")):   # .nan, .inf in YAML
+        raise ComposeError(f"{value!r} is not a finite number", path=path)
+    return number
 
 
 def scalar_text(value) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import os
 
+from ..errors import ConversionError
 from . import names
 from .storage import _mount
 
@@ -27,6 +28,13 @@ def _object_data(ctx, scope: str, obj) -> tuple[dict | None, str]:
                        f"{os.path.basename(obj.file)} does not exist")
             return None, ""
         if info.files is None:
+            if scope == "secret":
+                # A secret the workload expects but cannot get is an error, not a warning: the
+                # reader stops at its size limit (Kubernetes keeps Secrets under 1 MiB anyway).
+                raise ConversionError(
+                    f"secret {obj.name!r}: {obj.file}: {info.reason or 'cannot be read'}",
+                    path=("secrets", obj.name, "file"),
+                    hint="a Secret holds at most 1 MiB; mount large files with a volume instead")
             report.add(scope, obj.name, "file", "not-converted",
                        f"{os.path.basename(obj.file)}: {info.reason or 'cannot be read'}")
             return None, ""
