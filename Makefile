@@ -20,5 +20,6 @@ test-fast: install  ## unit tests only (no Docker, no cluster)
 outputs: install    ## regenerate outputs/ from samples/ (review the diff, then commit)
 	$(PYTHON) -m tests.golden --update
 
-bench: install
-	$(PYTHON) -m benchmarks.run
+bench:              ## c2k vs docker-compose, kompose, kubectl: prints ratios, writes docs/performance.md
+	$(PYTHON) -m pip install -q -e '.[test,bench]'
+	$(PYTHON) -m benchmarks.run $(BENCH_ARGS)
