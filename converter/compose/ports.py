@@ -10,7 +10,7 @@ _PROTOCOLS = {"tcp", "udp", "sctp"}
 
 
 def _port_number(text: str, path) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise ComposeError(f"invalid port {text!r}", path=path,
                            hint="a port is a number from 1 to 65535")
     number = int(text)
@@ -116,7 +116,7 @@ def long_port(entry: dict, path=()) -> dict:
     published = entry.get("published")
     if published not in (None, ""):
         text = str(published).strip()
-        if re.fullmatch(r"\d+(-\d+)?", text):
+        if re.fullmatch(r"[0-9]+(-[0-9]+)?", text):
             _port_range(text, path + ("published",))
         else:
             raise ComposeError(f"invalid published port {published!r}", path=path + ("published",))

@@ -192,11 +192,11 @@ def user_context(service, report) -> dict:
         uid = "0"
     if gid == "root":
         gid = "0"
-    if uid.isdigit():
+    if uid.isdecimal():
         out["runAsUser"] = int(uid)
-    if gid.isdigit():
+    if gid.isdecimal():
         out["runAsGroup"] = int(gid)
-    if (uid and not uid.isdigit()) or (gid and not gid.isdigit()):
+    if (uid and not uid.isdecimal()) or (gid and not gid.isdecimal()):
         report.not_converted(service.name, "user",
                              f"{user!r}: Kubernetes needs numeric user and group ids"
                              + ("; the numeric part was kept" if out else ""))

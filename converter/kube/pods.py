@@ -82,8 +82,8 @@ def pod_settings(ctx, service, spec: dict, security: dict) -> None:
         else:
             report.mapped(name, "sysctls", "pod securityContext sysctls")
     if service.group_add:
-        groups = [int(g) for g in service.group_add if str(g).isdigit()]
-        other = [g for g in service.group_add if not str(g).isdigit()]
+        groups = [int(g) for g in service.group_add if str(g).isdecimal()]
+        other = [g for g in service.group_add if not str(g).isdecimal()]
         if groups:
             security["supplementalGroups"] = sorted(set(security.get("supplementalGroups", []))
                                                     | set(groups))

@@ -18,7 +18,7 @@ PULL_POLICIES = {"always": "Always", "ifnotpresent": "IfNotPresent", "never": "N
 CONCURRENCY = {"allow": "Allow", "forbid": "Forbid", "replace": "Replace"}
 TRAFFIC_POLICIES = {"cluster": "Cluster", "local": "Local"}
 
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)")
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h|d)")
 _UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -40,7 +40,7 @@ def parse_duration(value, path) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     text = str(value).strip()
-    if re.fullmatch(r"\d+(\.\d*)?", text):
+    if re.fullmatch(r"[0-9]+(\.[0-9]*)?", text):
         return float(text)
     pos, total = 0, 0.0
     for match in _DURATION.finditer(text):

@@ -42,7 +42,7 @@ def restart_mode(service) -> tuple[str | None, int | None, str]:
         return "never", None, "restart"
     if restart.startswith("on-failure"):
         _, _, count = restart.partition(":")
-        return "on-failure", int(count) if count.strip().isdigit() else None, "restart"
+        return "on-failure", int(count) if count.strip().isdecimal() else None, "restart"
     return None, None, "restart"
 
 
