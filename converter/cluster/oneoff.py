@@ -1,0 +1,159 @@
+"""One-off commands in a deployed project: run (a Job from a service's pod template) and exec
+(in a running pod)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import uuid
+
+from ..errors import ClusterError
+from .applyset import ApplySet
+from .retry import call
+from .verbs import RESTARTED_AT, pods_of, select, service_of
+
+
+# ---- run ----------------------------------------------------------------------------------------
+
+RUN_LABEL = "c2k.io/run"
+RUN_OF = "c2k.io/run-of"        # the ApplySet id: down deletes the one-off Jobs too
+
+
+def run_job(obj: dict, project: str, command=(), name: str | None = None,
+            keep_seconds: int = 3600, set_id: str = "") -> dict:
+    """A one-off Job from a workload's pod template, like `docker compose run SERVICE CMD`.
+
+    Its pods do not carry the service's selector labels, so Services never route to them.
+    """
+    spec = obj.get("spec") or {}
+    if obj["kind"] == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    template = copy.deepcopy(spec.get("template") or {})
+    service = service_of(obj)
+    labels = {RUN_LABEL: service, "app.kubernetes.io/part-of": project,
+              "app.kubernetes.io/managed-by": "c2k"}
+    meta = template.get("metadata") or {}
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items()
+                   if k != RESTARTED_AT}
+    template["metadata"] = {"labels": labels, **({"annotations": annotations}
+                                                 if annotations else {})}
+    pod = template.setdefault("spec", {})
+    pod["restartPolicy"] = "Never"
+    containers = pod.get("containers") or []
+    if not containers:
+        raise ClusterError(f"service {service} has no container to run")
+    first = containers[0]
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        for c in containers:
+            c.pop(probe, None)
+    if command:
+        first["command"] = list(command)
+        first.pop("args", None)
+    job_name = name or f"{obj['metadata']['name'][:40]}-run-{uuid.uuid4().hex[:5]}"
+    return {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": job_name, "namespace": obj["metadata"]["namespace"],
+                         "labels": {**labels, **({RUN_OF: set_id} if set_id else {})}},
+            "spec": {"backoffLimit": 0, "ttlSecondsAfterFinished": keep_seconds,
+                     "template": template}}
+
+
+def run(conn, project: str, service: str, command=(), *, wait: bool = True,
+        timeout: float = 300, remove: bool = False) -> dict:
+    """Create the one-off Job, wait for it (unless not wait); return the Job as created."""
+    _, obj = select(conn, project, [service])[0]
+    body = run_job(obj, project, command,
+                   set_id=ApplySet(conn, project, conn.namespace).id)
+    jobs = conn.resource("batch/v1", "Job")
+    created = call(jobs.create, body=body, namespace=conn.namespace,
+                   what=f"creating job.batch/{body['metadata']['name']}")
+    if not wait:
+        return created
+    try:
+        _wait_job(conn, created, timeout)
+    finally:
+        if remove:
+            call(jobs.delete, name=body["metadata"]["name"], namespace=conn.namespace,
+                 propagation_policy="Background", missing_ok=True,
+                 what=f"deleting job.batch/{body['metadata']['name']}")
+    return created
+
+
+def _wait_job(conn, job: dict, timeout: float) -> None:
+    from .wait import _failure, rollout_status
+    jobs = conn.resource("batch/v1", "Job")
+    deadline = time.monotonic() + timeout
+    name = job["metadata"]["name"]
+    while True:
+        live = call(jobs.get, name=name, namespace=conn.namespace, what=f"reading job {name}")
+        live.setdefault("kind", "Job")
+        live.setdefault("apiVersion", "batch/v1")
+        state, message = rollout_status(live)
+        if state == "done":
+            return
+        if state == "failed":
+            raise _failure("failed", conn, [(live, live, message)])
+        if time.monotonic() >= deadline:
+            raise _failure("timed out", conn, [(live, live, message)])
+        time.sleep(0.3)
+
+
+# ---- exec ---------------------------------------------------------------------------------------
+
+def exec_in(conn, project: str, service: str, command, *, index: int = 1,
+            container: str | None = None, out=None, err=None) -> int:
+    """Run command in the index-th running pod of service (no stdin, no tty); return its
+    exit code. Output goes to out/err as it arrives."""
+    import sys
+    from kubernetes import client
+    from kubernetes.stream import stream
+    out = out or sys.stdout.write
+    err = err or sys.stderr.write
+    pods = [p for _, obj in select(conn, project, [service]) for p in pods_of(conn, obj)
+            if (p.get("status") or {}).get("phase") == "Running"]
+    if not pods:
+        raise ClusterError(f"service {service!r} has no running pod")
+    if not 1 <= index <= len(pods):
+        raise ClusterError(f"service {service!r} has {len(pods)} running pod(s), no "
+                           f"--index {index}")
+    pod = pods[index - 1]["metadata"]["name"]
+    core = client.CoreV1Api(conn.api)
+    kwargs = {"container": container} if container else {}
+    try:
+        resp = stream(core.connect_get_namespaced_pod_exec, pod, conn.namespace,
+                      command=list(command), stderr=True, stdin=False, stdout=True, tty=False,
+                      _preload_content=False, **kwargs)
+        while resp.is_open():
+            resp.update(timeout=1)
+            if resp.peek_stdout():
+                out(resp.read_stdout())
+            if resp.peek_stderr():
+                err(resp.read_stderr())
+        status = resp.read_channel(3)
+        resp.close()
+    except ClusterError:
+        raise
+    except Exception as exc:
+        from .kubeconfig import explain
+        raise explain(exc, f"exec in pod {pod}") from None
+    return exit_code(status, pod)
+
+
+def exit_code(status: str, pod: str) -> int:
+    """The exit code from the exec error channel's Status ('' or Success: 0)."""
+    if not status:
+        return 0
+    try:
+        data = json.loads(status)
+    except ValueError:
+        raise ClusterError(f"exec in pod {pod} failed: {status.strip()}") from None
+    if data.get("status") == "Success":
+        return 0
+    if data.get("reason") == "NonZeroExitCode":
+        for cause in (data.get("details") or {}).get("causes") or []:
+            if cause.get("reason") == "ExitCode":
+                return int(cause.get("message", 1))
+        return 1
+    raise ClusterError(f"exec in pod {pod} failed: {data.get('message', status).strip()}",
+                       hint="the node's kubelet must run the container; simulated (kwok) "
+                            "nodes do not")
