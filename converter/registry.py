@@ -16,14 +16,8 @@ import urllib.parse
 import urllib.request
 
 from .errors import ImageError
+from .imagerefs import split_host  # noqa: F401  (re-exported)
 
-
-def split_host(name: str) -> tuple[str | None, str]:
-    """("host:port", "path") when the first component names a registry, else (None, name)."""
-    first, sep, rest = name.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        return first, rest
-    return None, name
 
 MANIFEST_ACCEPT = ", ".join((
     "application/vnd.docker.distribution.manifest.v2+json",

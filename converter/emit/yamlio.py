@@ -63,7 +63,8 @@ _OPTIONS = dict(Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_
 
 def dump(obj) -> str:
     """One YAML document."""
-    return yaml.dump(obj, **_OPTIONS)
+    text = _fast_document(obj)
+    return text if text is not None else yaml.dump(obj, **_OPTIONS)
 
 
 def dump_all(objects) -> str:
@@ -71,4 +72,92 @@ def dump_all(objects) -> str:
     objects = list(objects)
     if not objects:
         return ""
-    return yaml.dump_all(objects, **_OPTIONS)
+    return "---\n".join(dump(obj) for obj in objects)
+
+
+# --- fast path ------------------------------------------------------------------------------
+# PyYAML's representer runs in Python and dominates `c2k convert` on large projects. Kubernetes
+# objects are plain trees of dicts, lists, short strings, ints and bools, which this writer emits
+# byte for byte as PyYAML does with the options above (a test compares them on every sample and
+# corpus file). Anything it is not sure about (floats, multi-line or unusual strings) makes it
+# give up on that document, which PyYAML then writes.
+
+# Strings PyYAML writes plain, unquoted: a safe first character, then characters that never
+# start an indicator sequence; no ': ', ' #', no trailing space.
+_PLAIN = re.compile(r"[A-Za-z0-9_./(][A-Za-z0-9_./()=+,;:#$&|<>~@%^ -]*\Z")
+_SIMPLE_QUOTED = re.compile(r"[A-Za-z0-9_.+:~<=-]*\Z")
+
+
+class _Unsure(Exception):
+    pass
+
+
+def _scalar(value) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str:
+        if needs_quotes(value):
+            if _SIMPLE_QUOTED.match(value):
+                return f'"{value}"'
+            raise _Unsure
+        if _PLAIN.match(value) and not value.endswith((" ", ":")) and "  " not in value \
+                and " -" not in value and "--" not in value and ": " not in value \
+                and " #" not in value:
+            return value
+    raise _Unsure
+
+
+def _mapping(obj: dict, indent: str, out: list) -> None:
+    for key, value in obj.items():
+        if type(key) is not str:
+            raise _Unsure
+        k = _scalar(key)
+        if type(value) is dict:
+            if value:
+                out.append(f"{indent}{k}:\n")
+                _mapping(value, indent + "  ", out)
+            else:
+                out.append(f"{indent}{k}: {{}}\n")
+        elif type(value) is list:
+            if value:
+                out.append(f"{indent}{k}:\n")
+                _sequence(value, indent, out)
+            else:
+                out.append(f"{indent}{k}: []\n")
+        else:
+            out.append(f"{indent}{k}: {_scalar(value)}\n")
+
+
+def _sequence(items: list, indent: str, out: list) -> None:
+    for item in items:
+        if type(item) is dict and item:
+            start = len(out)
+            _mapping(item, indent + "  ", out)
+            out[start] = f"{indent}- " + out[start][len(indent) + 2:]
+        elif type(item) is list and item:
+            start = len(out)
+            _sequence(item, indent + "  ", out)
+            out[start] = f"{indent}- " + out[start][len(indent) + 2:]
+        elif type(item) is dict:
+            out.append(f"{indent}- {{}}\n")
+        elif type(item) is list:
+            out.append(f"{indent}- []\n")
+        else:
+            out.append(f"{indent}- {_scalar(item)}\n")
+
+
+def _fast_document(obj) -> str | None:
+    if type(obj) is not dict or not obj:
+        return None
+    out: list[str] = []
+    try:
+        _mapping(obj, "", out)
+    except _Unsure:
+        return None
+    return "".join(out)

@@ -50,7 +50,7 @@ def image_ref(ctx, service) -> str:
         return override
     registry = ctx.options.registry
     if service.build is not None and (registry or not service.image):
-        from ..images import image_name  # the name `c2k build/push` gives the image
+        from ..imagerefs import image_name  # the name `c2k build/push` gives the image
         repo, tag = image_name(ctx.project, service, registry=registry)
         ref = f"{repo}:{tag}"
         ctx.report.approximated(service.name, "build", (
