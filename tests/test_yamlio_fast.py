@@ -24,7 +24,13 @@ _TREES = st.recursive(_SCALARS, lambda children: st.one_of(
     st.lists(children, max_size=4), st.dictionaries(_TEXT, children, max_size=4)), max_leaves=30)
 
 
-@settings(max_examples=1500, deadline=None)
+@pytest.mark.parametrize("text", ["---", "...", "--x", "-x", ".x", "..", "-", "-- x", "a -b",
+                                  "a:b", "a: b", "a#b", "a #b", "x  y", "- x", "-1", ".5", "y"])
+def test_edge_strings(text):
+    _same({"k": text, text: [text]})
+
+
+@settings(max_examples=5000, deadline=None)
 @given(st.dictionaries(_TEXT, _TREES, min_size=1, max_size=5))
 def test_random_trees(tree):
     _same(tree)

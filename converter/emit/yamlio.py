@@ -84,7 +84,7 @@ def dump_all(objects) -> str:
 
 # Strings PyYAML writes plain, unquoted: a safe first character, then characters that never
 # start an indicator sequence; no ': ', ' #', no trailing space.
-_PLAIN = re.compile(r"[A-Za-z0-9_./(][A-Za-z0-9_./()=+,;:#$&|<>~@%^ -]*\Z")
+_PLAIN = re.compile(r"(?:[A-Za-z0-9_./(]|-(?=[^ ]))[A-Za-z0-9_./()=+,;:#$&|<>~@%^ -]*\Z")
 _SIMPLE_QUOTED = re.compile(r"[A-Za-z0-9_.+:~<=-]*\Z")
 
 
@@ -107,8 +107,8 @@ def _scalar(value) -> str:
                 return f'"{value}"'
             raise _Unsure
         if _PLAIN.match(value) and not value.endswith((" ", ":")) and "  " not in value \
-                and " -" not in value and "--" not in value and ": " not in value \
-                and " #" not in value:
+                and ": " not in value and " #" not in value \
+                and not value.startswith(("---", "...")):      # document markers
             return value
     raise _Unsure
 
