@@ -12,7 +12,7 @@ demo: install       ## the main job on a sample: its Kubernetes manifests on std
 
 test:               ## everything: packages, Docker engine + registries, local cluster, all tests
 	bash .ci/setup
-	$(PYTHON) -m pytest -p no:cacheprovider -q $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -p no:cacheprovider -q -n 2 --durations=25 $(PYTEST_ARGS)
 
 test-fast: install  ## unit tests only (no Docker, no cluster)
 	$(PYTHON) -m pytest -p no:cacheprovider -q -m "not docker and not cluster" $(PYTEST_ARGS)
