@@ -637,6 +637,18 @@ def run_cmd(settings, kubeconfig, context, namespace, service, command, detach, 
         click.echo(f"logs: kubectl logs -n {conn.namespace} job/{name}", err=True)
 
 
+@compose_command(cli, "rm")
+@_options(CLUSTER_OPTIONS)
+@click.argument("services", nargs=-1)
+@click.option("--force", is_flag=True, help="Also remove one-off Jobs still running.")
+def rm_cmd(settings, kubeconfig, context, namespace, services, force):
+    """Remove stopped things: finished `c2k run` Jobs and the services' ended pods."""
+    from .cluster.oneoff import rm
+    conn, project = _project_conn(settings, kubeconfig, context, namespace)
+    for line in rm(conn, project, services, force_running=force):
+        click.echo(line)
+
+
 @compose_command(cli, "exec", context_settings={"allow_interspersed_args": False})
 @_options(CLUSTER_OPTIONS)
 @click.argument("service")

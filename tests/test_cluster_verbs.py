@@ -222,3 +222,20 @@ def test_down_removes_the_one_off_jobs_too(deployed):
     assert down.returncode == 0, down.stderr
     assert get_json(kubeconfig, "jobs,deployments,services", "-n", ns)["items"] == []
     assert get_json(kubeconfig, "pods", "-n", ns)["items"] == []
+
+
+def test_rm_removes_finished_one_off_jobs_only(deployed):
+    kubeconfig, ns, _ = deployed
+    done = run(deployed, "run", "my_worker", "true")
+    assert done.returncode == 0, done.stderr
+    finished = done.stdout.split()[0].split("/")[1]
+    proc = run(deployed, "rm", "my_worker")
+    assert proc.returncode == 0, proc.stderr
+    assert f"job.batch/{finished} removed" in proc.stdout
+    wait_until(lambda: kubectl(kubeconfig, "get", "job", finished, "-n", ns,
+                               check=False).returncode != 0)
+    # the long-running workloads are untouched (that is `down`'s job)
+    assert replicas(deployed, "web") == 2
+    assert run(deployed, "rm").stdout.strip() == "nothing to remove"
+    unknown = run(deployed, "rm", "nope")
+    assert unknown.returncode == 1 and "no service 'nope'" in unknown.stderr

@@ -10,8 +10,8 @@ import uuid
 
 from ..errors import ClusterError
 from .applyset import ApplySet
-from .retry import call
-from .verbs import RESTARTED_AT, pods_of, select, service_of
+from .retry import call, is_not_found
+from .verbs import RESTARTED_AT, _k8s_name, pods_of, select, service_of
 
 
 # ---- run ----------------------------------------------------------------------------------------
@@ -157,3 +157,59 @@ def exit_code(status: str, pod: str) -> int:
     raise ClusterError(f"exec in pod {pod} failed: {data.get('message', status).strip()}",
                        hint="the node's kubelet must run the container; simulated (kwok) "
                             "nodes do not")
+
+
+# ---- rm -------------------------------------------------------------------------------------------
+
+def _finished(job: dict) -> bool:
+    status = job.get("status") or {}
+    for cond in status.get("conditions") or ():
+        if cond.get("type") in ("Complete", "Failed", "SuccessCriteriaMet", "FailureTarget") \
+                and cond.get("status") == "True":
+            return True
+    return not status.get("active") and bool(status.get("succeeded") or status.get("failed"))
+
+
+def rm(conn, project: str, services=(), *, force_running: bool = False) -> list[str]:
+    """Like `docker compose rm`: remove what is stopped — the project's finished one-off Jobs
+    (`c2k run`) and the services' pods that ended (Succeeded/Failed). Running one-off Jobs are
+    kept unless force_running. Long-running workloads are left to `down`."""
+    if services:
+        select(conn, project, services)          # unknown service names fail here
+    wanted = {n for name in services for n in (name, _k8s_name(name))}
+    out = []
+    jobs = conn.resource("batch/v1", "Job")
+    listed = call(jobs.get, namespace=conn.namespace,
+                  label_selector=f"{RUN_LABEL},app.kubernetes.io/part-of={project}",
+                  what="listing one-off jobs")
+    for job in sorted(listed.get("items") or [], key=lambda j: j["metadata"]["name"]):
+        service = (job["metadata"].get("labels") or {}).get(RUN_LABEL)
+        if wanted and service not in wanted:
+            continue
+        if not _finished(job) and not force_running:
+            continue
+        name = job["metadata"]["name"]
+        try:
+            call(jobs.delete, name=name, namespace=conn.namespace,
+                 propagation_policy="Background", missing_ok=True,
+                 what=f"deleting job.batch/{name}")
+        except Exception as exc:       # already gone: nothing to remove
+            if not is_not_found(exc):
+                raise
+        out.append(f"job.batch/{name} removed")
+    pods = conn.resource("v1", "Pod")
+    for _, obj in select(conn, project, services):
+        for pod in pods_of(conn, obj):
+            if (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
+                continue
+            name = pod["metadata"]["name"]
+            try:
+                call(pods.delete, name=name, namespace=conn.namespace, missing_ok=True,
+                     what=f"deleting pod/{name}")
+            except Exception as exc:
+                if not is_not_found(exc):
+                    raise
+            out.append(f"pod/{name} removed")
+    if not out:
+        out.append("nothing to remove")
+    return out
