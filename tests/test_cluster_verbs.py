@@ -192,6 +192,22 @@ def test_run_makes_a_one_off_job(deployed):
     assert unknown.returncode == 1 and "no service 'nope'" in unknown.stderr
 
 
+def test_rm_removes_finished_one_off_jobs_only(deployed):
+    kubeconfig, ns, _ = deployed
+    done = run(deployed, "run", "my_worker", "true")
+    assert done.returncode == 0, done.stderr
+    finished = done.stdout.split()[0].split("/")[1]
+    proc = run(deployed, "rm", "my_worker")
+    assert proc.returncode == 0, proc.stderr
+    assert f"job.batch/{finished} removed" in proc.stdout
+    wait_until(lambda: kubectl(kubeconfig, "get", "job", finished, "-n", ns,
+                               check=False).returncode != 0)
+    # the long-running workloads are untouched (that is `down`'s job)
+    assert replicas(deployed, "web") == 2
+    wait_until(lambda: run(deployed, "rm").stdout.strip() == "nothing to remove")
+    unknown = run(deployed, "rm", "nope")
+    assert unknown.returncode == 1 and "no service 'nope'" in unknown.stderr
+
 def test_exec_without_a_kubelet_says_so(deployed):
     proc = run(deployed, "exec", "web", "ls", "-l")
     assert proc.returncode == 1
@@ -223,19 +239,3 @@ def test_down_removes_the_one_off_jobs_too(deployed):
     assert get_json(kubeconfig, "jobs,deployments,services", "-n", ns)["items"] == []
     assert get_json(kubeconfig, "pods", "-n", ns)["items"] == []
 
-
-def test_rm_removes_finished_one_off_jobs_only(deployed):
-    kubeconfig, ns, _ = deployed
-    done = run(deployed, "run", "my_worker", "true")
-    assert done.returncode == 0, done.stderr
-    finished = done.stdout.split()[0].split("/")[1]
-    proc = run(deployed, "rm", "my_worker")
-    assert proc.returncode == 0, proc.stderr
-    assert f"job.batch/{finished} removed" in proc.stdout
-    wait_until(lambda: kubectl(kubeconfig, "get", "job", finished, "-n", ns,
-                               check=False).returncode != 0)
-    # the long-running workloads are untouched (that is `down`'s job)
-    assert replicas(deployed, "web") == 2
-    assert run(deployed, "rm").stdout.strip() == "nothing to remove"
-    unknown = run(deployed, "rm", "nope")
-    assert unknown.returncode == 1 and "no service 'nope'" in unknown.stderr
