@@ -728,10 +728,23 @@ def port_cmd(settings, kubeconfig, context, namespace, service, private_port, pr
 @click.option("--tail", type=click.IntRange(min=0), metavar="N",
               help="Only the last N lines of each container.")
 @click.option("-t", "--timestamps", is_flag=True, help="Show timestamps.")
-def logs_cmd(settings, kubeconfig, context, namespace, services, tail, timestamps):
+@click.option("--follow", is_flag=True,
+              help="Keep streaming new lines (Ctrl-C to stop); -f is the compose file here.")
+def logs_cmd(settings, kubeconfig, context, namespace, services, tail, timestamps, follow):
     """Print the logs of the services' pods, each line prefixed by its pod."""
-    from .cluster.observe import logs
+    from .cluster.observe import follow_logs, logs
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
+    if follow:
+        problems = []
+        opened = follow_logs(conn, project, services, tail=tail, timestamps=timestamps,
+                             emit=click.echo, problem=problems.append)
+        for problem in problems:
+            warn(problem)
+        if problems and not opened:
+            raise C2KError(f"no logs could be followed ({len(problems)} container(s))",
+                           hint="the nodes' kubelets must serve logs; simulated (kwok) nodes "
+                                "do not")
+        return
     lines, problems = logs(conn, project, services, tail=tail, timestamps=timestamps)
     for line in lines:
         click.echo(line)

@@ -219,3 +219,24 @@ def test_exec_exit_codes_from_the_error_channel():
         exit_code(json.dumps({"status": "Failure", "message": "no exec found"}), "p")
     with pytest.raises(ClusterError, match="boom"):
         exit_code("boom", "p")
+
+
+def test_follow_logs_interleaves_streams_with_prefixes(monkeypatch):
+    """Every container's stream is read at once; lines keep their pod prefix."""
+    from converter.cluster import observe
+    pods = {"web": [{"metadata": {"name": "web-1"}, "spec": {"containers": [{"name": "web"}]}},
+                    {"metadata": {"name": "web-2"}, "spec": {"containers": [{"name": "web"}]}}]}
+    monkeypatch.setattr(observe, "select", lambda conn, project, services: [(None, "web")])
+    monkeypatch.setattr(observe, "pods_of", lambda conn, obj: pods[obj])
+
+    def opener(conn, pod, container, tail, timestamps):
+        if pod == "web-2":
+            raise RuntimeError("container is starting")
+        return iter([f"{pod} line {i}" for i in range(3)])
+
+    lines, problems = [], []
+    opened = observe.follow_logs(None, "p", emit=lines.append, problem=problems.append,
+                                 open_stream=opener)
+    assert opened == 1
+    assert lines == [f"web-1 | web-1 line {i}" for i in range(3)]
+    assert problems == ["web-2: logs unavailable: container is starting"]

@@ -155,6 +155,13 @@ def test_logs_without_kubelet_logs_say_so(deployed):
     assert "Traceback" not in proc.stderr
 
 
+def test_logs_follow_without_kubelet_logs_says_so(deployed):
+    proc = run(deployed, "logs", "--follow", "web")
+    assert proc.returncode == 1
+    assert "logs unavailable" in proc.stderr and "no logs could be followed" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_top_without_metrics_api(deployed):
     proc = run(deployed, "top")
     assert proc.returncode == 1

@@ -156,3 +156,66 @@ def top(conn, project: str, services=()) -> list[dict]:
 
 def dumps(event: dict) -> str:
     return json.dumps(event, sort_keys=False)
+
+
+def follow_logs(conn, project: str, services=(), tail: int | None = None,
+                timestamps: bool = False, *, emit, problem, open_stream=None) -> int:
+    """`logs --follow`: stream every container of every pod at once, each line prefixed by its
+    pod (and container), until the streams end (pods gone) or the user presses Ctrl-C.
+    Returns how many streams could be opened."""
+    import threading
+    opener = open_stream or _open_log_stream
+    lock = threading.Lock()
+    threads = []
+    opened = 0
+    for _, obj in select(conn, project, services):
+        for pod in pods_of(conn, obj):
+            containers = [c["name"] for c in (pod.get("spec") or {}).get("containers") or []]
+            for container in containers:
+                prefix = pod["metadata"]["name"] + (f"/{container}" if len(containers) > 1
+                                                    else "")
+                try:
+                    stream = opener(conn, pod["metadata"]["name"], container, tail, timestamps)
+                except Exception as exc:  # noqa: BLE001 - reported per container
+                    message = exc.message if isinstance(exc, ClusterError) else str(exc)
+                    problem(f"{prefix}: logs unavailable: {message}")
+                    continue
+                opened += 1
+
+                def pump(stream=stream, prefix=prefix):
+                    for line in stream:
+                        with lock:
+                            emit(f"{prefix} | {line}")
+                thread = threading.Thread(target=pump, daemon=True)
+                thread.start()
+                threads.append(thread)
+    for thread in threads:
+        thread.join()
+    return opened
+
+
+def _open_log_stream(conn, pod: str, container: str, tail, timestamps):
+    """An iterator of decoded lines of one container's log, following it."""
+    from kubernetes import client
+    core = client.CoreV1Api(conn.api)
+    kwargs = {"container": container, "follow": True, "_preload_content": False}
+    if tail is not None:
+        kwargs["tail_lines"] = tail
+    if timestamps:
+        kwargs["timestamps"] = True
+    response = call(core.read_namespaced_pod_log, pod, conn.namespace,
+                    what=f"following logs of {pod}", attempts=2, **kwargs)
+
+    def lines():
+        buffer = b""
+        try:
+            for chunk in response.stream(4096):
+                buffer += chunk
+                *complete, buffer = buffer.split(b"\n")
+                for line in complete:
+                    yield line.decode("utf-8", "replace")
+            if buffer:
+                yield buffer.decode("utf-8", "replace")
+        finally:
+            response.release_conn()
+    return lines()
