@@ -469,3 +469,24 @@ def test_context_namespace_and_kubeconfig_list(cluster_kubeconfig, ns, tmp_path)
     down = c2k(merged, "-q", "down", "--context", "elsewhere", cwd=shop)
     assert down.returncode == 0, down.stderr
     assert members(cluster_kubeconfig, ns) == []
+
+
+def test_expired_or_rejected_credentials_are_clear(cluster_kubeconfig, ns, tmp_path):
+    """An expired token looks to the client like any token the API server rejects (401)."""
+    shop = tmp_path / "shop"
+    write_compose(shop, ONE)
+    import yaml as _yaml
+    admin = _yaml.safe_load(open(cluster_kubeconfig))
+    cluster = admin["clusters"][0]
+    expired = tmp_path / "expired.kubeconfig"
+    expired.write_text(_yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "clusters": [cluster],
+        "users": [{"name": "old", "user": {"token": "expired-token-from-last-year"}}],
+        "contexts": [{"name": "old", "context": {"cluster": cluster["name"], "user": "old"}}],
+        "current-context": "old"}))
+    for command, code in (("apply", 1), ("diff", 2), ("down", 1)):
+        proc = c2k(cluster_kubeconfig, "-q", command, "-n", ns, "--kubeconfig", str(expired),
+                   cwd=shop)
+        assert proc.returncode == code, (command, proc.stderr)
+        assert "rejected the credentials (401 Unauthorized)" in proc.stderr
+        assert "expired" in proc.stderr and "Traceback" not in proc.stderr

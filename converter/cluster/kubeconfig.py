@@ -169,7 +169,8 @@ def explain(exc, what: str) -> ClusterError:
     message, data = api_message(exc)
     if status == 401:
         return ClusterError(f"{what}: the API server rejected the credentials (401 Unauthorized)",
-                            hint="check the user of the kubeconfig context")
+                            hint="the context's token or client certificate is wrong or has "
+                                 "expired: log in again or refresh the kubeconfig")
     if status == 403:
         return ClusterError(f"{what}: permission denied: {message}",
                             hint="ask for RBAC rights, or check with kubectl auth can-i")
