@@ -685,3 +685,25 @@ def test_cli_help_does_not_import_docker():
             "assert not [m for m in sys.modules if m == 'docker' or m.startswith('docker.')]\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(
         os.path.dirname(os.path.abspath(__file__))))
+
+
+def disk_full_build(kwargs):
+    yield {"stream": "Step 1/2 : FROM busybox\n"}
+    yield {"stream": " ---> 3f57d9401f8d\n"}
+    yield {"stream": "Step 2/2 : COPY data /data\n"}
+    yield {"errorDetail": {"message": "failed to copy files: write /var/lib/docker/tmp/x: "
+                                      "no space left on device"},
+           "error": "failed to copy files: write /var/lib/docker/tmp/x: no space left on device"}
+
+
+def test_disk_full_during_build_is_a_clear_error_and_pins_nothing(tmp_path):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM busybox\nCOPY data /data\n", "data": "x"})
+    proj = project(Service(name="web", build=BuildConfig(context=str(ctx))))
+    engine = FakeEngine(build_events=disk_full_build)
+    with pytest.raises(ImageError) as info:
+        images.build_images(proj, registry="r:5000/p", progress="none", engine=engine)
+    assert not [c for c in engine.calls if c[0] == "push"]      # nothing pushed or pinned
+    text = str(info.value)
+    assert "build of service 'web' failed at Step 2/2: COPY data /data" in text
+    assert "no space left on device" in text
