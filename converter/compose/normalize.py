@@ -55,6 +55,10 @@ def normalize_project(doc: dict, *, name: str, read_env_file, environ) -> dict:
 
 
 def _top_level(section: str, key: str, value, project: str) -> dict:
+    if not key or (value is not None and not isinstance(value, dict)):
+        raise ComposeError(f"{section} entry {key!r} must be a named mapping",
+                           path=(section, key),
+                           hint=f"write it as `{section}: {{NAME: {{...}}}}`")
     entry = dict(value or {})
     external = entry.get("external")
     if isinstance(external, dict):          # the old `external: {name: x}` spelling
