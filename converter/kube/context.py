@@ -41,6 +41,7 @@ class Context:
     objects: dict = field(default_factory=dict)        # (kind, name) -> object
     origins: dict = field(default_factory=dict)        # (kind, name) -> what produced it
     volume_owners: dict | None = None                  # named volume -> workloads (lazy)
+    local_contexts: tuple | None = None                # local build contexts (lazy)
 
     @property
     def project_name(self) -> str:

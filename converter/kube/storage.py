@@ -183,12 +183,18 @@ def _inside(path: str, root: str) -> bool:
 def _is_source(ctx, path: str, info) -> bool:
     if os.path.normpath(path) == os.path.normpath(ctx.project.working_dir):
         return True
-    for svc in ctx.project.services.values():
-        context = svc.build.context if svc.build else None
-        if context and "://" not in context and not context.startswith("git@") \
-                and _inside(context, path):
-            return True
+    if any(_inside(context, path) for context in _local_contexts(ctx)):
+        return True
     return bool(info is not None and info.kind == "dir" and info.has_dockerfile)
+
+
+def _local_contexts(ctx) -> tuple:
+    """The distinct local build contexts of the project, computed once per conversion."""
+    if ctx.local_contexts is None:
+        contexts = {svc.build.context for svc in ctx.project.services.values() if svc.build}
+        ctx.local_contexts = tuple(sorted(c for c in contexts if c and "://" not in c
+                                          and not c.startswith("git@")))
+    return ctx.local_contexts
 
 
 def _bind_mount(ctx, service, mount, i, pod, kind, hints, counters) -> dict | None:
