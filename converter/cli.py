@@ -19,10 +19,10 @@ import sys
 def _interrupted(signum, frame):
     """Ctrl-C: one line and exit 130, wherever it lands (even inside an import, where Python
     would print a traceback or swallow a KeyboardInterrupt). Every step c2k takes is safe to
-    stop between: a re-run converges (apply is server-side and idempotent)."""
+    stop between: a re-run converges (apply is server-side and idempotent). The line goes
+    straight to the file descriptor, after a newline in case a message was cut mid-line."""
     try:
-        sys.stderr.write("interrupted\n")
-        sys.stderr.flush()
+        os.write(2, b"\ninterrupted\n")
     finally:
         os._exit(130)
 
