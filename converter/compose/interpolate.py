@@ -42,6 +42,7 @@ import re
 from typing import Any, Callable, Iterable
 
 from converter.errors import ComposeError
+from converter.secretnames import names_secret
 
 __all__ = [
     "InterpolationWarning",
@@ -128,14 +129,8 @@ class _Context:
         return ComposeError(message, file=self.file, line=self.line, path=self.path_tuple())
 
 
-# Names whose values are secrets (the conversion's --secret-env uses the same idea); errors
-# about such values say where the problem is but never quote the value.
-_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|"
-                          r"CREDENTIAL|(^|_)(PASS|PWD)$", re.IGNORECASE)
-
-
-def looks_secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name))
+# Errors about values whose names look secret say where the problem is but never quote them.
+looks_secret_name = names_secret
 
 
 def _quote(text: str) -> str:

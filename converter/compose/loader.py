@@ -17,7 +17,7 @@ from typing import Mapping
 
 from ..errors import ComposeError, ValidationErrors
 from . import discover, merge, paths
-from .yamlfile import Lines, Tagged, decode_text, load_file, parse, read_text
+from .yamlfile import Lines, Tagged, decode_text, load_file, parse
 
 
 @dataclass(frozen=True)
@@ -528,10 +528,6 @@ def _check_cycles(services: dict, ctx: _Context) -> None:
     for name in services:
         if state.get(name) is None:
             visit(name, [name])
-
-
-def read_small_text(path: str, what: str) -> str:
-    return read_text(path, what=what)
 
 
 __all__ = ["LoadOptions", "LoadResult", "load_project", "Tagged"]

@@ -11,15 +11,12 @@ from __future__ import annotations
 import os
 import re
 
+from ..secretnames import holds_secret
 from . import names
 from .ports import container_ports
 from .probes import probes
 from .resources import container_resources
 
-_SECRET_NAME = re.compile(
-    r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|(^|_)(PASS|PWD)$",
-    re.IGNORECASE)
-_NOT_SECRET = re.compile(r"_(FILE|PATH|DIR|URL_FILE)$", re.IGNORECASE)
 
 PULL_POLICIES = {"always": "Always", "never": "Never", "missing": "IfNotPresent",
                  "if_not_present": "IfNotPresent", "build": "IfNotPresent"}
@@ -36,8 +33,7 @@ def escape(text: str) -> str:
     return "".join(out)
 
 
-def looks_secret(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET.search(name) and name != "PWD"
+looks_secret = holds_secret
 
 
 def image_ref(ctx, service) -> str:
