@@ -23,7 +23,7 @@ import os
 import re
 import stat
 import tarfile
-from dataclasses import dataclass
+from .records import record
 
 from .errors import ImageError
 
@@ -134,7 +134,7 @@ class IgnoreRules:
 
 # ---- the archive ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class ContextArchive:
     path: str            # the tar file on disk
     dockerfile: str      # the Dockerfile's name inside the archive

@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from .records import record
 
 from .buildcontext import DEFAULT_MAX_CONTEXT_BYTES, is_remote, write_context
 from .buildoutput import BuildFailed, BuildkitOutput, ClassicOutput
@@ -53,7 +53,7 @@ def default_parallel() -> int:
     return 8
 
 
-@dataclass(frozen=True)
+@record
 class BuiltImage:
     """A service's image: repository name (with its registry), tag, local id, registry digest."""
     service: str
@@ -223,7 +223,7 @@ class _Cancelled(Exception):
 
 # ---- build ------------------------------------------------------------------------------------
 
-@dataclass
+@record(frozen=False)
 class _BuildJob:
     services: list           # services with one identical build configuration
     refs: list               # their (name, tag)

@@ -1,7 +1,7 @@
 """The typed, immutable model of a loaded compose project.
 
 The loader produces a canonical dict (the shape `docker compose config --format json` prints) and
-builds these frozen dataclasses from it. Later stages (kube/, emit/, images.py, cluster/) read
+builds these frozen records (records.py) from it. Later stages (kube/, emit/, images.py, cluster/) read
 only this model. Sequences are tuples and mappings are read-only views, so nothing downstream can
 change what was loaded.
 
@@ -11,7 +11,7 @@ are floats. ``None`` always means "not set in the compose file".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .records import field, record
 from typing import Any, Iterator, Mapping
 
 
@@ -58,7 +58,7 @@ def frozen_map(data: Mapping | None) -> Mapping:
     return FrozenMap(data) if data else EMPTY
 
 
-model = dataclass(frozen=True, slots=True, kw_only=True)
+model = record(kw_only=True)
 
 
 @model

@@ -11,7 +11,7 @@ member and a re-run converges; after prune it lists only the new ones.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from ..records import field, record
 
 from ..errors import ClusterError
 from .applyset import FIELD_MANAGER, PART_OF, ApplySet, group_kind
@@ -42,7 +42,7 @@ def key(obj: dict) -> tuple[str, str, str]:
     return (group_kind(obj), obj["metadata"].get("namespace") or "", obj["metadata"]["name"])
 
 
-@dataclass
+@record(frozen=False)
 class ApplyResult:
     applied: list[tuple[dict, str]] = field(default_factory=list)   # (object, outcome)
     pruned: list[dict] = field(default_factory=list)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from ..records import field, record
 from pathlib import Path
 
 from ..errors import ClusterError
 
 
-@dataclass
+@record(frozen=False)
 class Connection:
     """An API client for one context, with the namespace commands act on."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from ..records import field, record
 from typing import Mapping
 
 from ..errors import ComposeError, ValidationErrors
@@ -20,7 +20,7 @@ from . import discover, merge, paths
 from .yamlfile import Lines, Tagged, decode_text, load_file, parse
 
 
-@dataclass(frozen=True)
+@record
 class LoadOptions:
     files: tuple[str, ...] = ()
     project_name: str | None = None
@@ -34,7 +34,7 @@ class LoadOptions:
     consistency: bool = True                      # False: skip reference checks (--no-consistency)
 
 
-@dataclass
+@record(frozen=False)
 class LoadResult:
     project: object                               # converter.model.Project
     canonical: dict

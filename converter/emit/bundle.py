@@ -18,10 +18,10 @@ format cannot carry is reported (returned as messages; the CLI prints them on st
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 
+from .. import records
 from ..errors import C2KError, ImageError
 from ..model import Service
 
@@ -33,7 +33,7 @@ _EXPOSE = re.compile(r"^(\d+)(?:-(\d+))?(?:/([a-zA-Z]+))?$")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
-@dataclasses.dataclass
+@records.record(frozen=False)
 class Bundle:
     data: dict
     report: list[str]
@@ -138,7 +138,7 @@ def _networks(svc: Service, report: list[str]) -> list[str]:
     for name, attachment in svc.networks.items():
         if attachment is None:
             continue
-        settings = [f.name for f in dataclasses.fields(attachment)
+        settings = [f.name for f in records.fields(attachment)
                     if getattr(attachment, f.name) not in (None, ())]
         if settings:
             report.append(f"service {svc.name}: networks.{name}: {', '.join(settings)} not "
@@ -147,13 +147,13 @@ def _networks(svc: Service, report: list[str]) -> list[str]:
 
 
 def _report_uncarried(svc: Service, report: list[str]) -> None:
-    for f in dataclasses.fields(Service):
+    for f in records.fields(Service):
         if f.name in CARRIED or f.name in ("extensions", "other"):
             continue
         value = getattr(svc, f.name)
-        if f.default is not dataclasses.MISSING:
+        if f.default is not records.MISSING:
             default = f.default
-        elif f.default_factory is not dataclasses.MISSING:  # pragma: no cover - none today
+        elif f.default_factory is not records.MISSING:  # pragma: no cover - none today
             default = f.default_factory()
         else:
             default = None

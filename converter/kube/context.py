@@ -8,7 +8,7 @@ name, and silently keeps one copy of identical objects (two services mounting th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 from typing import Callable
 
 from ..errors import ConversionError
@@ -16,7 +16,7 @@ from .labels import metadata
 from .report import Report
 
 
-@dataclass
+@record(frozen=False)
 class PodGroup:
     """Services that run as containers of one pod (network_mode: service:x, service groups)."""
     name: str                 # Kubernetes name of the workload
@@ -24,7 +24,7 @@ class PodGroup:
     members: list[str]        # compose names, primary first
 
 
-@dataclass
+@record(frozen=False)
 class Context:
     project: object
     options: object

@@ -8,7 +8,7 @@ silently. Top-level volumes and networks get their entries here too.
 
 from __future__ import annotations
 
-import dataclasses
+from .. import records
 
 from ..model import Service
 from .hints import known_label
@@ -38,11 +38,11 @@ _NO_EQUIVALENT = {
 
 
 def _default(f):
-    if f.default is not dataclasses.MISSING:
+    if f.default is not records.MISSING:
         return f.default
-    if f.default_factory is not dataclasses.MISSING:
+    if f.default_factory is not records.MISSING:
         return f.default_factory()
-    return dataclasses.MISSING
+    return records.MISSING
 
 
 def report_coverage(ctx) -> None:
@@ -50,7 +50,7 @@ def report_coverage(ctx) -> None:
     report = ctx.report
     for svc in ctx.project.services.values():
         name = svc.name
-        for f in dataclasses.fields(Service):
+        for f in records.fields(Service):
             if f.name in _SKIP:
                 continue
             value = getattr(svc, f.name)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from ..records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HostPath:
     kind: str                                   # file | dir | missing | other
     files: tuple[tuple[str, bytes], ...] | None = None  # (relative path, content); None = too big

@@ -7,7 +7,7 @@ write the same hints as one `x-kubernetes` block (schema in extension.py). When 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 
 from ..errors import ConversionError
 from .extension import service_extension
@@ -16,7 +16,7 @@ from .values import (CONCURRENCY, HPA_DEFAULTS, HPA_LABELS, PROBE_LABELS, PULL_P
                      command, controller, expose_hosts, quantity, volume_type)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Hints:
     name: str | None = None
     controller: str | None = None

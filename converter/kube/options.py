@@ -7,7 +7,7 @@ the project-wide options here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 from typing import Mapping
 
 from ..errors import ConversionError
@@ -21,7 +21,7 @@ SERVICE_GROUP_MODES = ("label", "volume")
 WAIT_IMAGE = "busybox:1.36"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class ConvertOptions:
     namespace: str | None = None              # -n: adds a Namespace object, sets metadata.namespace
     controller: str | None = None             # --controller: default workload kind

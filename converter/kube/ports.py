@@ -8,7 +8,7 @@ Ranges are expanded, up to `MAX_RANGE` ports.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 
 from . import names
 
@@ -16,7 +16,7 @@ MAX_RANGE = 100
 PROTOCOLS = {"tcp": "TCP", "udp": "UDP", "sctp": "SCTP"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PortSpec:
     port: int
     target: int

@@ -11,7 +11,7 @@ Entries never carry secret values: callers pass key names and reasons only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 
 MAPPED = "mapped"
 APPROXIMATED = "approximated"
@@ -20,7 +20,7 @@ WARNING = "warning"
 STATUSES = (MAPPED, APPROXIMATED, NOT_CONVERTED, WARNING)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Entry:
     scope: str        # "service", "volume", "network", "secret", "config", "project"
     name: str         # the compose name (service name, volume name, ...); "" for the project
@@ -40,7 +40,7 @@ class Entry:
         return f"{text}: {self.detail}" if self.detail else text
 
 
-@dataclass
+@record(frozen=False)
 class Report:
     entries: list[Entry] = field(default_factory=list)
     # Indexes keep add/covered/of constant-time: a 500-service project has ~10,000 entries.
@@ -92,7 +92,7 @@ class Report:
         return [e.as_dict() for e in self.sorted()]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConversionResult:
     objects: list[dict]
     report: Report

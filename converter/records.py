@@ -1,0 +1,158 @@
+"""Record classes declared like dataclasses, built without compiling any code.
+
+`dataclasses` writes the source of every class's ``__init__``, ``__eq__``, ``__repr__``... and
+compiles it: for c2k's thirty-odd records that was about 30 ms of every start, a fifth of a small
+`c2k convert`. These records share a few generic methods instead (attribute access through
+`operator.attrgetter` and the slot descriptors, both in C), so building a class costs
+microseconds and creating an instance stays about as fast.
+
+    @record                      # frozen, hashable, with __slots__ (the model's records)
+    @record(kw_only=True)
+    @record(frozen=False)        # mutable, unhashable, keeps a __dict__ (work-in-progress state)
+
+Supported: annotations in definition order, defaults, ``field(default_factory=..., repr=False,
+compare=False)``, positional or keyword-only construction, ``__post_init__``, properties and
+methods. Not supported (c2k does not use them): inheritance of fields, ``ClassVar``, ``InitVar``.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+
+MISSING = type("MISSING", (), {"__repr__": lambda self: "MISSING"})()
+
+
+class FrozenInstanceError(AttributeError):
+    """Assigning to a field of a frozen record."""
+
+
+class Field:
+    __slots__ = ("name", "default", "default_factory", "repr", "compare")
+
+    def __init__(self, default=MISSING, default_factory=MISSING, repr=True, compare=True):
+        self.name = ""
+        self.default = default
+        self.default_factory = default_factory
+        self.repr = repr
+        self.compare = compare
+
+    def __repr__(self) -> str:
+        return f"Field(name={self.name!r})"
+
+
+def field(*, default=MISSING, default_factory=MISSING, repr: bool = True,
+          compare: bool = True) -> Field:
+    return Field(default, default_factory, repr, compare)
+
+
+def fields(cls_or_record) -> tuple[Field, ...]:
+    """The record's fields in definition order (as `dataclasses.fields`)."""
+    try:
+        return cls_or_record.__record_fields__
+    except AttributeError:
+        raise TypeError(f"{cls_or_record!r} is not a record") from None
+
+
+def record(cls=None, *, frozen: bool = True, kw_only: bool = False):
+    def wrap(cls):
+        return _build(cls, frozen, kw_only)
+    return wrap if cls is None else wrap(cls)
+
+
+def _build(cls, frozen: bool, kw_only: bool):
+    ns = dict(cls.__dict__)
+    ns.pop("__dict__", None)
+    ns.pop("__weakref__", None)
+    specs: list[Field] = []
+    for name in ns.get("__annotations__", {}):
+        value = ns.pop(name, MISSING)
+        spec = value if isinstance(value, Field) else Field(default=value)
+        spec.name = name
+        specs.append(spec)
+    names = tuple(f.name for f in specs)
+    if frozen:
+        ns["__slots__"] = names
+    ns["__record_fields__"] = tuple(specs)
+    new = type(cls)(cls.__name__, cls.__bases__, ns)
+    new.__qualname__ = cls.__qualname__
+
+    if frozen:  # write through the slot descriptors, past the frozen __setattr__
+        setters = {f.name: getattr(new, f.name).__set__ for f in specs}
+    else:
+        setters = {f.name: _dict_setter(f.name) for f in specs}
+    plan = tuple((f.name, setters[f.name], f.default, f.default_factory) for f in specs)
+    known = frozenset(names)
+    positional = () if kw_only else names
+    qualname = cls.__qualname__
+    post_init = ns.get("__post_init__")
+
+    def __init__(self, *args, **kwargs):
+        if args:
+            if len(args) > len(positional):
+                raise TypeError(f"{qualname}() takes {len(positional)} positional arguments "
+                                f"but {len(args)} were given")
+            for name, value in zip(positional, args):
+                if name in kwargs:
+                    raise TypeError(f"{qualname}() got multiple values for argument {name!r}")
+                kwargs[name] = value
+        if not kwargs.keys() <= known:
+            unknown = sorted(kwargs.keys() - known)
+            raise TypeError(f"{qualname}() got an unexpected keyword argument {unknown[0]!r}")
+        for name, setter, default, factory in plan:
+            if name in kwargs:
+                setter(self, kwargs[name])
+            elif default is not MISSING:
+                setter(self, default)
+            elif factory is not MISSING:
+                setter(self, factory())
+            else:
+                raise TypeError(f"{qualname}() missing required argument {name!r}")
+        if post_init is not None:
+            post_init(self)
+
+    compared = [f.name for f in specs if f.compare]
+    key = attrgetter(*compared) if len(compared) > 1 else (
+        (lambda obj, g=attrgetter(compared[0]): (g(obj),)) if compared else (lambda obj: ()))
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return key(self) == key(other)
+
+    shown = tuple(f.name for f in specs if f.repr)
+
+    def __repr__(self):
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+        return f"{qualname}({inner})"
+
+    methods = {"__init__": __init__, "__eq__": __eq__, "__repr__": __repr__}
+    if frozen:
+        def __hash__(self):
+            return hash(key(self))
+
+        def __setattr__(self, name, value):
+            raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+        def __delattr__(self, name):
+            raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+        methods.update(__hash__=__hash__, __setattr__=__setattr__, __delattr__=__delattr__)
+    else:
+        methods["__hash__"] = None
+    for name, method in methods.items():
+        own = cls.__dict__.get(name, MISSING)
+        if own is not MISSING and not (name == "__hash__" and own is None):
+            continue  # the class's own definition wins, as with dataclasses
+        if method is not None:
+            method.__qualname__ = f"{qualname}.{name}"
+        setattr(new, name, method)
+    return new
+
+
+def _dict_setter(name: str):
+    def set_(obj, value):
+        obj.__dict__[name] = value
+    return set_
+
+
+__all__ = ["record", "field", "fields", "Field", "FrozenInstanceError", "MISSING"]
