@@ -20,9 +20,31 @@ def _verdicts(doc):
     return fast, slow
 
 
+def _schemas(node):
+    """Every subschema of the compose schema (compilation is lazy, so walk it here)."""
+    if not isinstance(node, dict):
+        return
+    yield node
+    for key in ("properties", "patternProperties", "$defs", "definitions"):
+        for sub in (node.get(key) or {}).values():
+            yield from _schemas(sub)
+    for key in ("additionalProperties", "propertyNames", "items", "if", "then"):
+        yield from _schemas(node.get(key))
+
+
 def test_schema_uses_only_supported_keywords():
-    compile_schema(schema.load_schema())          # raises on an unsupported keyword
+    walked = list(_schemas(schema.load_schema()))
+    assert len(walked) > 300
+    for sub in walked:
+        assert set(sub) <= SUPPORTED, sorted(set(sub) - SUPPORTED)
     assert "oneOf" not in SUPPORTED
+
+
+def test_unsupported_keyword_is_refused_when_reached():
+    check = compile_schema({"properties": {"a": {"oneOf": [{"type": "string"}]}}})
+    assert check({"b": 1})                        # never reached: nothing compiled
+    with pytest.raises(ValueError, match="oneOf"):
+        check({"a": "x"})
 
 
 def _documents():

@@ -133,7 +133,7 @@ def messages(text: str) -> list[str]:
 def test_schema_file_is_a_valid_2020_12_schema():
     import jsonschema
 
-    path = schema.schema_path()
+    path = Path(schema.schema_path())
     assert path.name == "compose-schema.json" and path.is_file()
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document == schema.load_schema()

@@ -8,7 +8,6 @@ Two compose names that end up as the same Kubernetes name are a ``ConversionErro
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from ..errors import ConversionError
@@ -22,6 +21,7 @@ _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
 def _digest(text: str, size: int = 6) -> str:
+    import hashlib  # rarely needed (long or clashing names); OpenSSL's start-up is ~2 ms
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:size]
 
 
