@@ -111,11 +111,32 @@ def _implicit_tag(value: str) -> str:
     return "tag:yaml.org,2002:str"
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+# Plain scalar -> tag. libyaml calls resolve() from C for every scalar, and compose files repeat
+# the same values; the lookup replaces a regex walk per scalar.
+_plain_tags: dict[str, str] = {}
+
+
 class _Loader(CParser, yaml.constructor.SafeConstructor, _Resolver):
     def __init__(self, stream):
         CParser.__init__(self, stream)
         yaml.constructor.SafeConstructor.__init__(self)
         _Resolver.__init__(self)
+
+    def resolve(self, kind, value, implicit):
+        """BaseResolver.resolve without path resolvers (c2k defines none)."""
+        if kind is ScalarNode:
+            if not implicit[0]:
+                return _STR_TAG
+            tag = _plain_tags.get(value)
+            if tag is None:
+                tag = _implicit_tag(value)
+                if len(_plain_tags) < 1 << 16:
+                    _plain_tags[value] = tag
+            return tag
+        return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
 
 
 def _to_int(text: str):
@@ -328,6 +349,9 @@ def _check_expansion(data, filename: str, *, distinct: int = 0, lines: Lines | N
         hint="compose files never need aliases that large; remove the nested aliases")
 
 
+_TAGGED = (RESET_TAG, OVERRIDE_TAG)
+
+
 class _Builder:
     """Node graph → Python values, recording a line per key path."""
 
@@ -340,8 +364,13 @@ class _Builder:
 
     def build(self, node, path):
         key = id(node)
-        if key in self.done:
-            return self.done[key]
+        done = self.done
+        if key in done:
+            return done[key]
+        if node.__class__ is ScalarNode:     # most nodes: no recursion, no depth to track
+            value = done[key] = self._scalar(node) if node.tag not in _TAGGED else \
+                Tagged(node.tag, self._scalar(node))
+            return value
         if key in self.active:
             raise ComposeError("recursive YAML alias (an anchor that contains itself)",
                                file=self.filename, line=node.start_mark.line + 1)
@@ -360,7 +389,7 @@ class _Builder:
 
     def _build(self, node, path):
         tag = node.tag
-        if tag in (RESET_TAG, OVERRIDE_TAG):
+        if tag in _TAGGED:
             inner = self._untagged(node, path)
             return Tagged(tag, inner)
         return self._untagged(node, path)
@@ -380,7 +409,9 @@ class _Builder:
 
     def _scalar(self, node):
         tag = node.tag
-        if tag in (RESET_TAG, OVERRIDE_TAG):
+        if tag == _STR_TAG:
+            return node.value
+        if tag in _TAGGED:
             tag = _implicit_tag(node.value)
         convert = _SCALARS.get(tag)
         if convert is None:

@@ -93,6 +93,15 @@ class _Unsure(Exception):
 
 
 def _scalar(value) -> str:
+    if type(value) is str:
+        text = _strings.get(value)
+        if text is None:
+            text = _string(value)
+            if len(_strings) < _STRINGS_MAX:
+                _strings[value] = text
+        if text is False:
+            raise _Unsure
+        return text
     if value is None:
         return "null"
     if value is True:
@@ -101,16 +110,23 @@ def _scalar(value) -> str:
         return "false"
     if type(value) is int:
         return str(value)
-    if type(value) is str:
-        if needs_quotes(value):
-            if _SIMPLE_QUOTED.match(value):
-                return f'"{value}"'
-            raise _Unsure
-        if _PLAIN.match(value) and not value.endswith((" ", ":")) and "  " not in value \
-                and ": " not in value and " #" not in value \
-                and not value.startswith(("---", "...")):      # document markers
-            return value
     raise _Unsure
+
+
+# Manifests repeat the same keys and values thousands of times: each string is judged once.
+_strings: dict = {}
+_STRINGS_MAX = 1 << 16
+
+
+def _string(value: str):
+    """How the string is written plain or quoted, or False when unsure."""
+    if needs_quotes(value):
+        return f'"{value}"' if _SIMPLE_QUOTED.match(value) else False
+    if _PLAIN.match(value) and not value.endswith((" ", ":")) and "  " not in value \
+            and ": " not in value and " #" not in value \
+            and not value.startswith(("---", "...")):      # document markers
+        return value
+    return False
 
 
 def _mapping(obj: dict, indent: str, out: list) -> None:
