@@ -1,8 +1,11 @@
 """Helpers for the tests that use a real Docker engine and registries (marker ``docker``).
 
 ``.ci/docker-up`` starts (or reuses) dockerd, a registry on 127.0.0.1:5000, one with htpasswd
-authentication on 127.0.0.1:5001 and the base image ``c2k-base:latest`` (= ``busybox:latest``);
-it writes the addresses and test credentials to ``$C2K_DOCKER_STATE/env``. This module reads
+authentication on 127.0.0.1:5001, the base image ``c2k-base:latest`` (= ``busybox:latest``) and
+offline stand-ins for the images the samples pull (python:3.6, postgres:13/15, redis:7: busybox
+with a label, not the real images), pulled through the engine's registry mirror (the :5000
+registry) so that they carry registry digests; it writes the addresses and test credentials to
+``$C2K_DOCKER_STATE/env``. This module reads
 them, talks to the registries over plain HTTP (independently of converter.images, so the tests
 check c2k's digests against a second opinion) and writes sample projects.
 """
@@ -34,6 +37,9 @@ class DockerEnv:
     user: str
     password: str
     base_image: str
+    socket: str = "/var/run/docker.sock"
+    mirror: str = ""             # http://127.0.0.1:5000 when the engine pulls through it
+    standins: tuple[str, ...] = ()   # stand-ins pulled through the mirror, with RepoDigests
 
     def auth_config(self, password: str | None = None) -> dict:
         """A Docker config.json dict with credentials for the authenticated registry."""
@@ -59,7 +65,10 @@ def read_env() -> DockerEnv:
         values[key] = value
     return DockerEnv(values["C2K_REGISTRY"], values["C2K_AUTH_REGISTRY"],
                      values["C2K_AUTH_USER"], values["C2K_AUTH_PASSWORD"],
-                     values["C2K_BASE_IMAGE"])
+                     values["C2K_BASE_IMAGE"],
+                     socket=values.get("C2K_DOCKER_SOCKET") or "/var/run/docker.sock",
+                     mirror=values.get("C2K_REGISTRY_MIRROR", ""),
+                     standins=tuple(filter(None, values.get("C2K_STANDINS", "").split(","))))
 
 
 def manifest_digest(registry: str, repo: str, tag: str, *, user: str | None = None,
