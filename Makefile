@@ -17,7 +17,7 @@ test:               ## everything: packages, Docker engine + registries, local c
 test-fast: install  ## unit tests only (no Docker, no cluster)
 	$(PYTHON) -m pytest -p no:cacheprovider -q -m "not docker and not cluster" $(PYTEST_ARGS)
 
-outputs: install    ## regenerate outputs/ from samples/ (review the diff, then commit)
+outputs: install    ## regenerate outputs/ from samples/ (bundle.dab needs .ci/docker-up; review the diff, then commit)
 	$(PYTHON) -m tests.golden --update
 
 bench:              ## c2k vs docker-compose, kompose, kubectl: prints ratios, writes docs/performance.md
