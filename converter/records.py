@@ -80,7 +80,10 @@ def _build(cls, frozen: bool, kw_only: bool):
         setters = {f.name: getattr(new, f.name).__set__ for f in specs}
     else:
         setters = {f.name: _dict_setter(f.name) for f in specs}
-    plan = tuple((f.name, setters[f.name], f.default, f.default_factory) for f in specs)
+    pairs = tuple((f.name, setters[f.name]) for f in specs)
+    defaults = {f.name: f.default for f in specs if f.default is not MISSING}
+    factories = tuple((f.name, f.default_factory) for f in specs
+                      if f.default_factory is not MISSING)
     known = frozenset(names)
     positional = () if kw_only else names
     qualname = cls.__qualname__
@@ -98,15 +101,15 @@ def _build(cls, frozen: bool, kw_only: bool):
         if not kwargs.keys() <= known:
             unknown = sorted(kwargs.keys() - known)
             raise TypeError(f"{qualname}() got an unexpected keyword argument {unknown[0]!r}")
-        for name, setter, default, factory in plan:
-            if name in kwargs:
-                setter(self, kwargs[name])
-            elif default is not MISSING:
-                setter(self, default)
-            elif factory is not MISSING:
-                setter(self, factory())
-            else:
-                raise TypeError(f"{qualname}() missing required argument {name!r}")
+        values = {**defaults, **kwargs} if defaults else kwargs
+        for name, factory in factories:
+            if name not in kwargs:
+                values[name] = factory()
+        try:
+            for name, set_ in pairs:
+                set_(self, values[name])
+        except KeyError as exc:
+            raise TypeError(f"{qualname}() missing required argument {exc.args[0]!r}") from None
         if post_init is not None:
             post_init(self)
 

@@ -37,26 +37,32 @@ _NO_EQUIVALENT = {
 }
 
 
-def _default(f):
-    if f.default is not records.MISSING:
-        return f.default
-    if f.default_factory is not records.MISSING:
-        return f.default_factory()
-    return records.MISSING
+def _checked_fields() -> list[tuple[str, str, object]]:
+    """(field, compose key, default) of the Service fields this pass looks at."""
+    out = []
+    for f in records.fields(Service):
+        if f.name in _SKIP:
+            continue
+        if f.default is not records.MISSING:
+            default = f.default
+        elif f.default_factory is not records.MISSING:
+            default = f.default_factory()
+        else:
+            default = records.MISSING
+        out.append((f.name, _FIELD_KEYS.get(f.name, f.name), default))
+    return out
 
 
 def report_coverage(ctx) -> None:
     """Report every set compose key that no step mentioned."""
     report = ctx.report
+    checked = _checked_fields()
     for svc in ctx.project.services.values():
         name = svc.name
-        for f in records.fields(Service):
-            if f.name in _SKIP:
+        for field_name, key, default in checked:
+            value = getattr(svc, field_name)
+            if value is None or value == default:
                 continue
-            value = getattr(svc, f.name)
-            if value == _default(f) or value is None:
-                continue
-            key = _FIELD_KEYS.get(f.name, f.name)
             if not report.covered("service", name, key):
                 why = _NO_EQUIVALENT.get(key) or "c2k has no Kubernetes equivalent for it"
                 report.not_converted(name, key, why)

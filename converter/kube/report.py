@@ -46,6 +46,8 @@ class Report:
     # Indexes keep add/covered/of constant-time: a 500-service project has ~10,000 entries.
     _seen: set = field(default_factory=set, repr=False, compare=False)
     _by_owner: dict = field(default_factory=dict, repr=False, compare=False)
+    # (scope, name, key) for every entry's key and each of its parents ("a.b[0]" -> "a.b", "a").
+    _covered: set = field(default_factory=set, repr=False, compare=False)
 
     def add(self, scope: str, name: str, key: str, status: str, detail: str = "") -> None:
         entry = Entry(scope, name, key, status, detail)
@@ -53,6 +55,12 @@ class Report:
             self._seen.add(entry)
             self.entries.append(entry)
             self._by_owner.setdefault((scope, name), []).append(entry)
+            covered = self._covered
+            covered.add((scope, name, key))
+            if "." in key or "[" in key:
+                for i, char in enumerate(key):
+                    if char == "." or char == "[":
+                        covered.add((scope, name, key[:i]))
 
     # Service-scoped shorthands: most entries are about one service's key.
     def mapped(self, service: str, key: str, detail: str = "") -> None:
@@ -69,8 +77,7 @@ class Report:
 
     def covered(self, scope: str, name: str, key: str) -> bool:
         """True when some entry speaks about `key` (or one of its sub-keys)."""
-        return any(e.key == key or e.key.startswith(key + ".") or e.key.startswith(key + "[")
-                   for e in self._by_owner.get((scope, name), ()))
+        return (scope, name, key) in self._covered
 
     def of(self, scope: str, name: str) -> list[Entry]:
         return list(self._by_owner.get((scope, name), ()))

@@ -36,12 +36,25 @@ KIND_ORDER = ("Namespace", "ServiceAccount", "Secret", "ConfigMap", "PersistentV
               "Job", "CronJob", "Ingress", "HorizontalPodAutoscaler", "NetworkPolicy")
 
 
+def _once_per_path(reader):
+    """Each host path is read once per conversion (500 services may mount the same folder)."""
+    seen: dict = {}
+
+    def read(path):
+        found = seen.get(path)
+        if found is None:
+            found = seen[path] = reader(path)
+        return found
+    return read
+
+
 def to_manifests(project, options: ConvertOptions | None = None, *,
                  reader=None) -> ConversionResult:
     options = options or ConvertOptions()
     if reader is None:
         reader = functools.partial(read_host_path, max_bytes=options.config_max_bytes,
                                    max_files=options.config_max_files)
+    reader = _once_per_path(reader)
     ctx = Context(project=project, options=options, report=Report(), reader=reader)
     if not project.services:
         ctx.report.add("project", "", "services", "warning", "the project has no services")
