@@ -30,6 +30,18 @@ def test_edge_strings(text):
     _same({"k": text, text: [text]})
 
 
+@pytest.mark.parametrize("text", ["workers = 2\n", "a\nb", "a\n\nb\n", "x\n  indented\n",
+                                  "a\n---\nb\n", "- item\n# c\n", "a: b\n|\n"])
+def test_literal_blocks_are_written_fast(text):
+    assert _same({"data": {"f": text}, "l": [text, {"x": [text]}]})
+
+
+@pytest.mark.parametrize("text", ["a\n\n", " lead\n", "\nlead", "trail \n", "x\ny ", "tab\t\n",
+                                  "é\n", "x\n \n"])
+def test_literal_blocks_with_indicators_or_special_characters_step_aside(text):
+    assert not _same({"data": {"f": text}, "l": [text]})
+
+
 @settings(max_examples=5000, deadline=None)
 @given(st.dictionaries(_TEXT, _TREES, min_size=1, max_size=5))
 def test_random_trees(tree):

@@ -146,6 +146,8 @@ def _mapping(obj: dict, indent: str, out: list) -> None:
                 _sequence(value, indent, out)
             else:
                 out.append(f"{indent}{k}: []\n")
+        elif type(value) is str and "\n" in value:
+            _literal(f"{indent}{k}: ", value, indent + "  ", out)
         else:
             out.append(f"{indent}{k}: {_scalar(value)}\n")
 
@@ -164,8 +166,24 @@ def _sequence(items: list, indent: str, out: list) -> None:
             out.append(f"{indent}- {{}}\n")
         elif type(item) is list:
             out.append(f"{indent}- []\n")
+        elif type(item) is str and "\n" in item:
+            _literal(f"{indent}- ", item, indent + "  ", out)
         else:
             out.append(f"{indent}- {_scalar(item)}\n")
+
+
+# Multi-line strings the emitter writes as a literal block without an indentation indicator
+# or keep-chomping: printable ASCII lines, the first not indented, no space before a line end.
+_LITERAL = re.compile(r"[\x21-\x7e][\x20-\x7e\n]*\Z")
+
+
+def _literal(head: str, text: str, indent: str, out: list) -> None:
+    if not _LITERAL.match(text) or " \n" in text or text.endswith((" ", "\n\n")):
+        raise _Unsure
+    body = text[:-1] if text.endswith("\n") else text
+    out.append(head + ("|\n" if body is not text else "|-\n"))
+    for line in body.split("\n"):
+        out.append(f"{indent}{line}\n" if line else "\n")
 
 
 def _fast_document(obj) -> str | None:
