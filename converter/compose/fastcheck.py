@@ -44,6 +44,11 @@ _TYPES: dict[str, Check] = {
 }
 
 
+# JSON types that one isinstance test decides exactly (not number/integer: bool is an int).
+_PLAIN_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool,
+                "null": type(None)}
+
+
 def _same_kind_key(value):
     """A key under which two JSON values are equal exactly when jsonschema says they are."""
     if isinstance(value, bool):
@@ -92,8 +97,12 @@ class _Compiler:
             checks.append(self.ref(schema["$ref"]))
         if "type" in schema:
             kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-            tests = [_TYPES[k] for k in kinds]
-            checks.append(lambda v, tests=tests: any(t(v) for t in tests))
+            if set(kinds) <= _PLAIN_TYPES.keys():     # bool is no int here: isinstance is exact
+                types = tuple(_PLAIN_TYPES[k] for k in kinds)
+                checks.append(lambda v: isinstance(v, types))
+            else:
+                tests = [_TYPES[k] for k in kinds]
+                checks.append(lambda v, tests=tests: any(t(v) for t in tests))
         if "enum" in schema:
             allowed = {_same_kind_key(x) for x in schema["enum"]}
             checks.append(lambda v: _same_kind_key(v) in allowed)
@@ -133,37 +142,51 @@ class _Compiler:
             checks.append(lambda v: not cond(v) or then(v))
         if len(checks) == 1:
             return checks[0]
+        if len(checks) == 2:
+            first, second = checks
+            return lambda v: first(v) and second(v)
         checks_t = tuple(checks)
         return lambda v: all(c(v) for c in checks_t)
 
     def _object(self, schema) -> Check:
         declared = schema.get("properties") or {}
-        props: dict[str, Check] = {}      # compiled on first use
-        patterns = [(re.compile(p), self.compile(s))
-                    for p, s in (schema.get("patternProperties") or {}).items()]
+        patterns = [(re.compile(p), s) for p, s in (schema.get("patternProperties") or {}).items()]
+        pattern_checks: list[Check | None] = [None] * len(patterns)
         extra = schema.get("additionalProperties", True)
         extra_check = None if extra is True else (False if extra is False else self.compile(extra))
-        compile_ = self.compile
+        # key -> the checks its value must pass, or None when the key is not allowed. Keys repeat
+        # (every service has `image`), so each is matched against the patterns once.
+        plans: dict[str, tuple[Check, ...] | None] = {}
+
+        def plan(key: str) -> tuple[Check, ...] | None:
+            found = [self.compile(declared[key])] if key in declared else []
+            matched = bool(found)
+            for index, (rx, sub) in enumerate(patterns):
+                if rx.search(key):
+                    matched = True
+                    if pattern_checks[index] is None:
+                        pattern_checks[index] = self.compile(sub)
+                    found.append(pattern_checks[index])
+            if not matched and extra_check is not None:
+                if extra_check is False:
+                    return None
+                found.append(extra_check)
+            return tuple(found)
 
         def check(v) -> bool:
             if not isinstance(v, dict):
                 return True
             for key, value in v.items():
-                matched = False
-                prop = props.get(key)
-                if prop is None and key in declared:
-                    prop = props[key] = compile_(declared[key])
-                if prop is not None:
-                    matched = True
-                    if not prop(value):
-                        return False
-                for rx, sub in patterns:
-                    if rx.search(key):
-                        matched = True
-                        if not sub(value):
-                            return False
-                if not matched and extra_check is not None:
-                    if extra_check is False or not extra_check(value):
+                try:
+                    checks = plans[key]
+                except KeyError:
+                    checks = plan(key)
+                    if len(plans) < 4096:
+                        plans[key] = checks
+                if checks is None:
+                    return False
+                for sub in checks:
+                    if not sub(value):
                         return False
             return True
         return check

@@ -379,7 +379,8 @@ def _validate(doc: dict, ctx: _Context, first_file: str, cwd: str) -> None:
         return ctx.origins.find(path)[1]
 
     try:
-        schema.validate(doc, filename=_display(first_file, cwd), line_of=line_of)
+        schema.validate(doc, filename=_display(first_file, cwd), line_of=line_of,
+                        string_keys=True)   # yamlfile writes every key as a string
     except ValidationErrors as exc:
         for error in exc.errors:
             file, line = ctx.origins.find(error.path)

@@ -64,14 +64,17 @@ def _fast_check():
 
 
 def validate(document: Any, *, filename: str,
-             line_of: Callable[[tuple], int | None] = lambda path: None) -> None:
+             line_of: Callable[[tuple], int | None] = lambda path: None,
+             string_keys: bool = False) -> None:
     """Validate one parsed (and interpolated) compose file.
 
     Raises ``ValidationErrors`` listing every problem, sorted by line then key path. ``line_of``
     maps a key path to a 1-based line number (or None); when a path has no line its parents are
-    tried.
+    tried. ``string_keys``: the caller guarantees every mapping key is already a string (c2k's
+    YAML reader makes them so), which spares a walk of the whole document.
     """
-    document = _string_keys(document)
+    if not string_keys:
+        document = _string_keys(document)
     if _fast_check()(document):
         return      # valid: the common case; jsonschema only runs to explain problems
     problems: list[tuple[tuple, str, str | None]] = []
