@@ -23,9 +23,9 @@ import os
 import re
 import stat
 import tarfile
-from .records import record
 
 from .errors import ImageError
+from .records import record
 
 DEFAULT_MAX_CONTEXT_BYTES = 2 * 1024 ** 3   # refuse contexts above this (override per call)
 INLINE_DOCKERFILE = ".c2k.Dockerfile.inline"

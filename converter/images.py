@@ -31,13 +31,13 @@ import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from .records import record
 
 from .buildcontext import DEFAULT_MAX_CONTEXT_BYTES, is_remote, write_context
 from .buildoutput import BuildFailed, BuildkitOutput, ClassicOutput
 from .errors import ImageError
-from .progress import Reporter, make_reporter
 from .imagerefs import _TAG, _check_registry, image_name, split_host, split_reference  # noqa: F401
+from .progress import Reporter, make_reporter
+from .records import record
 from .registry import registry_digest
 
 

@@ -11,8 +11,9 @@ are floats. ``None`` always means "not set in the compose file".
 
 from __future__ import annotations
 
-from .records import field, record
 from typing import Any, Iterator, Mapping
+
+from .records import field, record
 
 
 class FrozenMap(Mapping):

@@ -11,9 +11,9 @@ member and a re-run converges; after prune it lists only the new ones.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from ..records import field, record
 
 from ..errors import ClusterError
+from ..records import field, record
 from .applyset import FIELD_MANAGER, PART_OF, ApplySet, group_kind
 from .retry import METADATA_ONLY, call, is_not_found
 

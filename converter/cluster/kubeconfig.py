@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-from ..records import field, record
 from pathlib import Path
 
 from ..errors import ClusterError
+from ..records import field, record
 
 
 @record(frozen=False)

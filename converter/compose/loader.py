@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import sys
-from ..records import field, record
 from typing import Mapping
 
 from ..errors import ComposeError, ValidationErrors
+from ..records import field, record
 from . import discover, merge, paths
 from .yamlfile import Lines, Tagged, decode_text, load_file, parse
 

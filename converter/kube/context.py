@@ -8,8 +8,9 @@ name, and silently keeps one copy of identical objects (two services mounting th
 
 from __future__ import annotations
 
-from ..records import field, record
 from typing import Callable
+
+from ..records import field, record
 
 from ..errors import ConversionError
 from .labels import metadata

@@ -9,7 +9,6 @@ silently. Top-level volumes and networks get their entries here too.
 from __future__ import annotations
 
 from .. import records
-
 from ..model import Service
 from .hints import known_label
 

@@ -7,9 +7,8 @@ write the same hints as one `x-kubernetes` block (schema in extension.py). When 
 
 from __future__ import annotations
 
-from ..records import field, record
-
 from ..errors import ConversionError
+from ..records import field, record
 from .extension import service_extension
 from .values import (CONCURRENCY, HPA_DEFAULTS, HPA_LABELS, PROBE_LABELS, PULL_POLICIES,
                      SERVICE_TYPES, TRAFFIC_POLICIES, ProbeHints, as_bool, as_int, choice,

@@ -7,11 +7,11 @@ the project-wide options here.
 
 from __future__ import annotations
 
-from ..records import record
 from typing import Mapping
 
 from ..errors import ConversionError
 from ..model import EMPTY, frozen_map
+from ..records import record
 
 CONTROLLERS = ("deployment", "statefulset", "daemonset", "replicationcontroller")
 VOLUME_MODES = ("persistentVolumeClaim", "emptyDir", "hostPath", "configMap")

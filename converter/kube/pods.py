@@ -11,8 +11,8 @@ deploy.placement -> node affinity and topology spread.
 from __future__ import annotations
 
 import math
-import re
 
+from ..lazyre import lazy
 from . import labels, names
 
 SAFE_SYSCTLS = {
@@ -134,7 +134,7 @@ def pod_settings(ctx, service, spec: dict, security: dict) -> None:
         _placement(ctx, service, placement, spec)
 
 
-_CONSTRAINT = re.compile(r"^\s*([\w.\-/]+)\s*(==|!=)\s*(.+?)\s*$")
+_CONSTRAINT = lazy(r"^\s*([\w.\-/]+)\s*(==|!=)\s*(.+?)\s*$")
 
 
 def _placement(ctx, service, placement, spec) -> None:

@@ -9,7 +9,6 @@ Ranges are expanded, up to `MAX_RANGE` ports.
 from __future__ import annotations
 
 from ..records import record
-
 from . import names
 
 MAX_RANGE = 100

@@ -9,14 +9,15 @@ binary). They become the largest binary suffix that divides them exactly (268435
 from __future__ import annotations
 
 import math
-import re
 from decimal import Decimal
+
+from ..lazyre import lazy
 
 _BINARY = (("Ei", 1 << 60), ("Pi", 1 << 50), ("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20),
            ("Ki", 1 << 10))
 _DECIMAL = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
             "m": Decimal("0.001"), "n": Decimal("1e-9"), "u": Decimal("1e-6")}
-_QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
+_QUANTITY = lazy(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
 
 
 def bytes_quantity(size: int) -> str:
