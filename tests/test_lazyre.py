@@ -14,7 +14,7 @@ def test_compiles_on_first_use_then_uses_the_compiled_methods():
     compiled = pattern._compiled
     assert isinstance(compiled, re.Pattern)
     assert pattern.match.__self__ is compiled          # no wrapper left after the first use
-    assert pattern.sub("#", "a1b22") == "a#b#" and pattern.fullmatch("x") is None
+    assert pattern.sub("#", "x1y z") == "x# z" and pattern.fullmatch("x") is None
     assert pattern.findall("1a 2b") == [("1", "a"), ("2", "b")]
 
 
