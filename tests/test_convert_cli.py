@@ -194,3 +194,23 @@ def test_snippets_cover_kompose_labels(tmp_path):
     assert ("CronJob", "job") in objs and ("DaemonSet", "agent") in objs
     assert ("StatefulSet", "x") in objs
     assert objs[("Service", "x")]["spec"]["type"] == "NodePort"
+
+
+def test_output_to_a_reader_that_leaves_or_a_full_disk(tmp_path):
+    """convert ends without tearing the interpreter down (cli._exit_now): its output is still
+    flushed, a reader that left early is no error, and a failed write is one."""
+    path = write(tmp_path, APP, **FILES)
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(__file__))}
+    piped = subprocess.run(f"{sys.executable} -m converter.cli -q -f {path} convert | head -c 10",
+                           shell=True, capture_output=True, text=True, env=env,
+                           executable="/bin/bash")
+    assert piped.stdout == "apiVersion" and piped.stderr == ""
+    whole = run("-q", "-f", path, "convert")
+    assert whole.returncode == 0 and whole.stdout.endswith("\n") and whole.stdout.count("---") > 3
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "w") as full:
+            failed = subprocess.run([sys.executable, "-m", "converter.cli", "-q", "-f", path,
+                                     "convert"], stdout=full, stderr=subprocess.PIPE, text=True,
+                                    env=env)
+        assert failed.returncode == 1
+        assert failed.stderr.startswith("error: ") and "No space left" in failed.stderr
