@@ -64,6 +64,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--c2k", default=None,
+                        help="the c2k command to time (default: this tree, python -m converter.cli)")
     args = parser.parse_args()
     compose = shutil.which("docker-compose")
     if not compose:
@@ -72,8 +74,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="c2k-bench-") as tmp:
         root = Path(tmp)
         generate(root, args.services, "bench")
-        c2k = [sys.executable, "-m", "converter.cli", "-f", "compose.yaml", "build",
-               "--no-cache", "--progress", "none"]          # default: BuildKit, 8 at a time
+        c2k = ([args.c2k] if args.c2k else [sys.executable, "-m", "converter.cli"]) + [
+            "-f", "compose.yaml", "build", "--no-cache", "--progress", "none"]  # BuildKit, 8 at a time
         runs = {
             "c2k build (default --parallel)": (c2k, None),
             "c2k build --builder classic": (c2k + ["--builder", "classic"], None),

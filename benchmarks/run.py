@@ -1,6 +1,6 @@
 """c2k against the tools users would otherwise pick, in one run on one machine.
 
-    python -m benchmarks.run [--rounds-small 15] [--rounds-large 5] [--out docs/performance.md]
+    python -m benchmarks.run [--rounds-small 31] [--rounds-large 5] [--out docs/performance.md]
 
 Measures, interleaving the tools round by round (the order rotates each round) so that a
 burst of load on a shared machine hits them all alike, and takes the median:
@@ -331,7 +331,8 @@ def build_bench(dc: str | None, services: int, rounds: int) -> dict:
     if dc:   # build_bench finds docker-compose with shutil.which: give it the real binary.
         env["PATH"] = str(Path(dc).parent) + os.pathsep + env.get("PATH", "")
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "build_bench.py"),
-                           "--services", str(services), "--rounds", str(rounds)],
+                           "--services", str(services), "--rounds", str(rounds),
+                           "--c2k", c2k_cmd()[0]],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0:
         raise Failed((proc.stdout + proc.stderr)[-1500:])
@@ -569,12 +570,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run",
                                      description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--rounds-small", type=int, default=15, help="rounds, music-service")
+    parser.add_argument("--rounds-small", type=int, default=31, help="rounds, music-service")
     parser.add_argument("--rounds-large", type=int, default=5, help="rounds, large project")
     parser.add_argument("--rounds-apply", type=int, default=2,
                         help="apply rounds (no new one after 150 s)")
     parser.add_argument("--build-services", type=int, default=4, help="services to build")
-    parser.add_argument("--build-rounds", type=int, default=3, help="build rounds")
+    parser.add_argument("--build-rounds", type=int, default=5, help="build rounds")
     parser.add_argument("--services", type=int, default=500, help="size of the large project")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md",
                         help="the report (the plot goes next to it)")
