@@ -818,7 +818,9 @@ def main(argv=None) -> None:
     debug = "--debug" in args or bool(os.environ.get("C2K_DEBUG"))
     try:
         cli.main(args=args, prog_name="c2k", standalone_mode=False)
-        if _quick_exit and argv is None:     # the program itself, not a caller of main()
+        # The program itself (not a caller of main()), and no profiler or coverage tracer
+        # waiting to write its results at exit.
+        if _quick_exit and argv is None and sys.getprofile() is None and sys.gettrace() is None:
             _exit_now()
     except C2KError as exc:
         if debug:

@@ -214,3 +214,14 @@ def test_output_to_a_reader_that_leaves_or_a_full_disk(tmp_path):
                                     env=env)
         assert failed.returncode == 1
         assert failed.stderr.startswith("error: ") and "No space left" in failed.stderr
+
+
+def test_a_profiler_still_gets_its_results_written(tmp_path):
+    """The quick exit steps aside when a profiler or tracer waits for the end of the program."""
+    path = write(tmp_path, APP, **FILES)
+    prof = tmp_path / "convert.prof"
+    result = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), "-m",
+                             "converter.cli", "-q", "-f", path, "convert"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert prof.stat().st_size > 0 and "kind: Deployment" in result.stdout
