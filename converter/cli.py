@@ -228,6 +228,7 @@ def build_cmd(settings, services, registry, tag, parallel, progress, no_cache, p
     else:
         for image in built.values():
             click.echo(image.ref)
+    _nothing_left_to_clean()        # the build threads are joined, the contexts removed
 
 
 @compose_command(cli, "push")
@@ -241,6 +242,7 @@ def push_cmd(settings, services, registry, tag, parallel, progress):
                          parallel=parallel, progress=progress)
     for image in pushed.values():
         click.echo(image.pinned)
+    _nothing_left_to_clean()
 
 
 @compose_command(cli, "images")
@@ -336,8 +338,7 @@ def convert_cmd(settings, out, to_stdout, as_json, controller, volumes_mode, rep
         paths = written_files(result.objects, out, json=as_json)
         where = out if len(paths) != 1 else paths[0]
         click.echo(f"wrote {len(result.objects)} object(s) to {where}", err=True)
-    if not (do_build or do_push):     # those start threads and talk to the engine
-        _nothing_left_to_clean()
+    _nothing_left_to_clean()     # a build or push has joined its threads by now
 
 
 def _write_format(out_format, objects, project_name, out, quiet) -> None:
@@ -789,8 +790,8 @@ _quick_exit = False
 
 
 def _nothing_left_to_clean() -> None:
-    """Called by commands whose work is over once their output is written: no threads, no
-    temporary or open files, no engine or cluster connection behind them."""
+    """Called by commands whose work is over once their output is written: no thread still
+    running, no temporary or open file left, every engine connection closed."""
     global _quick_exit
     _quick_exit = True
 
