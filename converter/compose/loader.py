@@ -475,7 +475,7 @@ def _check_references(name: str, svc: dict, doc: dict, ctx: _Context) -> None:
     for index, mount in enumerate(svc.get("volumes") or []):
         source = None
         if isinstance(mount, str):
-            parts = merge._split_volume(mount)
+            parts = merge.split_volume(mount)
             if len(parts) >= 2 and parts[0] and not _is_host_path(parts[0]):
                 source = parts[0]
         elif isinstance(mount, dict) and mount.get("type") == "volume":

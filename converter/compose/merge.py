@@ -263,11 +263,11 @@ def _volume_key(item):
     if isinstance(item, dict):
         return item.get("target")
     text = str(item)
-    parts = _split_volume(text)
+    parts = split_volume(text)
     return parts[1] if len(parts) > 1 else parts[0]
 
 
-def _split_volume(text: str) -> list[str]:
+def split_volume(text: str) -> list[str]:
     """Split a short volume spec on ':' without breaking Windows drive letters (C:\\x)."""
     parts = text.split(":")
     out: list[str] = []

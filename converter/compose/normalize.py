@@ -11,7 +11,7 @@ import stat
 
 from ..errors import ComposeError
 from . import units
-from .merge import _split_volume, key_value_map
+from .merge import key_value_map, split_volume
 from .ports import normalize_ports
 
 _BOOL_KEYS = {"privileged", "read_only", "stdin_open", "tty", "init", "oom_kill_disable"}
@@ -385,7 +385,7 @@ def normalize_mount(value, path) -> dict:
 
 def _short_mount(value, path) -> dict:
     text = str(value)
-    parts = _split_volume(text)
+    parts = split_volume(text)
     if len(parts) == 1:
         return {"type": "volume", "target": parts[0], "volume": {}}
     if len(parts) > 3:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from .merge import _split_volume
+from .merge import split_volume
 
 _REMOTE = ("http://", "https://", "git://", "git@", "ssh://", "github.com/")
 
@@ -60,7 +60,7 @@ def resolve_service(svc: dict, base: str, home: str | None = None) -> dict:
 
 def _resolve_volume(item, base: str, home: str | None):
     if isinstance(item, str):
-        parts = _split_volume(item)
+        parts = split_volume(item)
         if len(parts) >= 2 and _is_relative_bind(parts[0]):
             return ":".join([absolute(base, parts[0], home)] + parts[1:])
         return item
