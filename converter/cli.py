@@ -177,7 +177,7 @@ def _write_text(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
-# ---- images: build, push, images (converter/images.py) ---------------------------------------
+# ---- images: build, push, images (converter/images/) ------------------------------------------
 
 IMAGE_OPTIONS = [
     click.option("--registry", metavar="R",

@@ -1,6 +1,6 @@
 """Image references: how c2k names the images it builds, and how references split.
 
-Pure string logic, kept apart from images.py (which talks to the engine) so that `c2k convert`
+Pure string logic, kept apart from images/ (which talks to the engine) so that `c2k convert`
 can name built images without importing the Docker and HTTP machinery.
 """
 

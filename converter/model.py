@@ -1,7 +1,7 @@
 """The typed, immutable model of a loaded compose project.
 
 The loader produces a canonical dict (the shape `docker compose config --format json` prints) and
-builds these frozen records (records.py) from it. Later stages (kube/, emit/, images.py, cluster/) read
+builds these frozen records (records.py) from it. Later stages (kube/, emit/, images/, cluster/) read
 only this model. Sequences are tuples and mappings are read-only views, so nothing downstream can
 change what was loaded.
 

@@ -13,7 +13,7 @@ import pytest
 from converter import images
 from converter.compose.loader import LoadOptions, load_project
 from converter.emit import bundle
-from converter.errors import C2KError
+from converter.errors import C2KError, ImageError
 from helpers import run_c2k, write
 
 A = "sha256:" + "a" * 64
@@ -158,7 +158,7 @@ def test_resolve_digests_without_an_engine(tmp_path, monkeypatch):
     project = project_of(tmp_path, "services: {db: {image: postgres:15}}")
 
     def no_engine(*args, **kwargs):
-        raise images.ImageError("cannot connect to the Docker engine at unix:///nowhere")
+        raise ImageError("cannot connect to the Docker engine at unix:///nowhere")
 
     monkeypatch.setattr(images, "list_images", no_engine)
     problems = []

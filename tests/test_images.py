@@ -14,6 +14,7 @@ import tarfile
 import pytest
 
 from converter import buildcontext, images
+from converter.images import push as images_push  # where push_images looks registry_digest up
 from converter.buildcontext import IgnoreRules, parse_ignore, write_context
 from converter.errors import ImageError
 from converter.model import BuildConfig, Project, Service, frozen_map
@@ -507,7 +508,7 @@ def push_stream(*tail):
     ({"error": "blob upload unknown"}, "cannot push r:5000/p/proj-web:latest: blob upload"),
 ])
 def test_errors_inside_the_push_stream(event, message, monkeypatch):
-    monkeypatch.setattr(images, "registry_digest", lambda *a, **k: None)
+    monkeypatch.setattr(images_push, "registry_digest", lambda *a, **k: None)
     proj = project(Service(name="web", build=BUILD))
     engine = FakeEngine(push_events=push_stream(event), local=LOCAL)
     with pytest.raises(ImageError, match=message) as info:
@@ -517,7 +518,7 @@ def test_errors_inside_the_push_stream(event, message, monkeypatch):
 
 def test_push_takes_the_digest_from_the_aux_event_and_verifies_it(monkeypatch):
     seen = []
-    monkeypatch.setattr(images, "registry_digest",
+    monkeypatch.setattr(images_push, "registry_digest",
                         lambda name, tag, auth=None: seen.append((name, tag)) or DIGEST)
     proj = project(Service(name="web", build=BUILD))
     engine = FakeEngine(local=LOCAL, push_events=push_stream(
@@ -529,7 +530,7 @@ def test_push_takes_the_digest_from_the_aux_event_and_verifies_it(monkeypatch):
 
 
 def test_push_refuses_a_digest_the_registry_does_not_serve(monkeypatch):
-    monkeypatch.setattr(images, "registry_digest", lambda *a, **k: "sha256:" + "e" * 64)
+    monkeypatch.setattr(images_push, "registry_digest", lambda *a, **k: "sha256:" + "e" * 64)
     proj = project(Service(name="web", build=BUILD))
     engine = FakeEngine(local=LOCAL, push_events=push_stream(
         {"aux": {"Tag": "latest", "Digest": DIGEST, "Size": 1}}))
@@ -538,7 +539,7 @@ def test_push_refuses_a_digest_the_registry_does_not_serve(monkeypatch):
 
 
 def test_push_without_any_digest_fails(monkeypatch):
-    monkeypatch.setattr(images, "registry_digest", lambda *a, **k: None)
+    monkeypatch.setattr(images_push, "registry_digest", lambda *a, **k: None)
     proj = project(Service(name="web", build=BUILD))
     local = {"r:5000/p/proj-web:latest": {"Id": "sha256:img", "RepoDigests": []}}
     engine = FakeEngine(local=local, push_events=push_stream())
@@ -548,11 +549,11 @@ def test_push_without_any_digest_fails(monkeypatch):
 
 def test_push_without_aux_digest_accepts_only_a_confirmed_recorded_digest(monkeypatch):
     proj = project(Service(name="web", build=BUILD))
-    monkeypatch.setattr(images, "registry_digest", lambda *a, **k: DIGEST)
+    monkeypatch.setattr(images_push, "registry_digest", lambda *a, **k: DIGEST)
     pushed = images.push_images(proj, registry="r:5000/p", progress="none",
                                 engine=FakeEngine(local=LOCAL, push_events=push_stream()))
     assert pushed["web"].digest == DIGEST and pushed["web"].verified
-    monkeypatch.setattr(images, "registry_digest", lambda *a, **k: "sha256:" + "0" * 64)
+    monkeypatch.setattr(images_push, "registry_digest", lambda *a, **k: "sha256:" + "0" * 64)
     with pytest.raises(ImageError, match="did not confirm"):
         images.push_images(proj, registry="r:5000/p", progress="none",
                            engine=FakeEngine(local=LOCAL, push_events=push_stream()))
@@ -566,7 +567,7 @@ def test_two_builds_under_one_name_are_refused(tmp_path):
 
 
 def test_push_tags_the_plain_build_for_the_registry(monkeypatch):
-    monkeypatch.setattr(images, "registry_digest", lambda *a, **k: None)
+    monkeypatch.setattr(images_push, "registry_digest", lambda *a, **k: None)
     proj = project(Service(name="web", build=BUILD))
     engine = FakeEngine(local={"proj-web:latest": {"Id": "sha256:img"}},
                         push_events=[{"aux": {"Tag": "latest", "Digest": DIGEST}}])

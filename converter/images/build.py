@@ -1,0 +1,287 @@
+"""`c2k build`: every service with a ``build`` section, in a thread pool.
+
+Services whose build configuration is identical are built once and tagged for each; services
+that share a context directory share one context archive (``buildcontext``). The engine's
+BuildKit is used by default: ``POST /build?version=2`` with the archive as the body needs no
+gRPC session (unlike the docker CLI's), and its progress arrives as protobuf traces
+(``buildoutput``); ``builder="classic"`` (or DOCKER_BUILDKIT=0) uses ``APIClient.build`` and the
+classic builder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+
+from ..buildcontext import DEFAULT_MAX_CONTEXT_BYTES, is_remote, write_context
+from ..buildoutput import BuildFailed, BuildkitOutput, ClassicOutput
+from ..errors import ImageError
+from ..imagerefs import image_name, split_reference
+from ..progress import make_reporter
+from ..records import record
+from .engine import BuiltImage, Cancelled, Engine, api_message, connect, engine_error, \
+    run_pool, select_services
+
+@record(frozen=False)
+class _BuildJob:
+    services: list           # services with one identical build configuration
+    refs: list               # their (name, tag)
+
+
+def build_images(project, services=None, *, registry=None, tag=None, parallel=None,
+                 progress="auto", no_cache=False, pull=False, builder="auto",
+                 max_context_bytes=DEFAULT_MAX_CONTEXT_BYTES,
+                 engine: Engine | None = None) -> dict[str, BuiltImage]:
+    """Build the images of the services with a ``build`` section (all, or those named).
+
+    ``builder``: "buildkit" (the engine's BuildKit, fed the context archive), "classic" (the
+    engine's classic builder, through APIClient.build), or "auto": BuildKit unless
+    DOCKER_BUILDKIT=0 or the engine predates it. Remote (git/URL) contexts use the classic one.
+
+    Returns {service name: BuiltImage}. Raises ImageError naming the service, the failing step
+    and the tail of its log when a build fails; no further builds are started then.
+    """
+    reporter = make_reporter(progress)
+    try:
+        targets = select_services(project, services, reporter, "built")
+        if not targets:
+            return {}
+        refs = {s.name: image_name(project, s, registry=registry, tag=tag) for s in targets}
+        _check_distinct(targets, refs)
+        groups: dict = {}
+        for service in targets:
+            groups.setdefault((service.build, _platform(service)), []).append(service)
+        jobs = [_BuildJob(group, [refs[s.name] for s in group]) for group in groups.values()]
+        engine = engine or connect()
+        reporter.plan([s.name for s in targets])
+        for job in jobs:
+            _warn_unsupported(job.services[0], reporter)
+        stop = threading.Event()
+        with tempfile.TemporaryDirectory(prefix="c2k-context-") as tmp:
+            contexts = _ContextCache(tmp, max_context_bytes)
+            worker = lambda job: _build_job(engine, project, job, contexts, reporter, stop,  # noqa: E731
+                                            no_cache=no_cache, pull=pull, builder=builder)
+            results = run_pool(jobs, worker, parallel, stop)
+        built = {}
+        for index in sorted(results):
+            built.update(results[index])
+        return {name: built[name] for name in refs}
+    finally:
+        reporter.close()
+
+
+def _check_distinct(targets, refs):
+    """Two different builds must not produce one image name."""
+    seen: dict = {}
+    for service in targets:
+        key = (service.build, _platform(service))
+        other = seen.setdefault(refs[service.name], (service.name, key))
+        if other[1] != key:
+            name, tag = refs[service.name]
+            raise ImageError(f"services {other[0]!r} and {service.name!r} build different "
+                             f"images under one name, {name}:{tag}",
+                             hint="give them different `image:` names")
+
+
+def _platform(service) -> str | None:
+    if service.platform:
+        return service.platform
+    return service.build.platforms[0] if service.build.platforms else None
+
+
+def _warn_unsupported(service, reporter):
+    build = service.build
+    unsupported = [key for key, value in (
+        ("secrets", build.secrets), ("ssh", build.ssh), ("cache_to", build.cache_to),
+        ("additional_contexts", build.additional_contexts)) if value]
+    if len(build.platforms) > 1:
+        unsupported.append("platforms (more than one)")
+    if unsupported:
+        reporter.warn(f"service {service.name!r}: build.{', build.'.join(unsupported)} not "
+                      "supported by the engine's classic builder (docker-py); ignored")
+
+
+class _ContextCache:
+    """One archive per (context, Dockerfile), shared by the builds that use it."""
+
+    def __init__(self, tmp: str, max_bytes: int):
+        self.tmp, self.max_bytes = tmp, max_bytes
+        self._lock = threading.Lock()
+        self._entries: dict = {}
+
+    def get(self, build):
+        key = (os.path.realpath(build.context), build.dockerfile, build.dockerfile_inline)
+        with self._lock:
+            entry = self._entries.setdefault(key, [threading.Lock(), None])
+        with entry[0]:
+            if entry[1] is None:
+                path = os.path.join(self.tmp, f"context-{len(self._entries)}-"
+                                    f"{hashlib.sha256(repr(key).encode()).hexdigest()[:8]}.tar")
+                entry[1] = write_context(build.context, path, dockerfile=build.dockerfile,
+                                         dockerfile_inline=build.dockerfile_inline,
+                                         max_bytes=self.max_bytes)
+            return entry[1]
+
+
+def _build_args(project, build) -> dict:
+    args = {}
+    for key, value in build.args.items():
+        if value is None:     # `ARG` listed without a value: taken from the environment
+            value = project.environment.get(key, os.environ.get(key))
+            if value is None:
+                continue
+        args[key] = str(value)
+    return args
+
+
+def _build_job(engine, project, job, contexts, reporter, stop, *, no_cache, pull, builder):
+    first = job.services[0]
+    build = first.build
+    name, tag = job.refs[0]
+    if stop.is_set():
+        for service in job.services:
+            reporter.fail(service.name, "not built: another build failed")
+        raise Cancelled()
+    for service in job.services:
+        reporter.start(service.name, "waiting for the build of " + first.name
+                       if service is not first else "preparing the build context")
+    started = time.monotonic()
+    remote = is_remote(build.context)
+    if remote and build.dockerfile_inline is not None:
+        raise ImageError(f"service {first.name!r}: dockerfile_inline cannot be used with "
+                         f"the remote build context {build.context}")
+    archive = None
+    if not remote:
+        try:
+            archive = contexts.get(build)
+        except ImageError as exc:
+            exc.message = f"service {first.name!r}: {exc.message}"
+            raise
+    options = dict(
+        tag=f"{name}:{tag}", nocache=no_cache or build.no_cache, pull=pull or build.pull,
+        buildargs=_build_args(project, build), target=build.target, labels=dict(build.labels),
+        cache_from=list(build.cache_from), network_mode=build.network, shmsize=build.shm_size,
+        extra_hosts=[f"{h}:{ip}" for h, ip in build.extra_hosts], platform=_platform(first))
+    use_buildkit = not remote and engine.use_buildkit(builder)
+
+    client = engine.client()
+    try:
+        reporter.status(first.name, "sending the build context")
+        output = _run_build(engine, client, first.name, reporter, stop, archive, build,
+                            options, use_buildkit)
+        image_id = output.image_id
+        if image_id is None:
+            image_id = client.inspect_image(f"{name}:{tag}")["Id"]
+        image_id = image_id if image_id.startswith("sha256:") else \
+            client.inspect_image(image_id)["Id"]
+        results = {}
+        for service, (other_name, other_tag) in zip(job.services, job.refs):
+            if (other_name, other_tag) != (name, tag):
+                client.tag(image_id, other_name, other_tag, force=True)
+            for extra in service.build.tags:
+                extra_name, extra_tag, _ = split_reference(extra)
+                client.tag(image_id, extra_name, extra_tag or "latest", force=True)
+            results[service.name] = BuiltImage(service.name, other_name, other_tag, image_id)
+        elapsed = time.monotonic() - started
+        for service in job.services:
+            reporter.done(service.name, f"built {results[service.name].ref} "
+                          f"({image_id.removeprefix('sha256:')[:12]}, {elapsed:.1f}s)")
+        return results
+    except Cancelled:
+        for service in job.services:
+            reporter.fail(service.name, "stopped: another one failed")
+        raise
+    except ImageError as exc:
+        for service in job.services:
+            reporter.fail(service.name, exc.message.splitlines()[0])
+        raise
+    finally:
+        client.close()
+
+
+def _run_build(engine, client, task, reporter, stop, archive, build, options, use_buildkit):
+    """Stream one build; returns the output reader (with the image id)."""
+    errors = engine.docker.errors
+    output = (BuildkitOutput if use_buildkit else ClassicOutput)(task, reporter)
+    fileobj = open(archive.path, "rb") if archive else None
+    try:
+        try:
+            if use_buildkit:
+                events = _buildkit_build(client, fileobj, archive.dockerfile, options)
+            elif archive:
+                events = client.build(fileobj=fileobj, custom_context=True,
+                                      dockerfile=archive.dockerfile, **_classic(options))
+            else:
+                events = client.build(path=build.context, dockerfile=build.dockerfile,
+                                      **_classic(options))
+            for event in events:
+                if stop.is_set():
+                    raise Cancelled()
+                output.feed(event)
+        except BuildFailed as failed:
+            raise _build_failure(task, failed) from None
+        except errors.APIError as exc:
+            message = api_message(exc)
+            if use_buildkit and "buildkit" in message.lower() and \
+                    getattr(exc, "status_code", 0) in (400, 500, 501) and output.image_id is None:
+                # An engine without BuildKit: use the classic builder from now on.
+                engine.buildkit = False
+                fileobj and fileobj.close()
+                return _run_build(engine, client, task, reporter, stop, archive, build,
+                                  options, False)
+            raise _build_failure(task, output.failure(message)) from None
+        except errors.DockerException as exc:
+            raise engine_error(exc, engine.url) from None
+        except OSError as exc:        # requests' ConnectionError derives from it
+            raise engine_error(exc, engine.url) from None
+        return output
+    finally:
+        if fileobj is not None:
+            fileobj.close()
+
+
+def _classic(options: dict) -> dict:
+    kwargs = dict(decode=True, rm=True, forcerm=True)
+    kwargs.update({k: v for k, v in options.items() if v})
+    return kwargs
+
+
+def _buildkit_build(client, fileobj, dockerfile, options):
+    """POST /build?version=2 with the context archive as the body: the engine's BuildKit,
+    without the gRPC session the docker CLI opens (the context is uploaded instead)."""
+    params = {"version": "2", "t": options["tag"], "dockerfile": dockerfile,
+              "rm": "1", "forcerm": "1"}
+    if options["nocache"]:
+        params["nocache"] = "1"
+    if options["pull"]:
+        params["pull"] = "1"
+    for key, param in (("target", "target"), ("network_mode", "networkmode"),
+                       ("platform", "platform")):
+        if options[key]:
+            params[param] = options[key]
+    if options["shmsize"]:
+        params["shmsize"] = str(options["shmsize"])
+    for key, param in (("buildargs", "buildargs"), ("labels", "labels"),
+                       ("cache_from", "cachefrom")):
+        if options[key]:
+            params[param] = json.dumps(options[key])
+    if options["extra_hosts"]:
+        params["extrahosts"] = options["extra_hosts"]
+    headers = {"Content-Type": "application/x-tar"}
+    client._set_auth_headers(headers)      # X-Registry-Config, as APIClient.build sends it
+    response = client._post(client._url("/build"), data=fileobj, params=params,
+                            headers=headers, stream=True, timeout=None)
+    return client._stream_helper(response, decode=True)
+
+
+def _build_failure(service, failed: BuildFailed) -> ImageError:
+    where = f" at {failed.step}" if failed.step else ""
+    text = f"build of service {service!r} failed{where}\n  {failed.message}"
+    if failed.tail:
+        text += "\n  last lines of the build log:\n" + \
+            "\n".join(f"    | {line}" for line in failed.tail)
+    return ImageError(text)
