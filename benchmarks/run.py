@@ -430,6 +430,29 @@ def cluster_up(kctl: str) -> bool:
         return False
 
 
+def settle(kctl: str | None, limit: float = 600) -> None:
+    """Wait while the local cluster still deletes an earlier run's namespaces and volumes: the
+    controllers removing 500 services' objects keep both CPUs busy for minutes and would slow
+    whichever tool runs then."""
+    if not kctl or not cluster_up(kctl):
+        return
+    deadline = time.monotonic() + limit
+    told = False
+    while time.monotonic() < deadline:
+        # Namespaces go first; their claims' volumes are released and deleted after them.
+        out = subprocess.run([kctl, "--kubeconfig", str(KUBECONFIG), "get",
+                              "namespaces,persistentvolumes", "-o",
+                              "jsonpath={.items[*].status.phase}"],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0 or not {"Terminating", "Released"} & set(out.stdout.split()):
+            return
+        if not told:
+            print("waiting for the cluster to finish deleting earlier benchmark namespaces",
+                  file=sys.stderr)
+            told = True
+        time.sleep(5)
+
+
 # ---- report -------------------------------------------------------------------------------
 
 def fmt_time(seconds: float) -> str:
@@ -590,6 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     global PYTHON
     say("installing c2k from this tree into", VENV)
     PYTHON = str(install_c2k())
+    settle(kubectl())
     work = Path(tempfile.mkdtemp(prefix="c2k-bench-"))
     large = generate(work / f"project-{args.services}", args.services)
     dc = docker_compose()
