@@ -139,7 +139,11 @@ def _build(cls, frozen: bool, kw_only: bool):
         def __delattr__(self, name):
             raise FrozenInstanceError(f"cannot delete field {name!r}")
 
-        methods.update(__hash__=__hash__, __setattr__=__setattr__, __delattr__=__delattr__)
+        def __reduce__(self):          # copy and pickle: rebuild through __init__
+            return _rebuild, (new, tuple(getattr(self, name) for name in names))
+
+        methods.update(__hash__=__hash__, __setattr__=__setattr__, __delattr__=__delattr__,
+                       __reduce__=__reduce__)
     else:
         methods["__hash__"] = None
     for name, method in methods.items():
@@ -150,6 +154,10 @@ def _build(cls, frozen: bool, kw_only: bool):
             method.__qualname__ = f"{qualname}.{name}"
         setattr(new, name, method)
     return new
+
+
+def _rebuild(cls, values):
+    return cls(**dict(zip((f.name for f in cls.__record_fields__), values)))
 
 
 def _dict_setter(name: str):

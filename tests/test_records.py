@@ -70,6 +70,16 @@ def test_frozen_records_are_immutable_hashable_and_compare_by_value():
     assert len({Point(x=1), Point(x=1), Point(x=3)}) == 2
 
 
+def test_frozen_records_copy_and_pickle():
+    import copy
+    import pickle
+    p = Point(x=1, tags=("a",), secret="s")
+    assert copy.copy(p) == p and copy.deepcopy(p) == p
+    assert pickle.loads(pickle.dumps(p)) == p and pickle.loads(pickle.dumps(p)).secret == "s"
+    svc = model.Service(name="web", ports=(model.Port(target=80),))
+    assert copy.deepcopy(svc) == svc
+
+
 def test_mutable_records_get_fresh_defaults_post_init_and_no_hash():
     a, b = Bag(), Bag()
     a.items.append(1)
