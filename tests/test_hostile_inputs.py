@@ -519,10 +519,11 @@ def test_empty_healthcheck_test_converts_without_probes(tmp_path):
 
 @pytest.fixture(scope="module")
 def large_project(tmp_path_factory):
-    """A valid project that takes several seconds to convert."""
+    """A valid project that takes several seconds to load (~5 s for `config` on these
+    machines), so that every delay below lands while c2k works."""
     folder = tmp_path_factory.mktemp("large")
     out = ["services:"]
-    for i in range(8000):
+    for i in range(30000):
         out.append(f"  s{i}:\n    image: nginx:1.25\n    ports: ['{10000 + i}:80']\n"
                    f"    environment: {{A: '1', B: x{i}}}\n")
     (folder / "compose.yaml").write_text("\n".join(out) + "\n")
