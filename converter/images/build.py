@@ -65,10 +65,7 @@ def build_images(project, services=None, *, registry=None, tag=None, parallel=No
             contexts = _ContextCache(tmp, max_context_bytes)
             worker = lambda job: _build_job(engine, project, job, contexts, reporter, stop,  # noqa: E731
                                             no_cache=no_cache, pull=pull, builder=builder)
-            results = run_pool(jobs, worker, parallel, stop)
-        built = {}
-        for index in sorted(results):
-            built.update(results[index])
+            built = run_pool(jobs, worker, parallel, stop)
         return {name: built[name] for name in refs}
     finally:
         reporter.close()

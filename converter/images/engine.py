@@ -159,10 +159,11 @@ def select_services(project, names, reporter: Reporter, verb: str) -> list:
     return picked
 
 
-def run_pool(jobs, worker, parallel, stop: threading.Event):
-    """Run worker(job) for each job, `parallel` at a time; on the first failure, start no
-    more jobs, let the running ones stop, and raise that failure."""
-    results = {}
+def run_pool(jobs, worker, parallel, stop: threading.Event) -> dict:
+    """Run worker(job) for each job, `parallel` at a time, and merge the dicts the workers
+    return, in job order. On the first failure, start no more jobs, let the running ones
+    stop, and raise that failure."""
+    results: dict = {}
     if not jobs:
         return results
     workers = max(1, min(parallel or default_parallel(), len(jobs)))
@@ -191,7 +192,10 @@ def run_pool(jobs, worker, parallel, stop: threading.Event):
             first.message += "\n(also failed: " + "; ".join(o.message.splitlines()[0]
                                                             for o in others) + ")"
         raise first
-    return results
+    merged: dict = {}
+    for index in sorted(results):
+        merged.update(results[index])
+    return merged
 
 
 class Cancelled(Exception):

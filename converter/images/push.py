@@ -49,10 +49,7 @@ def push_images(project, services=None, *, registry=None, tag=None, parallel=Non
         job_list = list(jobs.items())
         worker = lambda item: _push_job(engine, item[0], item[1], reporter, stop,  # noqa: E731
                                         verify=verify)
-        results = run_pool(job_list, worker, parallel, stop)
-        pushed = {}
-        for index in sorted(results):
-            pushed.update(results[index])
+        pushed = run_pool(job_list, worker, parallel, stop)
         return {name: pushed[name] for name in refs}
     finally:
         reporter.close()
