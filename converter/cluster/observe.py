@@ -92,30 +92,36 @@ def logs(conn, project: str, services=(), tail: int | None = None,
          timestamps: bool = False) -> tuple[list[str], list[str]]:
     """(lines prefixed by pod/container, problems): every container of every pod."""
     lines, problems = [], []
+    for pod, container, prefix in _containers(conn, project, services):
+        kwargs = {"container": container}
+        if tail is not None:
+            kwargs["tailLines"] = tail
+        if timestamps:
+            kwargs["timestamps"] = True
+        try:
+            text = _read_log(conn, pod, kwargs)
+        except ClusterError as exc:
+            problems.append(f"{prefix}: logs unavailable: {exc.message}")
+            continue
+        except Exception as exc:
+            if is_not_found(exc):
+                problems.append(f"{prefix}: the pod is gone")
+                continue
+            raise
+        for line in text.splitlines():
+            lines.append(f"{prefix} | {line}")
+    return lines, problems
+
+
+def _containers(conn, project: str, services):
+    """(pod name, container name, log prefix) for every container of every pod of the
+    selected services; the prefix names the container only when the pod has several."""
     for _, obj in select(conn, project, services):
         for pod in pods_of(conn, obj):
+            name = pod["metadata"]["name"]
             containers = [c["name"] for c in (pod.get("spec") or {}).get("containers") or []]
             for container in containers:
-                prefix = pod["metadata"]["name"] + (f"/{container}" if len(containers) > 1
-                                                    else "")
-                kwargs = {"container": container}
-                if tail is not None:
-                    kwargs["tailLines"] = tail
-                if timestamps:
-                    kwargs["timestamps"] = True
-                try:
-                    text = _read_log(conn, pod["metadata"]["name"], kwargs)
-                except ClusterError as exc:
-                    problems.append(f"{prefix}: logs unavailable: {exc.message}")
-                    continue
-                except Exception as exc:
-                    if is_not_found(exc):
-                        problems.append(f"{prefix}: the pod is gone")
-                        continue
-                    raise
-                for line in text.splitlines():
-                    lines.append(f"{prefix} | {line}")
-    return lines, problems
+                yield name, container, name + (f"/{container}" if len(containers) > 1 else "")
 
 
 def _read_log(conn, pod: str, params: dict) -> str:
@@ -168,27 +174,22 @@ def follow_logs(conn, project: str, services=(), tail: int | None = None,
     lock = threading.Lock()
     threads = []
     opened = 0
-    for _, obj in select(conn, project, services):
-        for pod in pods_of(conn, obj):
-            containers = [c["name"] for c in (pod.get("spec") or {}).get("containers") or []]
-            for container in containers:
-                prefix = pod["metadata"]["name"] + (f"/{container}" if len(containers) > 1
-                                                    else "")
-                try:
-                    stream = opener(conn, pod["metadata"]["name"], container, tail, timestamps)
-                except Exception as exc:  # noqa: BLE001 - reported per container
-                    message = exc.message if isinstance(exc, ClusterError) else str(exc)
-                    problem(f"{prefix}: logs unavailable: {message}")
-                    continue
-                opened += 1
+    for pod, container, prefix in _containers(conn, project, services):
+        try:
+            stream = opener(conn, pod, container, tail, timestamps)
+        except Exception as exc:  # noqa: BLE001 - reported per container
+            message = exc.message if isinstance(exc, ClusterError) else str(exc)
+            problem(f"{prefix}: logs unavailable: {message}")
+            continue
+        opened += 1
 
-                def pump(stream=stream, prefix=prefix):
-                    for line in stream:
-                        with lock:
-                            emit(f"{prefix} | {line}")
-                thread = threading.Thread(target=pump, daemon=True)
-                thread.start()
-                threads.append(thread)
+        def pump(stream=stream, prefix=prefix):
+            for line in stream:
+                with lock:
+                    emit(f"{prefix} | {line}")
+        thread = threading.Thread(target=pump, daemon=True)
+        thread.start()
+        threads.append(thread)
     for thread in threads:
         thread.join()
     return opened
