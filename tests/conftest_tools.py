@@ -25,10 +25,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-__all__ = ["TOOLS_DIR", "helm_bin", "kustomize_bin", "tools_bin_dir", "objects_by_key",
-           "run_tool", "pytest_configure"]
+from converter.kube.options import ConvertOptions
+
+__all__ = ["TOOLS_DIR", "SAMPLES", "OPTION_SETS", "helm_bin", "kustomize_bin", "tools_bin_dir",
+           "objects_by_key", "run_tool", "pytest_configure"]
 
 TOOLS_DIR = Path(__file__).resolve().parent / "tools"
+# What the helm and kustomize tests render: every sample under each of these option sets.
+SAMPLES = sorted(p for p in (TOOLS_DIR.parents[1] / "samples").iterdir() if p.is_dir())
+OPTION_SETS = {
+    "default": ConvertOptions(),
+    "namespaced": ConvertOptions(namespace="shop", generate_network_policies=True,
+                                 secret_env=True),
+    "statefulset": ConvertOptions(controller="statefulset", replicas=3),
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:

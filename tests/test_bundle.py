@@ -97,18 +97,22 @@ def test_full_bundle(tmp_path):
         assert expected in report, expected
 
 
+# A built image, a pulled one without a digest and a pinned one.
+UNPINNED = f"""
+    name: shop
+    services:
+      api:
+        build: .
+        image: shop-api:1.0
+      db:
+        image: postgres:15
+      cache:
+        image: redis@{A}
+"""
+
+
 def test_missing_digests_name_each_service_and_the_fix(tmp_path):
-    project = project_of(tmp_path, f"""
-        name: shop
-        services:
-          api:
-            build: .
-            image: shop-api:1.0
-          db:
-            image: postgres:15
-          cache:
-            image: redis@{A}
-    """)
+    project = project_of(tmp_path, UNPINNED)
     with pytest.raises(C2KError) as info:
         bundle.make_bundle(project, {}, why="cannot connect to the Docker engine")
     text = str(info.value)
@@ -122,17 +126,7 @@ def test_missing_digests_name_each_service_and_the_fix(tmp_path):
 
 
 def test_resolve_digests_local_and_pushed(tmp_path, monkeypatch):
-    project = project_of(tmp_path, f"""
-        name: shop
-        services:
-          api:
-            build: .
-            image: shop-api:1.0
-          db:
-            image: postgres:15
-          cache:
-            image: redis@{A}
-    """)
+    project = project_of(tmp_path, UNPINNED)
     calls = []
 
     def list_images(project, services, registry=None, **_):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest_tools import objects_by_key, run_tool
+from conftest_tools import OPTION_SETS, SAMPLES, objects_by_key, run_tool
 from corpus import CORPUS, compose_files, corpus_dir
 from converter.compose.loader import LoadOptions, load_project
 from converter.emit import helm
@@ -22,14 +22,6 @@ from converter.errors import C2KError
 from converter.kube.options import ConvertOptions
 from converter.kube.transform import to_manifests
 from helpers import REPO, run_c2k, write
-
-SAMPLES = sorted(p for p in (REPO / "samples").iterdir() if p.is_dir())
-OPTION_SETS = {
-    "default": ConvertOptions(),
-    "namespaced": ConvertOptions(namespace="shop", generate_network_policies=True,
-                                 secret_env=True),
-    "statefulset": ConvertOptions(controller="statefulset", replicas=3),
-}
 
 
 def convert(folder: Path, options: ConvertOptions | None = None, *files: str):
