@@ -685,7 +685,7 @@ def exec_cmd(settings, kubeconfig, context, namespace, service, command, index, 
         raise SystemExit(code)
 
 
-@compose_command(cli, "pause")
+@compose_command(cli, "pause", hidden=True)   # kept for compose habits: says why not
 @_options(CLUSTER_OPTIONS)
 @click.argument("services", nargs=-1)
 def pause_cmd(settings, services, **_cluster):
@@ -694,7 +694,7 @@ def pause_cmd(settings, services, **_cluster):
                    hint="c2k stop scales services to zero and c2k start brings them back")
 
 
-@compose_command(cli, "unpause")
+@compose_command(cli, "unpause", hidden=True)   # kept for compose habits: says why not
 @_options(CLUSTER_OPTIONS)
 @click.argument("services", nargs=-1)
 def unpause_cmd(settings, services, **_cluster):

@@ -16,6 +16,13 @@ def test_help_lists_commands():
     assert proc.returncode == 0 and "config" in proc.stdout
 
 
+def test_pause_is_not_listed_but_explains_itself_when_typed():
+    listed = run_c2k("--help").stdout
+    assert "pause" not in listed
+    proc = run_c2k("unpause", "web")
+    assert proc.returncode == 1 and "cannot pause" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_global_options_before_and_after_the_command(tmp_path):
     write(tmp_path, "a.yaml", "services: {web: {image: a}}")
     write(tmp_path, "b.yaml", "services: {web: {image: b}}")
