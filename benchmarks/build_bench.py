@@ -4,7 +4,9 @@ same generated project of N services, built from the local base image, and print
     python benchmarks/build_bench.py [--services 8] [--rounds 3]
 
 Needs the engine and base image of .ci/docker-up (run it first, as root). Both tools build cold
-(`--no-cache`), alternating, and the median of the rounds is reported. docker-compose is timed
+(`--no-cache`) and take turns: the order rotates every round, so that no run always follows the
+same other one (a build leaves work behind in the engine: dangling images, BuildKit's cache
+bookkeeping), and the median of the rounds is reported. docker-compose is timed
 in its two modes, both of which work offline against Debian's dockerd 20.10:
 - default: BuildKit, the engine's embedded builder over a gRPC session (no buildx plugin needed);
 - DOCKER_BUILDKIT=0: the classic builder.
@@ -87,8 +89,11 @@ def main() -> None:
         for cmd, extra in runs.values():             # warm-up: page cache, base image layers
             timed(cmd, root, {**env, **(extra or {})})
         times: dict[str, list[float]] = {label: [] for label in runs}
-        for _ in range(args.rounds):
-            for label, (cmd, extra) in runs.items():
+        labels = list(runs)
+        for round_ in range(args.rounds):
+            shift = round_ % len(labels)
+            for label in labels[shift:] + labels[:shift]:
+                cmd, extra = runs[label]
                 times[label].append(timed(cmd, root, {**env, **(extra or {})}))
 
     print(f"{args.services} services, cold builds (--no-cache), median of {args.rounds} "

@@ -63,9 +63,11 @@ def build_images(project, services=None, *, registry=None, tag=None, parallel=No
         stop = threading.Event()
         with tempfile.TemporaryDirectory(prefix="c2k-context-") as tmp:
             contexts = _ContextCache(tmp, max_context_bytes)
-            worker = lambda job: _build_job(engine, project, job, contexts, reporter, stop,  # noqa: E731
-                                            no_cache=no_cache, pull=pull, builder=builder)
-            built = run_pool(jobs, worker, parallel, stop)
+            prepare = lambda job: _prepare_context(job, contexts, reporter)  # noqa: E731
+            worker = lambda job, archive: _build_job(  # noqa: E731
+                engine, project, job, archive, reporter, stop, no_cache=no_cache, pull=pull,
+                builder=builder)
+            built = run_pool(jobs, worker, parallel, stop, prepare=prepare)
         return {name: built[name] for name in refs}
     finally:
         reporter.close()
@@ -103,25 +105,47 @@ def _warn_unsupported(service, reporter):
 
 
 class _ContextCache:
-    """One archive per (context, Dockerfile), shared by the builds that use it."""
+    """One archive per (context, Dockerfile), shared by the builds that use it. Used by one
+    thread, the one that hands the builds to the pool."""
 
     def __init__(self, tmp: str, max_bytes: int):
         self.tmp, self.max_bytes = tmp, max_bytes
-        self._lock = threading.Lock()
-        self._entries: dict = {}
+        self._archives: dict = {}
 
     def get(self, build):
         key = (os.path.realpath(build.context), build.dockerfile, build.dockerfile_inline)
-        with self._lock:
-            entry = self._entries.setdefault(key, [threading.Lock(), None])
-        with entry[0]:
-            if entry[1] is None:
-                path = os.path.join(self.tmp, f"context-{len(self._entries)}-"
-                                    f"{hashlib.sha256(repr(key).encode()).hexdigest()[:8]}.tar")
-                entry[1] = write_context(build.context, path, dockerfile=build.dockerfile,
-                                         dockerfile_inline=build.dockerfile_inline,
-                                         max_bytes=self.max_bytes)
-            return entry[1]
+        archive = self._archives.get(key)
+        if archive is None:
+            path = os.path.join(self.tmp, f"context-{len(self._archives) + 1}-"
+                                f"{hashlib.sha256(repr(key).encode()).hexdigest()[:8]}.tar")
+            archive = self._archives[key] = write_context(
+                build.context, path, dockerfile=build.dockerfile,
+                dockerfile_inline=build.dockerfile_inline, max_bytes=self.max_bytes)
+        return archive
+
+
+def _prepare_context(job, contexts, reporter):
+    """The job's context archive (None for a remote context, which the engine fetches)."""
+    first = job.services[0]
+    build = first.build
+    for service in job.services:
+        reporter.start(service.name, "waiting for the build of " + first.name
+                       if service is not first else "preparing the build context")
+    try:
+        if is_remote(build.context):
+            if build.dockerfile_inline is not None:
+                raise ImageError(f"service {first.name!r}: dockerfile_inline cannot be used "
+                                 f"with the remote build context {build.context}")
+            return None
+        try:
+            return contexts.get(build)
+        except ImageError as exc:
+            exc.message = f"service {first.name!r}: {exc.message}"
+            raise
+    except ImageError as exc:
+        for service in job.services:
+            reporter.fail(service.name, exc.message.splitlines()[0])
+        raise
 
 
 def _build_args(project, build) -> dict:
@@ -135,7 +159,7 @@ def _build_args(project, build) -> dict:
     return args
 
 
-def _build_job(engine, project, job, contexts, reporter, stop, *, no_cache, pull, builder):
+def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull, builder):
     first = job.services[0]
     build = first.build
     name, tag = job.refs[0]
@@ -143,27 +167,13 @@ def _build_job(engine, project, job, contexts, reporter, stop, *, no_cache, pull
         for service in job.services:
             reporter.fail(service.name, "not built: another build failed")
         raise Cancelled()
-    for service in job.services:
-        reporter.start(service.name, "waiting for the build of " + first.name
-                       if service is not first else "preparing the build context")
     started = time.monotonic()
-    remote = is_remote(build.context)
-    if remote and build.dockerfile_inline is not None:
-        raise ImageError(f"service {first.name!r}: dockerfile_inline cannot be used with "
-                         f"the remote build context {build.context}")
-    archive = None
-    if not remote:
-        try:
-            archive = contexts.get(build)
-        except ImageError as exc:
-            exc.message = f"service {first.name!r}: {exc.message}"
-            raise
     options = dict(
         tag=f"{name}:{tag}", nocache=no_cache or build.no_cache, pull=pull or build.pull,
         buildargs=_build_args(project, build), target=build.target, labels=dict(build.labels),
         cache_from=list(build.cache_from), network_mode=build.network, shmsize=build.shm_size,
         extra_hosts=[f"{h}:{ip}" for h, ip in build.extra_hosts], platform=_platform(first))
-    use_buildkit = not remote and engine.use_buildkit(builder)
+    use_buildkit = archive is not None and engine.use_buildkit(builder)
 
     client = engine.client()
     try:

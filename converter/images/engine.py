@@ -60,16 +60,29 @@ class Engine:
         self.docker = docker
         self.kwargs = docker.utils.kwargs_from_env()
         self.url = self.kwargs.get("base_url") or "unix:///var/run/docker.sock"
-        try:
-            probe = docker.APIClient(version="auto", timeout=15, **self.kwargs)
-        except docker.errors.DockerException as exc:
-            raise engine_error(exc, self.url) from None
-        self.version = probe.api_version
-        probe.close()
+        self.version = self._negotiate(docker)
         self.timeout = timeout
         self.buildkit: bool | None = None      # False once the engine refused a BuildKit build
         self._auth = None
         self._auth_lock = threading.Lock()
+
+    def _negotiate(self, docker) -> str:
+        """The engine's API version, from the API-Version header of ``GET /_ping`` as the docker
+        CLI reads it: the engine answers a ping at once, where ``/version`` (docker-py's
+        version="auto") first asks containerd and runc for theirs (~6 ms of every start)."""
+        probe = None
+        try:
+            probe = docker.APIClient(version=docker.constants.MINIMUM_DOCKER_API_VERSION,
+                                     timeout=15, **self.kwargs)
+            response = probe._get(probe.base_url + "/_ping")
+            version = response.headers.get("API-Version") if response.ok else None
+            return version or probe.version(api_version=False)["ApiVersion"]
+        except (docker.errors.DockerException, OSError, KeyError) as exc:
+            # requests' exceptions derive from OSError; KeyError: no ApiVersion in the answer
+            raise engine_error(exc, self.url) from None
+        finally:
+            if probe is not None:
+                probe.close()
 
     def client(self):
         return self.docker.APIClient(version=self.version, timeout=self.timeout, **self.kwargs)
@@ -159,21 +172,46 @@ def select_services(project, names, reporter: Reporter, verb: str) -> list:
     return picked
 
 
-def run_pool(jobs, worker, parallel, stop: threading.Event) -> dict:
+def run_pool(jobs, worker, parallel, stop: threading.Event, prepare=None) -> dict:
     """Run worker(job) for each job, `parallel` at a time, and merge the dicts the workers
     return, in job order. On the first failure, start no more jobs, let the running ones
-    stop, and raise that failure."""
+    stop, and raise that failure.
+
+    ``prepare(job)``, when given, runs in the calling thread just before the job is handed to
+    the pool, and the worker is called as worker(job, prepared). Build contexts are archived
+    this way: one after another while the first builds already run, instead of by every worker
+    at once, where the archivers and the threads sending builds fight over the interpreter lock
+    and the last build of a small project starts ~30 ms later.
+    """
     results: dict = {}
     if not jobs:
         return results
     workers = max(1, min(parallel or default_parallel(), len(jobs)))
-    errors = []
+    errors: list = []          # (job index, exception)
+
+    def failed(future):
+        if not future.cancelled() and future.exception() is not None:
+            stop.set()           # a failure: prepare and submit nothing more
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="c2k-image") as pool:
-        futures = {pool.submit(worker, job): i for i, job in enumerate(jobs)}
+        futures: dict = {}
         try:
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            if any(f.exception() for f in done):
-                stop.set()
+            for i, job in enumerate(jobs):
+                if stop.is_set():
+                    break
+                if prepare is None:
+                    future = pool.submit(worker, job)
+                else:
+                    try:
+                        prepared = prepare(job)
+                    except Exception as exc:     # noqa: BLE001 - re-raised below
+                        stop.set()
+                        errors.append((i, exc))
+                        break
+                    future = pool.submit(worker, job, prepared)
+                future.add_done_callback(failed)
+                futures[future] = i
+            wait(futures, return_when=FIRST_EXCEPTION)
             for future in futures:
                 try:
                     results[futures[future]] = future.result()
@@ -181,11 +219,12 @@ def run_pool(jobs, worker, parallel, stop: threading.Event) -> dict:
                     pass
                 except Exception as exc:     # noqa: BLE001 - re-raised below
                     stop.set()
-                    errors.append(exc)
+                    errors.append((futures[future], exc))
         except BaseException:
             stop.set()
             raise
     if errors:
+        errors = [exc for _, exc in sorted(errors, key=lambda pair: pair[0])]
         first = next((e for e in errors if isinstance(e, ImageError)), errors[0])
         others = [e for e in errors if e is not first and isinstance(e, ImageError)]
         if others and isinstance(first, ImageError):
