@@ -96,7 +96,8 @@ def main() -> None:
                 cmd, extra = runs[label]
                 times[label].append(timed(cmd, root, {**env, **(extra or {})}))
 
-    print(f"{args.services} services, cold builds (--no-cache), median of {args.rounds} "
+    plural = "s" if args.services > 1 else ""
+    print(f"{args.services} service{plural}, cold builds (--no-cache), median of {args.rounds} "
           f"rounds, {os.cpu_count()} CPUs")
     medians = {label: statistics.median(values) for label, values in times.items()}
     for label, value in medians.items():

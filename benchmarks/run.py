@@ -10,8 +10,9 @@ burst of load on a shared machine hits them all alike, and takes the median:
   (benchmarks/generate.py); `c2k config` is shown too (the loader alone);
 - the peak resident memory of the same runs (ru_maxrss of each child, from wait4);
 - start-up: `c2k --help` and `c2k convert` wall time and the modules they import;
-- `c2k build` against `docker-compose build` (benchmarks/build_bench.py), when `docker info`
-  works;
+- `c2k build` against `docker-compose build` (benchmarks/build_bench.py) of 1, 4 and 8
+  services (one image: start-up counts most; eight on two cores: the engine is the limit), when
+  `docker info` works;
 - `c2k apply` of the 500-service project against `kubectl apply --server-side` on the local
   control plane (tests/cluster), when c2k has an `apply` command and the cluster answers;
 - a cProfile of `c2k convert` on the 500-service project (top 15 by cumulative time).
@@ -244,7 +245,7 @@ atexit.register(lambda: print("C2K_MODULES", " ".join(sys.modules), file=sys.std
 sys.argv = ["c2k"] + sys.argv[1:]
 if len(sys.argv) > 1:
     from converter.cli import main
-    main()
+    main(sys.argv[1:])     # given its arguments, main() ends normally: atexit hooks run
 """
 
 
@@ -323,6 +324,14 @@ def engine_up() -> bool:
         return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
+
+
+BUILD_C2K, BUILD_DC = "c2k build (default --parallel)", "docker-compose build (BuildKit)"
+
+
+def build_ratio(result: dict) -> float | None:
+    c2k, dc = result["times"].get(BUILD_C2K), result["times"].get(BUILD_DC)
+    return c2k / dc if c2k and dc else None
 
 
 def build_bench(dc: str | None, services: int, rounds: int) -> dict:
@@ -503,10 +512,12 @@ def panels_of(args, small, big, build, apply_cases) -> list[Panel]:
         (f"peak memory, {args.services} services", bars(big, memory=True), "MB", 150.0,
          "150 MB"),
     ]
-    if build and build["times"]:
-        panels.append((f"build, {args.build_services} services", list(build["times"].items()),
-                       "s", build["times"].get("docker-compose build (BuildKit)"),
-                       "docker-compose (BuildKit)"))
+    ratios = [(f"c2k build, {n} service{'s' if n > 1 else ''}", build_ratio(result))
+              for n, result in (build or {}).items()]
+    ratios = [(label, r) for label, r in ratios if r]
+    if ratios:
+        panels.append(("build: c2k / docker-compose (BuildKit)", ratios, "x", 1.0,
+                       "as fast"))
     if apply_cases and any(c.ok for c in apply_cases):
         kubectl_case = apply_cases[1]
         panels.append((f"apply, {args.services} services", bars(apply_cases), "s",
@@ -597,8 +608,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds-large", type=int, default=5, help="rounds, large project")
     parser.add_argument("--rounds-apply", type=int, default=2,
                         help="apply rounds (no new one after 150 s)")
-    parser.add_argument("--build-services", type=int, default=4, help="services to build")
-    parser.add_argument("--build-rounds", type=int, default=5, help="build rounds")
+    parser.add_argument("--build-services", default="1,4,8",
+                        help="project sizes to build, comma-separated")
+    parser.add_argument("--build-rounds", type=int, default=7, help="build rounds per size")
     parser.add_argument("--services", type=int, default=500, help="size of the large project")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md",
                         help="the report (the plot goes next to it)")
@@ -674,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"  failed: {exc}")
 
     say("\n== build")
-    build: dict | None = None
+    build: dict[int, dict] = {}      # services -> build_bench's result
     build_note = ""
     if args.no_build:
         build_note = "skipped: --no-build"
@@ -682,8 +694,9 @@ def main(argv: list[str] | None = None) -> int:
         build_note = "skipped: no engine"
     else:
         try:
-            build = build_bench(dc, args.build_services, args.build_rounds)
-            say(build["output"].rstrip())
+            for services in sorted({int(n) for n in args.build_services.split(",")}):
+                build[services] = build_bench(dc, services, args.build_rounds)
+                say(build[services]["output"].rstrip())
         except (Failed, subprocess.TimeoutExpired) as exc:
             build_note = f"failed: {exc}"
     if build_note:
@@ -733,11 +746,12 @@ def main(argv: list[str] | None = None) -> int:
         results[-1] = (results[-1][0], results[-1][1], "FAIL")
     mem = c2k_big.rss if c2k_big and c2k_big.ok else None
     check("memory", mem, 149.999, f"{mem:.0f} MB" if mem else "")
-    if build and build["times"]:
-        c2k_b = build["times"].get("c2k build (default --parallel)")
-        dc_b = build["times"].get("docker-compose build (BuildKit)")
-        r = c2k_b / dc_b if c2k_b and dc_b else None
-        check("build", r, 1.0, f"{r:.2f}x vs BuildKit" if r else "")
+    build_ratios = {n: build_ratio(result) for n, result in build.items()}
+    if build_ratios and all(build_ratios.values()) and not build_note:
+        # Every size must pass: the worst ratio decides.
+        check("build", max(build_ratios.values()), 1.0, ", ".join(
+            f"{r:.2f}x ({n} service{'s' if n > 1 else ''})" for n, r in build_ratios.items())
+            + " vs BuildKit")
     else:
         check("build", None, 1.0, "", build_note or "failed")
     if apply_cases and all(c.ok for c in apply_cases):
@@ -835,8 +849,18 @@ def write_report(args, versions, load, small, big, startup, imports, profile_row
         md.append(f"- `{label}`: " + ", ".join(f"{n} {ms:.0f} ms" for n, ms in info["top"]))
     md += ["", "## Build", ""]
     if build:
-        md += ["```", build["output"].rstrip(), "```"]
-    else:
+        md += ["Cold builds (`--no-cache`) of generated projects: each service's Dockerfile "
+               "copies 20 files and runs two steps (`benchmarks/build_bench.py`). With one "
+               "image the start-up of each tool weighs most: c2k (CPython, click and docker-py, "
+               "whose import alone is ~0.1 s) reaches the engine about 0.1 s after the Go "
+               "binary, and wins part of it back in the engine (the context archive arrives in "
+               "the request, where docker compose's BuildKit session streams it from the "
+               "client over gRPC). "
+               "With more images the engine's work decides; eight on two CPUs load it fully.",
+               ""]
+        for result in build.values():
+            md += ["```", result["output"].rstrip(), "```", ""]
+    if build_note:
         md.append(build_note)
     md += ["", "## Apply", ""]
     if apply_cases:

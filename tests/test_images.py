@@ -4,16 +4,22 @@ replays event streams), error messages, progress output."""
 
 from __future__ import annotations
 
+import http.server
 import io
+import json
 import os
 import socket
+import socketserver
 import subprocess
 import sys
 import tarfile
+import threading
+import time
 
 import pytest
 
 from converter import buildcontext, images
+from converter.images.engine import run_pool
 from converter.images import push as images_push  # where push_images looks registry_digest up
 from converter.buildcontext import IgnoreRules, parse_ignore, write_context
 from converter.errors import ImageError
@@ -583,6 +589,77 @@ def test_push_of_an_image_never_built(monkeypatch):
     assert "c2k build web" in str(info.value)
 
 
+# ---- the pool of builds and pushes ------------------------------------------------------------
+
+def test_run_pool_prepares_each_job_in_the_calling_thread_while_the_first_run():
+    caller, prepared = threading.get_ident(), []
+    first_running = threading.Event()
+
+    def prepare(job):
+        if job == 3:     # job 1 is already running while the later jobs are prepared
+            assert first_running.wait(5), "job 1 did not start before job 3 was prepared"
+        prepared.append((job, threading.get_ident() == caller))
+        return job * 10
+
+    def worker(job, ready):
+        if job == 1:
+            first_running.set()
+        return {job: ready}
+
+    stop = threading.Event()
+    assert run_pool([1, 2, 3], worker, 2, stop, prepare=prepare) == {1: 10, 2: 20, 3: 30}
+    assert prepared == [(1, True), (2, True), (3, True)] and not stop.is_set()
+
+
+def test_run_pool_stops_at_a_failed_preparation():
+    prepared = []
+
+    def prepare(job):
+        if job == 2:
+            raise ImageError("service 'b': build context /b is not a directory")
+        prepared.append(job)
+        return job
+
+    stop = threading.Event()
+    with pytest.raises(ImageError, match="'b': build context"):
+        run_pool([1, 2, 3], lambda job, ready: {job: ready}, 2, stop, prepare=prepare)
+    assert prepared == [1] and stop.is_set()
+
+
+def test_run_pool_prepares_nothing_more_after_a_failed_job():
+    prepared = []
+    stop = threading.Event()
+    preparing_2 = threading.Event()
+
+    def prepare(job):
+        if job == 2:     # job 1 fails now: wait until the pool has seen it
+            preparing_2.set()
+            deadline = time.monotonic() + 5
+            while not stop.is_set() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        prepared.append(job)
+        return job
+
+    def worker(job, ready):
+        if job == 1:
+            preparing_2.wait(5)
+            raise ImageError("build of service 'a' failed")
+        return {job: ready}
+
+    with pytest.raises(ImageError, match="service 'a' failed"):
+        run_pool([1, 2, 3], worker, 2, stop, prepare=prepare)
+    assert prepared == [1, 2]        # job 3 never prepared
+
+
+def test_build_context_failure_is_reported_for_the_service(tmp_path, capsys):
+    proj = project(Service(name="web", build=BuildConfig(context=str(tmp_path / "missing"))))
+    engine = FakeEngine()
+    with pytest.raises(ImageError, match="service 'web': build context .* is not a directory"):
+        images.build_images(proj, progress="plain", engine=engine)
+    assert "web | ERROR: service 'web': build context" in capsys.readouterr().err
+    assert not [c for c in engine.calls if c[0] == "build"]
+
+
 # ---- the engine is not there --------------------------------------------------------------------
 
 def test_no_engine_socket(tmp_path, monkeypatch):
@@ -602,6 +679,61 @@ def test_engine_socket_refuses(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
     with pytest.raises(ImageError, match="connection refused"):
         images.connect()
+
+
+class _FakeEngineHandler(http.server.BaseHTTPRequestHandler):
+    """An engine that answers /_ping (with an API-Version header or, like engines before API
+    1.25, without one) and /version, and records the paths asked for."""
+    ping_header = "1.41"
+
+    def do_GET(self):
+        self.server.paths.append(self.path)
+        if self.path == "/_ping":
+            body, headers = b"OK", ({"API-Version": self.ping_header} if self.ping_header
+                                    else {})
+        elif self.path == "/version":
+            body, headers = json.dumps({"ApiVersion": "1.24"}).encode(), {
+                "Content-Type": "application/json"}
+        else:
+            body, headers = b"{}", {}
+            self.send_response(404)
+        if self.path in ("/_ping", "/version"):
+            self.send_response(200)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_engine(tmp_path, monkeypatch):
+    path = str(tmp_path / "engine.sock")
+    server = socketserver.ThreadingUnixStreamServer(path, _FakeEngineHandler)
+    server.paths = []
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_engine_version_from_the_ping_header(fake_engine):
+    engine = images.connect()
+    assert engine.version == "1.41"
+    assert fake_engine.paths == ["/_ping"]          # no /version round trip
+    assert engine.client().api_version == "1.41"
+
+
+def test_engine_version_without_a_ping_header(fake_engine, monkeypatch):
+    monkeypatch.setattr(_FakeEngineHandler, "ping_header", "")
+    assert images.connect().version == "1.24"
+    assert fake_engine.paths == ["/_ping", "/version"]
 
 
 def test_registry_digest_of_an_unreachable_registry_is_unknown():
