@@ -19,7 +19,7 @@ import time
 import pytest
 
 from converter import buildcontext, images
-from converter.images.engine import run_pool
+from converter.images.engine import Cancelled, run_pool
 from converter.images import push as images_push  # where push_images looks registry_digest up
 from converter.buildcontext import IgnoreRules, parse_ignore, write_context
 from converter.errors import ImageError
@@ -620,10 +620,17 @@ def test_run_pool_stops_at_a_failed_preparation():
         prepared.append(job)
         return job
 
-    stop = threading.Event()
+    def worker(job, ready):
+        if stop.is_set() and ready is None:
+            handed_unprepared.append(job)
+            raise Cancelled()
+        return {job: ready}
+
+    stop, handed_unprepared = threading.Event(), []
     with pytest.raises(ImageError, match="'b': build context"):
-        run_pool([1, 2, 3], lambda job, ready: {job: ready}, 2, stop, prepare=prepare)
+        run_pool([1, 2, 3], worker, 2, stop, prepare=prepare)
     assert prepared == [1] and stop.is_set()
+    assert handed_unprepared == [3]     # for the worker to report it was not built
 
 
 def test_run_pool_prepares_nothing_more_after_a_failed_job():

@@ -178,7 +178,9 @@ def run_pool(jobs, worker, parallel, stop: threading.Event, prepare=None) -> dic
     stop, and raise that failure.
 
     ``prepare(job)``, when given, runs in the calling thread just before the job is handed to
-    the pool, and the worker is called as worker(job, prepared). Build contexts are archived
+    the pool, and the worker is called as worker(job, prepared); once a job has failed, the
+    later ones are handed over unprepared (None), for the worker to see `stop` and report that
+    they were not run. Build contexts are archived
     this way: one after another while the first builds already run, instead of by every worker
     at once, where the archivers and the threads sending builds fight over the interpreter lock
     and the last build of a small project starts ~30 ms later.
@@ -191,23 +193,23 @@ def run_pool(jobs, worker, parallel, stop: threading.Event, prepare=None) -> dic
 
     def failed(future):
         if not future.cancelled() and future.exception() is not None:
-            stop.set()           # a failure: prepare and submit nothing more
+            stop.set()           # a failure: prepare nothing more
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="c2k-image") as pool:
         futures: dict = {}
         try:
             for i, job in enumerate(jobs):
-                if stop.is_set():
-                    break
                 if prepare is None:
                     future = pool.submit(worker, job)
                 else:
-                    try:
-                        prepared = prepare(job)
-                    except Exception as exc:     # noqa: BLE001 - re-raised below
-                        stop.set()
-                        errors.append((i, exc))
-                        break
+                    prepared = None
+                    if not stop.is_set():
+                        try:
+                            prepared = prepare(job)
+                        except Exception as exc:     # noqa: BLE001 - re-raised below
+                            stop.set()
+                            errors.append((i, exc))
+                            continue
                     future = pool.submit(worker, job, prepared)
                 future.add_done_callback(failed)
                 futures[future] = i
