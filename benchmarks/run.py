@@ -345,12 +345,17 @@ def build_bench(dc: str | None, services: int, rounds: int) -> dict:
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0:
         raise Failed((proc.stdout + proc.stderr)[-1500:])
+    return {"output": proc.stdout, "times": build_times(proc.stdout)}
+
+
+def build_times(output: str) -> dict[str, float]:
+    """{run label: median seconds} from build_bench.py's output."""
     times = {}
-    for line in proc.stdout.splitlines():
+    for line in output.splitlines():
         m = re.match(r"\s+(c2k build.*?|docker-compose build.*?)\s+([\d.]+) s\s", line)
         if m:
             times[m.group(1).strip()] = float(m.group(2))
-    return {"output": proc.stdout, "times": times}
+    return times
 
 
 def kubectl() -> str | None:

@@ -1,0 +1,42 @@
+"""The benchmark's own logic (benchmarks/run.py): what it reads from build_bench.py's output,
+how a build size's ratio is taken, and the import probe that counts c2k's modules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BUILD_OUTPUT = """\
+4 services, cold builds (--no-cache), median of 7 rounds, 2 CPUs
+  c2k build (default --parallel)                 1.99 s   (1.91, 1.96, 2.04)
+  c2k build --builder classic                    2.83 s   (3.02, 2.86, 2.82)
+  docker-compose build (BuildKit)                2.10 s   (2.15, 1.88, 1.94)
+  docker-compose build (DOCKER_BUILDKIT=0)       2.84 s   (2.80, 2.57, 2.66)
+  ratio c2k build (default --parallel) / docker-compose build (BuildKit): 0.95
+"""
+
+
+def test_build_times_and_ratio_from_the_build_benchmark_output():
+    times = run.build_times(BUILD_OUTPUT)
+    assert times == {"c2k build (default --parallel)": 1.99,
+                     "c2k build --builder classic": 2.83,
+                     "docker-compose build (BuildKit)": 2.10,
+                     "docker-compose build (DOCKER_BUILDKIT=0)": 2.84}
+    assert run.build_ratio({"times": times}) == pytest.approx(1.99 / 2.10)
+    assert run.build_ratio({"times": {"c2k build (default --parallel)": 1.0}}) is None
+
+
+def test_import_probe_counts_the_modules_of_a_command_that_exits_quickly(monkeypatch):
+    # `c2k convert` ends with os._exit once its output is written; the probe must still see
+    # the modules it imported (it once reported 0).
+    monkeypatch.setattr(run, "PYTHON", sys.executable)
+    info = run.import_profile(["-f", str(run.SMALL), "convert"], ROOT)
+    assert info["modules"] > 50 and info["total"] > info["modules"]
+    names = [name for name, _ in info["top"]]
+    assert "click" in names and all(ms > 0 for _, ms in info["top"])
