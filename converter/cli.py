@@ -756,20 +756,20 @@ def logs_cmd(settings, kubeconfig, context, namespace, services, tail, timestamp
         problems = []
         opened = follow_logs(conn, project, services, tail=tail, timestamps=timestamps,
                              emit=click.echo, problem=problems.append)
-        for problem in problems:
-            warn(problem)
-        if problems and not opened:
-            raise C2KError(f"no logs could be followed ({len(problems)} container(s))",
-                           hint="the nodes' kubelets must serve logs; simulated (kwok) nodes "
-                                "do not")
+        _log_problems(problems, bool(opened), "followed")
         return
     lines, problems = logs(conn, project, services, tail=tail, timestamps=timestamps)
     for line in lines:
         click.echo(line)
+    _log_problems(problems, bool(lines), "read")
+
+
+def _log_problems(problems: list[str], got_some: bool, verb: str) -> None:
+    """Warn about each container whose log was unavailable; fail when none was."""
     for problem in problems:
         warn(problem)
-    if problems and not lines:
-        raise C2KError(f"no logs could be read ({len(problems)} container(s))",
+    if problems and not got_some:
+        raise C2KError(f"no logs could be {verb} ({len(problems)} container(s))",
                        hint="the nodes' kubelets must serve logs; simulated (kwok) nodes "
                             "do not")
 
