@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ..errors import ClusterError
 from ..records import field, record
 from .applyset import FIELD_MANAGER, PART_OF, ApplySet, group_kind
-from .retry import METADATA_ONLY, call, is_not_found
+from .retry import METADATA_ONLY, call, delete, is_not_found
 
 ORDER = ("Namespace", "CustomResourceDefinition", "PriorityClass", "StorageClass",
          "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
@@ -213,14 +213,8 @@ def apply_objects(conn, project: str, objects: list[dict], *, prune: bool = Fals
             if key(obj) in keep:
                 continue
             if not dry_run:
-                try:
-                    call(resource.delete, name=obj["metadata"]["name"],
-                         namespace=obj["metadata"].get("namespace"),
-                         propagation_policy="Background", what=f"pruning {ref(obj)}",
-                         missing_ok=True)
-                except Exception as exc:
-                    if not is_not_found(exc):
-                        raise
+                delete(resource, obj["metadata"]["name"], obj["metadata"].get("namespace"),
+                       propagation_policy="Background", what=f"pruning {ref(obj)}")
             result.pruned.append(obj)
             say(f"{ref(obj)} pruned{suffix}")
         if not dry_run and old_kinds - new_kinds:

@@ -16,7 +16,7 @@ import hashlib
 import re
 
 from ..errors import ClusterError
-from .retry import METADATA_ONLY, call, is_not_found
+from .retry import METADATA_ONLY, call, delete, is_not_found
 
 ID_LABEL = "applyset.kubernetes.io/id"
 PART_OF = "applyset.kubernetes.io/part-of"
@@ -110,12 +110,7 @@ class ApplySet:
              what=f"writing the ApplySet parent secret/{self.name}", **kwargs)
 
     def delete_parent(self) -> None:
-        try:
-            call(self._secrets.delete, name=self.name, namespace=self.namespace,
-                 what=f"deleting secret/{self.name}", missing_ok=True)
-        except Exception as exc:
-            if not is_not_found(exc):
-                raise
+        delete(self._secrets, self.name, self.namespace, what=f"deleting secret/{self.name}")
 
     # ---- members -----------------------------------------------------------------------------
     def label(self, obj: dict) -> dict:

@@ -16,7 +16,7 @@ import time
 from ..errors import ClusterError
 from .apply import ORDER, ref
 from .applyset import ApplySet, group_kind
-from .retry import METADATA_ONLY, call, is_not_found
+from .retry import METADATA_ONLY, call, delete, is_not_found
 
 # Kinds conversion produces: looked for even when the parent is gone.
 KNOWN = {"Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "ServiceAccount",
@@ -76,13 +76,8 @@ def down(conn, project: str, *, volumes: bool = False, timeout: float = 300, pro
         if obj["kind"] == "PersistentVolumeClaim" and not volumes:
             kept.append(obj)
             continue
-        try:
-            call(resource.delete, name=obj["metadata"]["name"],
-                 namespace=obj["metadata"].get("namespace"), propagation_policy="Foreground",
-                 missing_ok=True, what=f"deleting {ref(obj)}")
-        except Exception as exc:
-            if not is_not_found(exc):
-                raise
+        delete(resource, obj["metadata"]["name"], obj["metadata"].get("namespace"),
+               propagation_policy="Foreground", what=f"deleting {ref(obj)}")
         deleted.append((resource, obj))
         say(f"{ref(obj)} deleted")
     _wait_gone(deleted, timeout, interval)

@@ -10,7 +10,7 @@ import uuid
 
 from ..errors import ClusterError
 from .applyset import ApplySet
-from .retry import call, is_not_found
+from .retry import call, delete
 from .verbs import RESTARTED_AT, _k8s_name, pods_of, select, service_of
 
 
@@ -189,13 +189,8 @@ def rm(conn, project: str, services=(), *, force_running: bool = False) -> list[
         if not _finished(job) and not force_running:
             continue
         name = job["metadata"]["name"]
-        try:
-            call(jobs.delete, name=name, namespace=conn.namespace,
-                 propagation_policy="Background", missing_ok=True,
-                 what=f"deleting job.batch/{name}")
-        except Exception as exc:       # already gone: nothing to remove
-            if not is_not_found(exc):
-                raise
+        delete(jobs, name, conn.namespace, propagation_policy="Background",
+               what=f"deleting job.batch/{name}")
         out.append(f"job.batch/{name} removed")
     pods = conn.resource("v1", "Pod")
     for _, obj in select(conn, project, services):
@@ -203,12 +198,7 @@ def rm(conn, project: str, services=(), *, force_running: bool = False) -> list[
             if (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
                 continue
             name = pod["metadata"]["name"]
-            try:
-                call(pods.delete, name=name, namespace=conn.namespace, missing_ok=True,
-                     what=f"deleting pod/{name}")
-            except Exception as exc:
-                if not is_not_found(exc):
-                    raise
+            delete(pods, name, conn.namespace, what=f"deleting pod/{name}")
             out.append(f"pod/{name} removed")
     if not out:
         out.append("nothing to remove")

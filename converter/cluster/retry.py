@@ -75,3 +75,13 @@ METADATA_ONLY = {"Accept": "application/json;as=PartialObjectMetadataList;g=meta
 
 def is_not_found(exc) -> bool:
     return getattr(exc, "status", None) == 404
+
+
+def delete(resource, name: str, namespace: str | None, *, what: str, **kwargs) -> None:
+    """Delete one object, retried like any call; one already gone (404) counts as deleted."""
+    try:
+        call(resource.delete, name=name, namespace=namespace, missing_ok=True, what=what,
+             **kwargs)
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise

@@ -16,7 +16,7 @@ import datetime as dt
 from ..errors import ClusterError
 from .applyset import FIELD_MANAGER, ApplySet
 from .fields import applied_config
-from .retry import call, is_not_found
+from .retry import call, delete
 
 NAME = "app.kubernetes.io/name"
 WORKLOAD_KINDS = {"Deployment.apps", "StatefulSet.apps", "DaemonSet.apps", "Job.batch",
@@ -244,12 +244,7 @@ def kill(conn, project: str, services=()) -> list[str]:
     pods = conn.resource("v1", "Pod")
     for _, obj in select(conn, project, services):
         for pod in pods_of(conn, obj):
-            try:
-                call(pods.delete, name=pod["metadata"]["name"], namespace=conn.namespace,
-                     grace_period_seconds=0, missing_ok=True,
-                     what=f"killing pod/{pod['metadata']['name']}")
-            except Exception as exc:
-                if not is_not_found(exc):
-                    raise
+            delete(pods, pod["metadata"]["name"], conn.namespace, grace_period_seconds=0,
+                   what=f"killing pod/{pod['metadata']['name']}")
             out.append(f"pod/{pod['metadata']['name']} killed")
     return out
