@@ -240,3 +240,29 @@ def test_follow_logs_interleaves_streams_with_prefixes(monkeypatch):
     assert opened == 1
     assert lines == [f"web-1 | web-1 line {i}" for i in range(3)]
     assert problems == ["web-2: logs unavailable: container is starting"]
+
+
+def test_run_rm_of_a_job_already_gone_is_not_an_error(monkeypatch):
+    """`c2k run --rm`: the Job may be gone before c2k removes it (deleted by hand, or its
+    ttlSecondsAfterFinished ran out); the 404 of that delete is no failure."""
+    from converter.cluster import oneoff
+    deployment = {"kind": "Deployment", "metadata": {"name": "web", "namespace": "ns"},
+                  "spec": {"template": {"metadata": {}, "spec": {
+                      "containers": [{"name": "web", "image": "w"}]}}}}
+    monkeypatch.setattr(oneoff, "select", lambda conn, project, services: [("web", deployment)])
+    monkeypatch.setattr(oneoff, "ApplySet", lambda conn, project, namespace: type(
+        "Set", (), {"id": "applyset-x"})())
+    monkeypatch.setattr(oneoff, "_wait_job", lambda conn, job, timeout: None)
+    deleted = []
+
+    class Jobs:
+        def create(self, body, namespace):
+            return body
+
+        def delete(self, name, namespace, **kwargs):
+            deleted.append(name)
+            raise FakeApiError(404, body=json.dumps({"message": "not found"}))
+
+    conn = type("Conn", (), {"namespace": "ns", "resource": lambda self, v, k: Jobs()})()
+    job = oneoff.run(conn, "proj", "web", ["true"], remove=True)
+    assert deleted == [job["metadata"]["name"]]

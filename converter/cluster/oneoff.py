@@ -72,10 +72,10 @@ def run(conn, project: str, service: str, command=(), *, wait: bool = True,
     try:
         _wait_job(conn, created, timeout)
     finally:
-        if remove:
-            call(jobs.delete, name=body["metadata"]["name"], namespace=conn.namespace,
-                 propagation_policy="Background", missing_ok=True,
-                 what=f"deleting job.batch/{body['metadata']['name']}")
+        if remove:       # a Job already gone (deleted by hand, or its TTL) is fine
+            delete(jobs, body["metadata"]["name"], conn.namespace,
+                   propagation_policy="Background",
+                   what=f"deleting job.batch/{body['metadata']['name']}")
     return created
 
 
