@@ -16,6 +16,7 @@ import os
 import tempfile
 import threading
 import time
+from contextlib import closing
 
 from ..buildcontext import DEFAULT_MAX_CONTEXT_BYTES, is_remote, write_context
 from ..buildoutput import BuildFailed, BuildkitOutput, ClassicOutput
@@ -24,7 +25,8 @@ from ..imagerefs import image_name, split_reference
 from ..progress import make_reporter
 from ..records import record
 from .engine import BuiltImage, Cancelled, Engine, api_message, connect, engine_error, \
-    run_pool, select_services
+    failures_reported, run_pool, select_services, skip_if_stopped
+
 
 @record(frozen=False)
 class _BuildJob:
@@ -131,7 +133,7 @@ def _prepare_context(job, contexts, reporter):
     for service in job.services:
         reporter.start(service.name, "waiting for the build of " + first.name
                        if service is not first else "preparing the build context")
-    try:
+    with failures_reported(reporter, job.services):
         if is_remote(build.context):
             if build.dockerfile_inline is not None:
                 raise ImageError(f"service {first.name!r}: dockerfile_inline cannot be used "
@@ -142,10 +144,6 @@ def _prepare_context(job, contexts, reporter):
         except ImageError as exc:
             exc.message = f"service {first.name!r}: {exc.message}"
             raise
-    except ImageError as exc:
-        for service in job.services:
-            reporter.fail(service.name, exc.message.splitlines()[0])
-        raise
 
 
 def _build_args(project, build) -> dict:
@@ -163,10 +161,7 @@ def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull,
     first = job.services[0]
     build = first.build
     name, tag = job.refs[0]
-    if stop.is_set():
-        for service in job.services:
-            reporter.fail(service.name, "not built: another build failed")
-        raise Cancelled()
+    skip_if_stopped(stop, reporter, job.services, "not built: another build failed")
     started = time.monotonic()
     options = dict(
         tag=f"{name}:{tag}", nocache=no_cache or build.no_cache, pull=pull or build.pull,
@@ -175,8 +170,7 @@ def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull,
         extra_hosts=[f"{h}:{ip}" for h, ip in build.extra_hosts], platform=_platform(first))
     use_buildkit = archive is not None and engine.use_buildkit(builder)
 
-    client = engine.client()
-    try:
+    with failures_reported(reporter, job.services), closing(engine.client()) as client:
         reporter.status(first.name, "sending the build context")
         output = _run_build(engine, client, first.name, reporter, stop, archive, build,
                             options, use_buildkit)
@@ -198,16 +192,6 @@ def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull,
             reporter.done(service.name, f"built {results[service.name].ref} "
                           f"({image_id.removeprefix('sha256:')[:12]}, {elapsed:.1f}s)")
         return results
-    except Cancelled:
-        for service in job.services:
-            reporter.fail(service.name, "stopped: another one failed")
-        raise
-    except ImageError as exc:
-        for service in job.services:
-            reporter.fail(service.name, exc.message.splitlines()[0])
-        raise
-    finally:
-        client.close()
 
 
 def _run_build(engine, client, task, reporter, stop, archive, build, options, use_buildkit):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 from ..errors import ImageError
@@ -152,13 +153,17 @@ def api_message(exc) -> str:
 
 # ---- selecting services -----------------------------------------------------------------------
 
+def check_service_names(project, names) -> None:
+    unknown = [n for n in names if n not in project.services]
+    if unknown:
+        raise ImageError(f"no such service: {', '.join(unknown)}",
+                         hint=f"services: {', '.join(project.services) or '(none)'}")
+
+
 def select_services(project, names, reporter: Reporter, verb: str) -> list:
     services = project.services
     if names:
-        unknown = [n for n in names if n not in services]
-        if unknown:
-            raise ImageError(f"no such service: {', '.join(unknown)}",
-                             hint=f"services: {', '.join(services) or '(none)'}")
+        check_service_names(project, names)
         chosen = [services[n] for n in dict.fromkeys(names)]
     else:
         chosen = list(services.values())
@@ -241,3 +246,26 @@ def run_pool(jobs, worker, parallel, stop: threading.Event, prepare=None) -> dic
 
 class Cancelled(Exception):
     pass
+
+
+def skip_if_stopped(stop: threading.Event, reporter: Reporter, services, why: str) -> None:
+    """Before a job starts: once another job has failed, mark its services and cancel it."""
+    if stop.is_set():
+        for service in services:
+            reporter.fail(service.name, why)
+        raise Cancelled()
+
+
+@contextmanager
+def failures_reported(reporter: Reporter, services):
+    """A job's failure, shown on the progress line of each of its services, then raised on."""
+    try:
+        yield
+    except Cancelled:
+        for service in services:
+            reporter.fail(service.name, "stopped: another one failed")
+        raise
+    except ImageError as exc:
+        for service in services:
+            reporter.fail(service.name, exc.message.splitlines()[0])
+        raise

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 
-from ..errors import ImageError
 from ..imagerefs import image_name, split_host
-from .engine import BuiltImage, Engine, connect, engine_error
+from .engine import BuiltImage, Engine, check_service_names, connect, engine_error
+
 
 def list_images(project, services=None, *, registry=None, tag=None,
                 engine: Engine | None = None) -> list[BuiltImage]:
     """Each service's image name and tag, with the local image id and the registry digest the
     engine recorded for that name (after a push or pull), None where there is none."""
     names = services or list(project.services)
-    unknown = [n for n in names if n not in project.services]
-    if unknown:
-        raise ImageError(f"no such service: {', '.join(unknown)}",
-                         hint=f"services: {', '.join(project.services) or '(none)'}")
+    check_service_names(project, names)
     engine = engine or connect()
     client = engine.client()
     rows = []

@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 import threading
 import time
+from contextlib import closing
 
 from ..errors import ImageError
 from ..imagerefs import image_name, split_host
 from ..progress import make_reporter
 from ..registry import registry_digest
 from .engine import BuiltImage, Cancelled, Engine, api_message, connect, engine_error, \
-    run_pool, select_services
+    failures_reported, run_pool, select_services, skip_if_stopped
+
 
 def push_images(project, services=None, *, registry=None, tag=None, parallel=None,
                 progress="auto", verify=True,
@@ -78,19 +80,15 @@ def _push_job(engine, ref, services, reporter, stop, *, verify):
     name, tag = ref
     first = services[0].name
     host, _ = split_host(name)
-    if stop.is_set():
-        for service in services:
-            reporter.fail(service.name, "not pushed: another push failed")
-        raise Cancelled()
+    skip_if_stopped(stop, reporter, services, "not pushed: another push failed")
     for service in services:
         reporter.start(service.name, f"pushing {name}:{tag}")
     auth = engine.auth_for(host)
-    client = engine.client()
     digest = None
     layers: dict = {}
     last_summary = None
     started = time.monotonic()
-    try:
+    with failures_reported(reporter, services), closing(engine.client()) as client:
         try:
             kwargs = {"auth_config": auth} if auth else {}
             for event in client.push(name, tag, stream=True, decode=True, **kwargs):
@@ -152,16 +150,6 @@ def _push_job(engine, ref, services, reporter, stop, *, verify):
                                                verified)
             reporter.done(service.name, f"pushed {name}:{tag}@{digest[:19]}… ({elapsed:.1f}s)")
         return results
-    except Cancelled:
-        for service in services:
-            reporter.fail(service.name, "stopped: another one failed")
-        raise
-    except ImageError as exc:
-        for service in services:
-            reporter.fail(service.name, exc.message.splitlines()[0])
-        raise
-    finally:
-        client.close()
 
 
 def _push_summary(layers: dict) -> str:
