@@ -45,6 +45,16 @@ def field(*, default=MISSING, default_factory=MISSING, repr: bool = True,
     return Field(default, default_factory, repr, compare)
 
 
+def default_of(f: Field):
+    """The value a field takes when not given: its default, a fresh one from its factory, or
+    MISSING for a required field."""
+    if f.default is not MISSING:
+        return f.default
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return MISSING
+
+
 def fields(cls_or_record) -> tuple[Field, ...]:
     """The record's fields in definition order (as `dataclasses.fields`)."""
     try:
@@ -166,4 +176,5 @@ def _dict_setter(name: str):
     return set_
 
 
-__all__ = ["record", "field", "fields", "Field", "FrozenInstanceError", "MISSING"]
+__all__ = ["record", "field", "fields", "default_of", "Field", "FrozenInstanceError",
+           "MISSING"]

@@ -151,13 +151,7 @@ def _report_uncarried(svc: Service, report: list[str]) -> None:
         if f.name in CARRIED or f.name in ("extensions", "other"):
             continue
         value = getattr(svc, f.name)
-        if f.default is not records.MISSING:
-            default = f.default
-        elif f.default_factory is not records.MISSING:  # pragma: no cover - none today
-            default = f.default_factory()
-        else:
-            default = None
-        if value != default and value not in ((), None):
+        if value != records.default_of(f) and value not in ((), None):
             report.append(f"service {svc.name}: {f.name} is not part of the bundle format; "
                           "not converted")
     for key in svc.other:

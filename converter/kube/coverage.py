@@ -40,15 +40,8 @@ def _checked_fields() -> list[tuple[str, str, object]]:
     """(field, compose key, default) of the Service fields this pass looks at."""
     out = []
     for f in records.fields(Service):
-        if f.name in _SKIP:
-            continue
-        if f.default is not records.MISSING:
-            default = f.default
-        elif f.default_factory is not records.MISSING:
-            default = f.default_factory()
-        else:
-            default = records.MISSING
-        out.append((f.name, _FIELD_KEYS.get(f.name, f.name), default))
+        if f.name not in _SKIP:
+            out.append((f.name, _FIELD_KEYS.get(f.name, f.name), records.default_of(f)))
     return out
 
 
