@@ -30,6 +30,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The runs, as labelled in the output (benchmarks/run.py reads them back).
+C2K_BUILDKIT, C2K_CLASSIC = "c2k build (default --parallel)", "c2k build --builder classic"
+DC_BUILDKIT, DC_CLASSIC = ("docker-compose build (BuildKit)",
+                           "docker-compose build (DOCKER_BUILDKIT=0)")
 PROJECT = "c2k-build-bench"          # images: c2k-build-bench-svcNN
 LABEL = "org.c2k.benchmark=build"     # on every image built here, so that they can be removed
 
@@ -68,6 +72,10 @@ def timed(cmd, cwd, env=None) -> float:
     return elapsed
 
 
+def services_text(n: int) -> str:
+    return f"{n} service{'s' if n > 1 else ''}"
+
+
 def remove_images() -> None:
     """Remove every image a benchmark built, tagged or left untagged by a later round (each
     --no-cache build makes new ones), found by its label: thousands of them slow the engine."""
@@ -99,11 +107,10 @@ def main() -> None:
             c2k = ([args.c2k] if args.c2k else [sys.executable, "-m", "converter.cli"]) + [
                 "-f", "compose.yaml", "build", "--no-cache"]      # BuildKit, 8 at a time
             runs = {
-                "c2k build (default --parallel)": (c2k, None),
-                "c2k build --builder classic": (c2k + ["--builder", "classic"], None),
-                "docker-compose build (BuildKit)": ([compose, "build", "--no-cache"], None),
-                "docker-compose build (DOCKER_BUILDKIT=0)": ([compose, "build", "--no-cache"],
-                                                            {"DOCKER_BUILDKIT": "0"}),
+                C2K_BUILDKIT: (c2k, None),
+                C2K_CLASSIC: (c2k + ["--builder", "classic"], None),
+                DC_BUILDKIT: ([compose, "build", "--no-cache"], None),
+                DC_CLASSIC: ([compose, "build", "--no-cache"], {"DOCKER_BUILDKIT": "0"}),
             }
             env = {"PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
             for cmd, extra in runs.values():             # warm-up: page cache, base image layers
@@ -118,16 +125,13 @@ def main() -> None:
     finally:
         remove_images()
 
-    plural = "s" if args.services > 1 else ""
-    print(f"{args.services} service{plural}, cold builds (--no-cache), median of {args.rounds} "
+    print(f"{services_text(args.services)}, cold builds (--no-cache), median of {args.rounds} "
           f"rounds, {os.cpu_count()} CPUs")
     medians = {label: statistics.median(values) for label, values in times.items()}
     for label, value in medians.items():
         spread = ", ".join(f"{v:.2f}" for v in times[label])
         print(f"  {label:<44} {value:6.2f} s   ({spread})")
-    for mine, theirs in (("c2k build (default --parallel)", "docker-compose build (BuildKit)"),
-                         ("c2k build --builder classic",
-                          "docker-compose build (DOCKER_BUILDKIT=0)")):
+    for mine, theirs in ((C2K_BUILDKIT, DC_BUILDKIT), (C2K_CLASSIC, DC_CLASSIC)):
         print(f"  ratio {mine} / {theirs}: {medians[mine] / medians[theirs]:.2f}")
 
 

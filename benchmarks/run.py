@@ -42,6 +42,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.build_bench import C2K_BUILDKIT, DC_BUILDKIT, services_text
 from benchmarks.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,15 +171,14 @@ def install_c2k() -> Path:
     from the working tree on every run."""
     python = VENV / "bin" / "python"
     pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    installs = [["--force-reinstall", "--no-deps", str(ROOT)]]
     if not python.is_file():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        first = subprocess.run(pip + [str(ROOT)], capture_output=True, text=True)
-        if first.returncode != 0:
-            raise Failed(f"pip install into {VENV} failed:\n{first.stderr[-1500:]}")
-    proc = subprocess.run(pip + ["--force-reinstall", "--no-deps", str(ROOT)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise Failed(f"pip install into {VENV} failed:\n{proc.stderr[-1500:]}")
+        installs.insert(0, [str(ROOT)])            # with its dependencies, the first time
+    for args in installs:
+        proc = subprocess.run(pip + args, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise Failed(f"pip install into {VENV} failed:\n{proc.stderr[-1500:]}")
     return python
 
 
@@ -308,7 +308,8 @@ def profile_convert(compose_file: Path, out: Path, limit: int = 15) -> dict[str,
 
 
 def _short(filename: str) -> str:
-    for prefix in (str(ROOT) + os.sep, *(str(p) + os.sep for p in VENV.glob("lib/python*/site-packages")),
+    venv_packages = VENV.glob("lib/python*/site-packages")
+    for prefix in (str(ROOT) + os.sep, *(str(p) + os.sep for p in venv_packages),
                    *(p + os.sep for p in sys.path if "site-packages" in p)):
         if filename.startswith(prefix):
             return filename[len(prefix):]
@@ -326,11 +327,8 @@ def engine_up() -> bool:
         return False
 
 
-BUILD_C2K, BUILD_DC = "c2k build (default --parallel)", "docker-compose build (BuildKit)"
-
-
 def build_ratio(result: dict) -> float | None:
-    c2k, dc = result["times"].get(BUILD_C2K), result["times"].get(BUILD_DC)
+    c2k, dc = result["times"].get(C2K_BUILDKIT), result["times"].get(DC_BUILDKIT)
     return c2k / dc if c2k and dc else None
 
 
@@ -517,7 +515,7 @@ def panels_of(args, small, big, build, apply_cases) -> list[Panel]:
         (f"peak memory, {args.services} services", bars(big, memory=True), "MB", 150.0,
          "150 MB"),
     ]
-    ratios = [(f"c2k build, {n} service{'s' if n > 1 else ''}", build_ratio(result))
+    ratios = [(f"c2k build, {services_text(n)}", build_ratio(result))
               for n, result in (build or {}).items()]
     ratios = [(label, r) for label, r in ratios if r]
     if ratios:
@@ -755,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
     if build_ratios and all(build_ratios.values()) and not build_note:
         # Every size must pass: the worst ratio decides.
         check("build", max(build_ratios.values()), 1.0, ", ".join(
-            f"{r:.2f}x ({n} service{'s' if n > 1 else ''})" for n, r in build_ratios.items())
+            f"{r:.2f}x ({services_text(n)})" for n, r in build_ratios.items())
             + " vs BuildKit")
     else:
         check("build", None, 1.0, "", build_note or "failed")
