@@ -1,9 +1,9 @@
 """The typed, immutable model of a loaded compose project.
 
 The loader produces a canonical dict (the shape `docker compose config --format json` prints) and
-builds these frozen records (records.py) from it. Later stages (kube/, emit/, images/, cluster/) read
-only this model. Sequences are tuples and mappings are read-only views, so nothing downstream can
-change what was loaded.
+builds these frozen records (records.py) from it. Later stages (kube/, emit/, images/,
+cluster/) read only this model. Sequences are tuples and mappings are read-only views, so nothing
+downstream can change what was loaded.
 
 Units are normalised once here: durations are seconds (float), sizes are bytes (int), CPU counts
 are floats. ``None`` always means "not set in the compose file".

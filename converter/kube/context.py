@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..records import field, record
-
 from ..errors import ConversionError
+from ..records import field, record
 from .labels import metadata
 from .report import Report
 
