@@ -40,3 +40,26 @@ def test_import_probe_counts_the_modules_of_a_command_that_exits_quickly(monkeyp
     assert info["modules"] > 50 and info["total"] > info["modules"]
     names = [name for name, _ in info["top"]]
     assert "click" in names and all(ms > 0 for _, ms in info["top"])
+
+
+def test_the_interpreter_can_be_chosen_and_each_gets_its_own_virtualenv(monkeypatch):
+    monkeypatch.setenv("C2K_BENCH_PYTHON", sys.executable)
+    assert run.bench_interpreter() == sys.executable
+    monkeypatch.delenv("C2K_BENCH_PYTHON")
+    chosen = run.bench_interpreter()
+    assert chosen in (run.DISTRIBUTION_PYTHON, sys.executable)
+    assert run.venv_of(sys.executable) != run.venv_of(run.DISTRIBUTION_PYTHON)
+    assert run.venv_of(sys.executable) == run.venv_of(sys.executable)
+
+
+def test_python_facts_name_the_interpreter_and_how_libpython_is_linked():
+    version, path, linkage = run.python_facts(sys.executable)
+    assert version == ".".join(map(str, sys.version_info[:3]))
+    assert Path(path).is_file()
+    assert linkage in ("libpython shared", "libpython static")
+    assert run.python_label(sys.executable) == f"{version}, {linkage}"
+
+
+def test_one_image_gets_twice_the_build_rounds():
+    assert run.build_rounds(1, 7) == 14
+    assert [run.build_rounds(n, 7) for n in (4, 8)] == [7, 7]
