@@ -212,8 +212,10 @@ def install_c2k(interpreter: str) -> Path:
 
 def python_facts(python: str) -> tuple[str, str, str]:
     """("3.11.2", "/usr/bin/python3.11", "libpython static"): the interpreter behind python."""
-    code = ("import platform, sys, sysconfig; print(platform.python_version(), "
-            "sys._base_executable, sysconfig.get_config_var('Py_ENABLE_SHARED'))")
+    # Linked, not configured: Debian builds libpython3.11.so too (Py_ENABLE_SHARED is 1) but
+    # links its python3 statically; the process's own mappings tell.
+    code = ("import platform, sys; print(platform.python_version(), sys._base_executable, "
+            "int(any('/libpython' in line for line in open('/proc/self/maps'))))")
     out = subprocess.run([python, "-c", code], capture_output=True, text=True).stdout.split()
     if len(out) != 3:
         return "unknown", python, "libpython unknown"
