@@ -130,9 +130,9 @@ def main() -> None:
     medians = {label: statistics.median(values) for label, values in times.items()}
     for label, value in medians.items():
         spread = ", ".join(f"{v:.2f}" for v in times[label])
-        print(f"  {label:<44} {value:6.2f} s   ({spread})")
+        print(f"  {label:<44} {value:6.3f} s   ({spread})")
     for mine, theirs in ((C2K_BUILDKIT, DC_BUILDKIT), (C2K_CLASSIC, DC_CLASSIC)):
-        print(f"  ratio {mine} / {theirs}: {medians[mine] / medians[theirs]:.2f}")
+        print(f"  ratio {mine} / {theirs}: {medians[mine] / medians[theirs]:.3f}")
 
 
 if __name__ == "__main__":

@@ -824,7 +824,7 @@ def main(argv: list[str] | None = None) -> int:
     if build_ratios and all(build_ratios.values()) and not build_note:
         # Every size must pass: the worst ratio decides.
         check("build", max(build_ratios.values()), 1.0, ", ".join(
-            f"{r:.2f}x ({services_text(n)})" for n, r in build_ratios.items())
+            f"{r:.3f}x ({services_text(n)})" for n, r in build_ratios.items())
             + " vs BuildKit")
     else:
         check("build", None, 1.0, "", build_note or "failed")

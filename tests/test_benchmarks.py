@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 BUILD_OUTPUT = """\
 4 services, cold builds (--no-cache), median of 7 rounds, 2 CPUs
-  c2k build (default --parallel)                 1.99 s   (1.91, 1.96, 2.04)
+  c2k build (default --parallel)                1.994 s   (1.91, 1.96, 2.04)
   c2k build --builder classic                    2.83 s   (3.02, 2.86, 2.82)
-  docker-compose build (BuildKit)                2.10 s   (2.15, 1.88, 1.94)
+  docker-compose build (BuildKit)               2.103 s   (2.15, 1.88, 1.94)
   docker-compose build (DOCKER_BUILDKIT=0)       2.84 s   (2.80, 2.57, 2.66)
   ratio c2k build (default --parallel) / docker-compose build (BuildKit): 0.95
 """
@@ -24,11 +24,11 @@ BUILD_OUTPUT = """\
 
 def test_build_times_and_ratio_from_the_build_benchmark_output():
     times = run.build_times(BUILD_OUTPUT)
-    assert times == {"c2k build (default --parallel)": 1.99,
+    assert times == {"c2k build (default --parallel)": 1.994,
                      "c2k build --builder classic": 2.83,
-                     "docker-compose build (BuildKit)": 2.10,
+                     "docker-compose build (BuildKit)": 2.103,
                      "docker-compose build (DOCKER_BUILDKIT=0)": 2.84}
-    assert run.build_ratio({"times": times}) == pytest.approx(1.99 / 2.10)
+    assert run.build_ratio({"times": times}) == pytest.approx(1.994 / 2.103)
     assert run.build_ratio({"times": {"c2k build (default --parallel)": 1.0}}) is None
 
 
