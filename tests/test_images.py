@@ -589,6 +589,28 @@ def test_push_of_an_image_never_built(monkeypatch):
     assert "c2k build web" in str(info.value)
 
 
+class EngineGoneClient(FakeClient):
+    """The engine stopped answering after the version check: requests' ConnectionError."""
+
+    def inspect_image(self, ref):
+        import requests
+        raise requests.exceptions.ConnectionError(
+            "('Connection aborted.', ConnectionRefusedError(111, 'Connection refused'))")
+
+
+@pytest.mark.parametrize("command", ["images", "push"])
+def test_an_engine_gone_mid_command_is_one_clear_error(command, monkeypatch):
+    engine = FakeEngine()
+    monkeypatch.setattr(engine, "client", lambda: EngineGoneClient(engine))
+    proj = project(Service(name="web", build=BUILD))
+    with pytest.raises(ImageError, match="cannot connect to the Docker engine at "
+                                         "unix:///fake.sock: connection refused"):
+        if command == "images":
+            images.list_images(proj, engine=engine)
+        else:
+            images.push_images(proj, progress="none", engine=engine)
+
+
 # ---- the pool of builds and pushes ------------------------------------------------------------
 
 def test_run_pool_prepares_each_job_in_the_calling_thread_while_the_first_run():

@@ -24,7 +24,7 @@ from ..errors import ImageError
 from ..imagerefs import image_name, split_reference
 from ..progress import make_reporter
 from ..records import record
-from .engine import BuiltImage, Cancelled, Engine, api_message, connect, engine_error, \
+from .engine import BuiltImage, Cancelled, Engine, api_message, connect, engine_error, failures, \
     failures_reported, run_pool, select_services, skip_if_stopped
 
 
@@ -225,9 +225,7 @@ def _run_build(engine, client, task, reporter, stop, archive, build, options, us
                 return _run_build(engine, client, task, reporter, stop, archive, build,
                                   options, False)
             raise _build_failure(task, output.failure(message)) from None
-        except errors.DockerException as exc:
-            raise engine_error(exc, engine.url) from None
-        except OSError as exc:        # requests' ConnectionError derives from it
+        except failures(engine) as exc:
             raise engine_error(exc, engine.url) from None
         return output
     finally:

@@ -78,8 +78,7 @@ class Engine:
             response = probe._get(probe.base_url + "/_ping")
             version = response.headers.get("API-Version") if response.ok else None
             return version or probe.version(api_version=False)["ApiVersion"]
-        except (docker.errors.DockerException, OSError, KeyError) as exc:
-            # requests' exceptions derive from OSError; KeyError: no ApiVersion in the answer
+        except (*failures(self), KeyError) as exc:     # KeyError: no ApiVersion in the answer
             raise engine_error(exc, self.url) from None
         finally:
             if probe is not None:
@@ -140,6 +139,12 @@ def engine_error(exc, url: str) -> ImageError:
         f"cannot connect to the Docker engine at {url}: {why}",
         hint="is the engine running? start it (`sudo dockerd &` or `sudo systemctl start "
              "docker`), or point DOCKER_HOST at a running one")
+
+
+def failures(engine) -> tuple:
+    """What a failed call to the engine raises: docker-py's errors, and requests' connection
+    errors, which derive from OSError. Caught as one, and reported with engine_error."""
+    return engine.docker.errors.DockerException, OSError
 
 
 def connect() -> Engine:

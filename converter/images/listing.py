@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..imagerefs import image_name, split_host
-from .engine import BuiltImage, Engine, check_service_names, connect, engine_error
+from .engine import BuiltImage, Engine, check_service_names, connect, engine_error, failures
 
 
 def list_images(project, services=None, *, registry=None, tag=None,
@@ -31,7 +31,7 @@ def list_images(project, services=None, *, registry=None, tag=None,
                                if d.partition("@")[0] in (name, _docker_io(name))), None)
             except engine.docker.errors.NotFound:
                 pass
-            except engine.docker.errors.DockerException as exc:
+            except failures(engine) as exc:
                 raise engine_error(exc, engine.url) from None
             rows.append(BuiltImage(service.name, name, tag_, image_id, digest))
     finally:

@@ -17,7 +17,7 @@ from ..errors import ImageError
 from ..imagerefs import image_name, split_host
 from ..progress import make_reporter
 from ..registry import registry_digest
-from .engine import BuiltImage, Cancelled, Engine, api_message, connect, engine_error, \
+from .engine import BuiltImage, Cancelled, Engine, api_message, connect, engine_error, failures, \
     failures_reported, run_pool, select_services, skip_if_stopped
 
 
@@ -65,7 +65,7 @@ def _ensure_local(client, engine, project, service, name, tag, tag_option):
         return
     except errors.NotFound:
         pass
-    except errors.DockerException as exc:
+    except failures(engine) as exc:
         raise engine_error(exc, engine.url) from None
     plain_name, plain_tag = image_name(project, service, tag=tag_option)
     try:
@@ -118,9 +118,7 @@ def _push_job(engine, ref, services, reporter, stop, *, verify):
                         last_summary = summary
         except engine.docker.errors.APIError as exc:
             raise push_error(first, f"{name}:{tag}", host, api_message(exc)) from None
-        except engine.docker.errors.DockerException as exc:
-            raise engine_error(exc, engine.url) from None
-        except OSError as exc:
+        except failures(engine) as exc:
             raise engine_error(exc, engine.url) from None
         info = client.inspect_image(f"{name}:{tag}")
         verified = False
