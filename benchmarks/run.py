@@ -223,8 +223,9 @@ def python_facts(python: str) -> tuple[str, str, str]:
     return version, os.path.realpath(path), f"libpython {'shared' if shared == '1' else 'static'}"
 
 
-def python_label(python: str) -> str:
-    version, _, linkage = python_facts(python)
+def python_label(facts: tuple[str, str, str]) -> str:
+    """python_facts() as the start-up table shows it: "3.11.2, libpython static"."""
+    version, _, linkage = facts
     return f"{version}, {linkage}"
 
 
@@ -697,8 +698,10 @@ def main(argv: list[str] | None = None) -> int:
         "c2k": version_of(c2k + ["--version"]).rpartition(" ")[2],
         "docker-compose": version_of([dc, "version", "--short"]) if dc else "not installed",
         "kompose": version_of([kp, "version"]) if kp else f"unavailable ({why_not_kompose})",
-        "python": "{} ({}, {})".format(*python_facts(PYTHON)),
     }
+    facts = python_facts(PYTHON)
+    versions["python"] = "{} ({}, {})".format(*facts)
+    main_python = python_label(facts)
     load = os.getloadavg()
     say(f"c2k benchmarks: {os.cpu_count()} CPUs, load {load[0]:.1f}, "
         + ", ".join(f"{k} {v}" for k, v in versions.items()))
@@ -722,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
         Case("c2k --version", c2k + ["--version"], ROOT, clean_env()),
     ]
     if other:
-        note = python_label(other)
+        note = python_label(python_facts(other))
         other_c2k = str(Path(other).parent / "c2k")
         startup += [
             Case("python -c pass", [other, "-c", "pass"], ROOT, clean_env(), python=note),
@@ -733,7 +736,6 @@ def main(argv: list[str] | None = None) -> int:
     startup.insert(3, find(small, "c2k convert"))
     imports = {"c2k --help": import_profile(["--help"], ROOT),
                "c2k convert": import_profile(["-f", str(SMALL), "convert"], SMALL.parent)}
-    main_python = python_label(PYTHON)
     for case in startup:
         if case and case.ok:
             case.python = case.python or main_python

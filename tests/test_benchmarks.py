@@ -57,7 +57,7 @@ def test_python_facts_name_the_interpreter_and_how_libpython_is_linked():
     assert version == ".".join(map(str, sys.version_info[:3]))
     assert Path(path).is_file()
     assert linkage in ("libpython shared", "libpython static")
-    assert run.python_label(sys.executable) == f"{version}, {linkage}"
+    assert run.python_label((version, path, linkage)) == f"{version}, {linkage}"
 
 
 def test_one_image_gets_twice_the_build_rounds():
