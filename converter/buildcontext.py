@@ -18,17 +18,17 @@ or ``dockerfile_inline``, is added under a ``.c2k.Dockerfile.*`` name.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import stat
-import tarfile
 
 from .errors import ImageError
 from .records import record
+from .tarwriter import TarWriter
 
 DEFAULT_MAX_CONTEXT_BYTES = 2 * 1024 ** 3   # refuse contexts above this (override per call)
 INLINE_DOCKERFILE = ".c2k.Dockerfile.inline"
+_BUFFER = 1024 * 1024                       # the archive is written in large blocks
 
 
 # ---- .dockerignore ----------------------------------------------------------------------------
@@ -140,7 +140,6 @@ class ContextArchive:
     dockerfile: str      # the Dockerfile's name inside the archive
     size: int            # bytes of file content archived
     files: int
-    sha256: str          # of the archive bytes: equal archives build equally
 
 
 def is_remote(context: str) -> bool:
@@ -171,42 +170,27 @@ def write_context(context: str, out_path: str, *, dockerfile: str | None = None,
         rules = IgnoreRules(patterns + ["!" + name for name in keep if rules.excluded(name)])
 
     total = files = 0
-    with open(out_path, "wb") as raw:
-        digest = _HashingWriter(raw)
-        with tarfile.open(fileobj=digest, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for rel, full in _walk(root, rules):
-                try:
-                    info = tar.gettarinfo(full, arcname=rel)
-                except OSError as exc:
-                    raise ImageError(f"build context: cannot read {full}: {exc.strerror}",
-                                     hint="fix its permissions or add it to .dockerignore") from None
-                if info is None:          # a socket: tar cannot hold it (the CLI skips it too)
-                    continue
-                _normalise(info)
-                if info.isreg():
-                    total += info.size
-                    files += 1
-                    if total > max_bytes:
-                        raise ImageError(
-                            f"build context {context} is larger than {_human(max_bytes)}",
-                            hint="exclude large files and directories with .dockerignore")
-                    try:
-                        with open(full, "rb") as fh:
-                            tar.addfile(info, fh)
-                    except OSError as exc:
-                        raise ImageError(f"build context: cannot read {full}: {exc.strerror}",
-                                         hint="fix its permissions or add it to .dockerignore") \
-                            from None
-                else:
-                    tar.addfile(info)
-            if external is not None:
-                data = external.encode()
-                info = tarfile.TarInfo(name_in_tar)
-                info.size, info.mode = len(data), 0o644
-                tar.addfile(info, io.BytesIO(data))
+    with open(out_path, "wb", buffering=_BUFFER) as raw:
+        tar = TarWriter(raw)
+        for rel, full, st in _walk(root, rules):
+            if stat.S_ISREG(st.st_mode) and tar.linked(rel, st) is None:
+                total += st.st_size
                 files += 1
-                total += len(data)
-    return ContextArchive(out_path, name_in_tar, total, files, digest.hexdigest())
+                if total > max_bytes:      # checked before the copy: a huge file fails fast
+                    raise ImageError(f"build context {context} is larger than {_human(max_bytes)}",
+                                     hint="exclude large files and directories with .dockerignore")
+            try:
+                tar.add(rel, full, st)
+            except OSError as exc:
+                raise ImageError(f"build context: cannot read {full}: {exc.strerror}",
+                                 hint="fix its permissions or add it to .dockerignore") from None
+        if external is not None:
+            data = external.encode()
+            tar.add_bytes(name_in_tar, data)
+            files += 1
+            total += len(data)
+        tar.close()
+    return ContextArchive(out_path, name_in_tar, total, files)
 
 
 def _locate_dockerfile(root, dockerfile, inline):
@@ -247,57 +231,34 @@ def _ignore_patterns(root, dockerfile, inline):
 
 
 def _walk(root, rules):
-    """Yield (relative slash path, full path) in sorted order, pruning excluded directories."""
+    """Yield (relative slash path, full path, lstat) in sorted order, pruning excluded
+    directories. One lstat per archived entry; none for an excluded file."""
     stack = [""]
     while stack:
         rel_dir = stack.pop()
         full_dir = os.path.join(root, rel_dir) if rel_dir else root
         try:
-            names = sorted(os.listdir(full_dir))
+            with os.scandir(full_dir) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
         except OSError as exc:
             raise ImageError(f"build context: cannot list {full_dir}: {exc.strerror}",
                              hint="fix its permissions or add it to .dockerignore") from None
         subdirs = []
-        for name in names:
-            rel = f"{rel_dir}/{name}" if rel_dir else name
-            full = os.path.join(full_dir, name)
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
-                is_dir = stat.S_ISDIR(os.lstat(full).st_mode)
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if rules.excluded(rel):
+                    if is_dir and rules.has_exceptions and rules.may_include_below(rel):
+                        subdirs.append(rel)  # walk it for re-included files, but do not list it
+                    continue
+                st = entry.stat(follow_symlinks=False)
             except OSError:
-                continue                 # vanished while walking
-            if rules.excluded(rel):
-                if is_dir and rules.has_exceptions and rules.may_include_below(rel):
-                    subdirs.append(rel)  # walk it for re-included files, but do not list it
-                continue
-            yield rel, full
+                continue                     # vanished while walking
+            yield rel, entry.path, st
             if is_dir:
                 subdirs.append(rel)
         stack.extend(reversed(subdirs))
-
-
-def _normalise(info: tarfile.TarInfo) -> None:
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    # Whole seconds, as the docker CLI sends: a fractional mtime would make tarfile add a PAX
-    # header to every entry, and BuildKit decides "archive or plain Dockerfile?" from the first
-    # 1024 bytes, which must hold the first complete entry header.
-    info.mtime = int(info.mtime)
-
-
-class _HashingWriter:
-    def __init__(self, raw):
-        self._raw = raw
-        self._hash = hashlib.sha256()
-
-    def write(self, data):
-        self._hash.update(data)
-        return self._raw.write(data)
-
-    def tell(self):
-        return self._raw.tell()
-
-    def hexdigest(self):
-        return self._hash.hexdigest()
 
 
 def _human(n: int) -> str:
