@@ -10,12 +10,13 @@ declared in pyproject.toml), only fixtures:
 * ``docker_config``: an empty temporary ``DOCKER_CONFIG`` (so the user's own config and
   credential helpers never leak into a test); returns its directory.
 * ``unique_name``: a fresh lowercase project name, so registry repositories never clash.
+
+When the session ends, the images its tests built are deleted (``remove_test_images``).
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 
@@ -33,7 +34,7 @@ def _cannot_run(message: str):
 
 
 @pytest.fixture(scope="session")
-def docker_env() -> _env.DockerEnv:
+def docker_env():
     if "env" not in _state:
         try:
             _state["env"] = _env.docker_up()
@@ -43,7 +44,8 @@ def docker_env() -> _env.DockerEnv:
     if isinstance(env, Exception):
         _cannot_run(f"no Docker engine/registry for the docker tests: {env}\n"
                     f"  (start them with .ci/docker-up, as root)")
-    return env
+    yield env
+    _env.remove_test_images()
 
 
 @pytest.fixture
@@ -55,4 +57,4 @@ def docker_config(tmp_path, monkeypatch):
 
 @pytest.fixture
 def unique_name() -> str:
-    return f"c2kt-{uuid.uuid4().hex[:8]}"
+    return _env.project_name()

@@ -15,10 +15,12 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import socket
 import subprocess
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,10 +103,46 @@ def write_docker_config(directory: Path, config: dict) -> Path:
     return directory
 
 
+# ---- test projects and their images -----------------------------------------------------------
+
+TEST_LABEL = "org.c2k.test=1"    # in the sample Dockerfiles: finds the images rebuilds untag
+_projects: list[str] = []        # the project names this process's tests built images for
+
+
+def project_name() -> str:
+    """A fresh lowercase project name (registry repositories never clash), remembered so that
+    remove_test_images() deletes its images at the end of the session."""
+    name = f"c2kt-{uuid.uuid4().hex[:8]}"
+    _projects.append(name)
+    return name
+
+
+def remove_test_images() -> None:
+    """Delete the local images this process's tests made: every tag naming one of its projects
+    (each run's are new: build-id.txt keeps them out of the cache), then the untagged images
+    the sample Dockerfiles' rebuilds left. Without this, each run leaves ~50 images behind, and
+    thousands of them slow the engine down. Best effort: an engine gone by now is no failure."""
+    if not _projects:
+        return
+    named = re.compile("(^|/)(" + "|".join(map(re.escape, _projects)) + ")[-/:]")
+    try:
+        listed = subprocess.run(["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"],
+                                capture_output=True, text=True, timeout=60).stdout.split()
+        tags = sorted(tag for tag in listed if named.search(tag))
+        for start in range(0, len(tags), 100):
+            subprocess.run(["docker", "image", "rm", "--force", *tags[start:start + 100]],
+                           capture_output=True, timeout=300)
+        subprocess.run(["docker", "image", "prune", "--force", "--filter", f"label={TEST_LABEL}"],
+                       capture_output=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+
+
 # ---- sample projects --------------------------------------------------------------------------
 
-SHARED_DOCKERFILE = """\
+SHARED_DOCKERFILE = f"""\
 FROM busybox AS base
+LABEL {TEST_LABEL}
 ARG GREETING=unset
 RUN echo "$GREETING" > /greeting
 COPY . /src
@@ -113,8 +151,9 @@ FROM base AS final
 RUN echo final > /stage
 """
 
-INLINE_DOCKERFILE = """\
+INLINE_DOCKERFILE = f"""\
 FROM busybox
+LABEL {TEST_LABEL}
 COPY app.txt /app.txt
 RUN echo inline > /inline
 """

@@ -14,7 +14,6 @@ import re
 import stat
 import tarfile
 import types
-import uuid
 
 import pytest
 from click.testing import CliRunner
@@ -81,7 +80,7 @@ STEP = re.compile(r"^(Step \d+/\d+ : |\[|CACHED \[)")     # a step line of eithe
 def built_sample(request, docker_env, tmp_path_factory):
     """The sample project, built once per builder for the module (empty DOCKER_CONFIG)."""
     root = tmp_path_factory.mktemp("sample")
-    name = f"c2kt-{uuid.uuid4().hex[:8]}"
+    name = env.project_name()
     project = env.sample_project(root, name)
     reporter = Recorder()
     with pytest.MonkeyPatch.context() as patch:
