@@ -22,9 +22,9 @@ _LIMIT = 8 ** 11                           # size and mtime fit in 11 octal digi
 _COPY_CHUNK = 1024 * 1024
 _ZERO8 = b"0000000\0"                      # uid and gid: always 0
 _MAGIC = tarfile.POSIX_MAGIC               # b"ustar\x0000"
-_TYPES = ((stat.S_ISREG, tarfile.REGTYPE), (stat.S_ISDIR, tarfile.DIRTYPE),
-          (stat.S_ISLNK, tarfile.SYMTYPE), (stat.S_ISFIFO, tarfile.FIFOTYPE),
-          (stat.S_ISCHR, tarfile.CHRTYPE), (stat.S_ISBLK, tarfile.BLKTYPE))
+_KINDS = {stat.S_IFREG: tarfile.REGTYPE, stat.S_IFDIR: tarfile.DIRTYPE,       # sockets: none
+          stat.S_IFLNK: tarfile.SYMTYPE, stat.S_IFIFO: tarfile.FIFOTYPE,
+          stat.S_IFCHR: tarfile.CHRTYPE, stat.S_IFBLK: tarfile.BLKTYPE}
 
 
 class ChangedWhileReading(OSError):
@@ -43,7 +43,7 @@ class TarWriter:
     def add(self, name: str, full: str, st: os.stat_result) -> None:
         """Append the file ``full`` (``st`` its lstat) as ``name``; a socket is left out (tar
         cannot hold one). Raises OSError when it is unreadable or shrinks while being read."""
-        kind = next((flag for test, flag in _TYPES if test(st.st_mode)), None)
+        kind = _KINDS.get(stat.S_IFMT(st.st_mode))
         if kind is None:
             return
         size, link = 0, ""
