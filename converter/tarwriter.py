@@ -20,6 +20,9 @@ BLOCK = tarfile.BLOCKSIZE                  # 512
 RECORD = tarfile.RECORDSIZE                # an archive ends on a multiple of 20 blocks
 _LIMIT = 8 ** 11                           # size and mtime fit in 11 octal digits
 _COPY_CHUNK = 1024 * 1024
+# O_NONBLOCK: a file swapped for a FIFO since its lstat reads as empty instead of waiting for a
+# writer; O_BINARY: no newline translation on Windows (neither exists everywhere).
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 _ZERO8 = b"0000000\0"                      # uid and gid: always 0
 _MAGIC = tarfile.POSIX_MAGIC               # b"ustar\x0000"
 _KINDS = {stat.S_IFREG: tarfile.REGTYPE, stat.S_IFDIR: tarfile.DIRTYPE,       # sockets: none
@@ -63,9 +66,7 @@ class TarWriter:
             if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE) else None
         header = _header(name, st.st_mode, size, int(st.st_mtime), kind, link, device)
         if size:
-            # os-level: io.open's objects cost more than the read. O_NONBLOCK: a file swapped
-            # for a FIFO since its lstat reads as empty instead of waiting for a writer.
-            fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK)
+            fd = os.open(full, _READ_FLAGS)   # os-level: io.open's objects cost more than a read
             try:
                 self._copy(fd, size, header)
             finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import threading
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -138,3 +139,24 @@ def test_the_context_names_the_file_that_changed(tmp_path, monkeypatch):
                                          r"archived") as info:
         write_context(str(root), str(tmp_path / "c.tar"))
     assert ".dockerignore" in str(info.value)
+
+
+def test_a_file_swapped_for_a_fifo_is_an_error_not_a_hang(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 100)
+    before = os.lstat(path)
+    path.unlink()
+    os.mkfifo(path)                       # no writer will ever come: a blocking open would hang
+    outcome = []
+
+    def archive():
+        with open(tmp_path / "out.tar", "wb") as out:
+            try:
+                TarWriter(out).add("f", str(path), before)
+            except ChangedWhileReading as exc:
+                outcome.append(exc)
+
+    worker = threading.Thread(target=archive, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive() and outcome
