@@ -64,6 +64,9 @@ class TarWriter:
             name += "/"
         device = (os.major(st.st_rdev), os.minor(st.st_rdev)) \
             if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE) else None
+        # Whole seconds, as the docker CLI sends: a fractional mtime would need a PAX header
+        # before every entry, and BuildKit tells an archive from a plain Dockerfile by the
+        # first 1024 bytes, which must hold the first complete entry header.
         header = _header(name, st.st_mode, size, int(st.st_mtime), kind, link, device)
         if size:
             fd = os.open(full, _READ_FLAGS)   # os-level: io.open's objects cost more than a read
