@@ -6,10 +6,11 @@ same generated project of N services, built from the local base image, and print
 
 Needs the engine and base image of .ci/docker-up (run it first, as root). Each service's context
 holds --files files. Both tools build cold (`--no-cache`), or with --cached rebuild with nothing
-changed (what a developer's `build` mostly is: every step comes from the cache), and take turns: the order rotates every round, so that no run always follows the
-same other one (a build leaves work behind in the engine: dangling images, BuildKit's cache
-bookkeeping), and the median of the rounds is reported. docker-compose is timed
-in its two modes, both of which work offline against Debian's dockerd 20.10:
+changed (what a developer's `build` mostly is: every step comes from the cache), and take turns:
+the order rotates every round, so that no run always follows the same other one (a build leaves
+work behind in the engine: dangling images, BuildKit's cache bookkeeping), and the median of the
+rounds is reported. docker-compose is timed in its two modes, both of which work offline
+against Debian's dockerd 20.10:
 - default: BuildKit, the engine's embedded builder over a gRPC session (no buildx plugin needed);
 - DOCKER_BUILDKIT=0: the classic builder.
 c2k is timed with its defaults (the engine's BuildKit, fed the context archive, 8 builds at a
@@ -43,7 +44,8 @@ DOCKERFILE = f"""\
 FROM busybox
 LABEL {LABEL}
 COPY data /data
-RUN for i in $(seq 1 2000); do echo "$i {{name}}"; done > /numbers && find /data -type f -exec sha256sum {{{{}}}} + > /sums
+RUN for i in $(seq 1 2000); do echo "$i {{name}}"; done > /numbers && \\
+    find /data -type f -exec sha256sum {{{{}}}} + > /sums
 RUN sleep 0.5
 CMD ["cat", "/numbers"]
 """

@@ -190,10 +190,10 @@ def run_pool(jobs, worker, parallel, stop: threading.Event, prepare=None) -> dic
     ``prepare(job)``, when given, runs in the calling thread just before the job is handed to
     the pool, and the worker is called as worker(job, prepared); once a job has failed, the
     later ones are handed over unprepared (None), for the worker to see `stop` and report that
-    they were not run. Build contexts are archived
-    this way: one after another while the first builds already run, instead of by every worker
-    at once, where the archivers and the threads sending builds fight over the interpreter lock
-    and the last build of a small project starts ~30 ms later.
+    they were not run. Build contexts are archived this way: one after another while the first
+    builds already run, instead of by every worker at once, where the archivers and the threads
+    sending builds fight over the interpreter lock and the last build of a small project starts
+    ~30 ms later.
     """
     results: dict = {}
     if not jobs:
