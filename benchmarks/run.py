@@ -961,11 +961,11 @@ def write_report(args, versions, load, small, big, startup, imports, profile_row
     md += ["", "## Build", ""]
     if build:
         md += ["Generated projects (`benchmarks/build_bench.py`): each service's Dockerfile "
-               "copies its context (20 files, or 5,000 in 50 directories) and runs two steps. "
-               "Cold builds (`--no-cache`) of 1, 4 and 8 services and of one service with the "
-               "large context; then the single services rebuilt with nothing changed, every "
-               "step cached, which is most of a developer's builds. The classic builder is "
-               "left out of the large-context cases (minutes per round).",
+               "copies its context (20 files; a large context's go 100 to a directory) and "
+               "runs two steps. The cases (`--build-services`, `--build-files`, "
+               "`--no-build-cached`): " + "; ".join(build) + ". A cached rebuild has nothing "
+               "changed, every step from the cache, which is most of a developer's builds. "
+               "The classic builder is left out of the large-context cases (minutes per round).",
                "",
                "- One small image: start-up weighs most. c2k (CPython, click, and docker-py "
                "with requests, whose import alone is ~0.05 s) sends its build request ~0.14 s "
@@ -975,12 +975,13 @@ def write_report(args, versions, load, small, big, startup, imports, profile_row
                "- More images: the engine's work decides; eight on two CPUs load it fully, "
                "and c2k's builds, whose context arrives in the request instead of being "
                "streamed over a gRPC session, finish first.",
-               "- 5,000 files (15 MB): c2k archives the context in ~0.13 s (its own tar "
-               "writer, `converter/tarwriter.py`; `tarfile` took 0.5 s). Cold, the two are "
-               "within a few percent of each other, either way from run to run: the engine's "
-               "work decides. Rebuilt with nothing changed, compose is ahead by up to ~0.1 s: "
-               "c2k uploads the whole archive and the engine unpacks it again, while compose's "
-               "session has the engine compare file metadata and fetch only what changed.",
+               "- The large context (5,000 files, 15 MB, by default): c2k archives it in "
+               "~0.13 s (its own tar writer, `converter/tarwriter.py`; `tarfile` took 0.5 s). "
+               "Cold, the two are within a few percent of each other, either way from run to "
+               "run: the engine's work decides. Rebuilt with nothing changed, compose is ahead "
+               "by up to ~0.1 s: c2k uploads the whole archive and the engine unpacks it "
+               "again, while compose's session has the engine compare file metadata and fetch "
+               "only what changed.",
                ""]
         for result in build.values():
             md += ["```", result["output"].rstrip(), "```", ""]
