@@ -411,13 +411,12 @@ def build_rounds(case: BuildCase, rounds: int) -> int:
 
 
 def build_bench(dc: str | None, case: BuildCase, rounds: int) -> dict:
-    """Run benchmarks/build_bench.py with the real docker-compose binary first on PATH."""
+    """Run benchmarks/build_bench.py against the real docker-compose binary."""
     env = clean_env(PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    if dc:   # build_bench finds docker-compose with shutil.which: give it the real binary.
-        env["PATH"] = str(Path(dc).parent) + os.pathsep + env.get("PATH", "")
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "build_bench.py"),
                            "--services", str(case.services), "--files", str(case.files),
                            "--rounds", str(rounds), "--c2k", c2k_cmd()[0]]
+                          + (["--compose", dc] if dc else [])
                           + (["--cached"] if case.cached else [])
                           + (["--no-classic"] if case.files > 100 else []),
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
