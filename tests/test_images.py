@@ -292,6 +292,7 @@ class FakeEngine:
         self.local = dict(local or {})
         self.build_events = build_events or (lambda kwargs: iter(()))
         self.push_events = list(push_events)
+        self.auth_headers = {}
 
     def client(self):
         return FakeClient(self)
@@ -301,6 +302,9 @@ class FakeEngine:
 
     def auth_for(self, host):
         return None
+
+    def build_auth_headers(self, warn):
+        return self.auth_headers
 
 
 def ok_build(kwargs):

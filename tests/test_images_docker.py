@@ -267,6 +267,37 @@ def test_authenticated_registry_with_a_credential_helper(docker_env, tmp_path, m
     assert pushed["app"].verified
 
 
+def test_builds_ask_the_credential_store_once_and_survive_a_missing_one(
+        docker_env, tmp_path, monkeypatch, unique_name, capsys):
+    """Three builds, one run of the store (docker-py alone runs it for every build); a store
+    that is not installed (a Docker Desktop config on a server) is a warning, and the builds,
+    which pull nothing private, go on."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
+    bin_dir.mkdir()
+    helper = bin_dir / "docker-credential-c2kstore"
+    helper.write_text(f"#!/bin/sh\necho \"$1\" >> '{log}'\n"
+                      f"case \"$1\" in list) echo '{{\"{docker_env.auth_registry}\":\"c2k\"}}' ;;\n"
+                      "  get) read server; printf '{\"ServerURL\":\"%s\",\"Username\":\"u\","
+                      "\"Secret\":\"p\"}' \"$server\" ;; esac\n")
+    helper.chmod(helper.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("DOCKER_CONFIG", str(env.write_docker_config(
+        tmp_path / "cfg", {"credsStore": "c2kstore"})))
+    project = env.sample_project(tmp_path, unique_name)
+    built = images.build_images(project, progress="none")
+    assert len({image.image_id for image in built.values()}) == 3     # three distinct builds
+    assert log.read_text().split() == ["list", "get"]
+
+    config = env.write_docker_config(tmp_path / "desktop", {"credsStore": "c2k-not-there"})
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    result = invoke(monkeypatch, project, ["build", "--progress", "plain", "web"])
+    assert result.exit_code == 0, result.output
+    assert (f"warning: the Docker config ({config / 'config.json'}) names the credential store "
+            "docker-credential-c2k-not-there, which is not installed: builds get none of its "
+            "credentials") in result.stderr
+    assert "UserWarning" not in result.stderr + capsys.readouterr().err
+
+
 @pytest.mark.parametrize("password", [None, "wrong-password"])
 def test_authenticated_registry_refuses(docker_env, tmp_path, monkeypatch, unique_name,
                                         password):

@@ -6,7 +6,8 @@
 - ``list_images`` and ``describe`` (``listing.py``): for ``c2k images``.
 - ``build_and_push`` (here): what ``convert --build --push`` calls; returns
   ``name:tag@sha256:...`` refs.
-- ``engine.py``: the engine connection and what builds and pushes share.
+- ``engine.py``: the engine connection and what builds and pushes share;
+  ``credentials.py``: the Docker config's registry credentials, resolved once per run.
 
 Naming: a service's ``image``, else ``<project>-<service>``; ``registry`` ("host[:port][/path]")
 replaces the registry host of that name, or prefixes it when it has none; ``tag`` replaces the

@@ -62,13 +62,14 @@ def build_images(project, services=None, *, registry=None, tag=None, parallel=No
         reporter.plan([s.name for s in targets])
         for job in jobs:
             _warn_unsupported(job.services[0], reporter)
+        auth_headers = engine.build_auth_headers(reporter.warn)
         stop = threading.Event()
         with tempfile.TemporaryDirectory(prefix="c2k-context-") as tmp:
             contexts = _ContextCache(tmp, max_context_bytes)
             prepare = lambda job: _prepare_context(job, contexts, reporter)  # noqa: E731
             worker = lambda job, archive: _build_job(  # noqa: E731
                 engine, project, job, archive, reporter, stop, no_cache=no_cache, pull=pull,
-                builder=builder)
+                builder=builder, auth_headers=auth_headers)
             built = run_pool(jobs, worker, parallel, stop, prepare=prepare)
         return {name: built[name] for name in refs}
     finally:
@@ -157,7 +158,8 @@ def _build_args(project, build) -> dict:
     return args
 
 
-def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull, builder):
+def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull, builder,
+               auth_headers):
     first = job.services[0]
     build = first.build
     name, tag = job.refs[0]
@@ -171,6 +173,9 @@ def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull,
     use_buildkit = archive is not None and engine.use_buildkit(builder)
 
     with failures_reported(reporter, job.services), closing(engine.client()) as client:
+        # The run's credentials (Engine.build_auth_headers), where APIClient.build would ask
+        # the credential helpers again for every build.
+        client._set_auth_headers = lambda headers: headers.update(auth_headers)
         reporter.status(first.name, "sending the build context")
         output = _run_build(engine, client, first.name, reporter, stop, archive, build,
                             options, use_buildkit)

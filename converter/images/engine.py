@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from ..errors import ImageError
 from ..progress import Reporter
 from ..records import record
+from .credentials import Credentials
 
 BUILDERS = ("auto", "buildkit", "classic")
 
@@ -64,8 +65,7 @@ class Engine:
         self.version = self._negotiate(docker)
         self.timeout = timeout
         self.buildkit: bool | None = None      # False once the engine refused a BuildKit build
-        self._auth = None
-        self._auth_lock = threading.Lock()
+        self.credentials = Credentials(docker)
 
     def _negotiate(self, docker) -> str:
         """The engine's API version, from the API-Version header of ``GET /_ping`` as the docker
@@ -106,22 +106,10 @@ class Engine:
             return False
 
     def auth_for(self, registry_host: str | None) -> dict | None:
-        """Credentials for a registry from the Docker config, its credsStore or credHelpers."""
-        docker = self.docker
-        with self._auth_lock:
-            if self._auth is None:
-                try:
-                    self._auth = docker.auth.load_config()
-                except docker.errors.DockerException as exc:
-                    raise ImageError(f"cannot read the Docker config: {exc}") from None
-            try:
-                found = docker.auth.resolve_authconfig(self._auth, registry_host or
-                                                       docker.auth.INDEX_NAME)
-            except docker.errors.DockerException as exc:
-                raise ImageError(f"the credential helper for {registry_host} failed: {exc}",
-                                 hint="check credsStore/credHelpers in the Docker config") \
-                    from None
-        return dict(found) if found else None
+        return self.credentials.for_registry(registry_host)
+
+    def build_auth_headers(self, warn) -> dict:
+        return self.credentials.build_headers(warn)
 
 
 def engine_error(exc, url: str) -> ImageError:

@@ -1,0 +1,163 @@
+"""Registry credentials from the Docker config (converter/images/credentials.py): resolved once
+per run, with helpers that are missing or fail reported clearly. Fake credential helpers (shell
+scripts that log each call); no engine needed."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+import warnings
+
+import pytest
+
+from converter.errors import ImageError
+from converter.images.credentials import Credentials
+
+docker = pytest.importorskip("docker")
+
+SECRET = "s3cret-value"
+
+
+@pytest.fixture
+def helpers(tmp_path, monkeypatch):
+    """make(name, registries): a docker-credential-<name> on PATH whose store holds one user
+    per registry; .calls(name) lists the commands it was run with."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    class Helpers:
+        def make(self, name, registries, *, fail=False):
+            listing = json.dumps({r: f"user-{i}" for i, r in enumerate(registries)})
+            script = bin_dir / f"docker-credential-{name}"
+            body = (f"echo \"{name} $1\" >> '{log}'\n"
+                    + ("echo 'the keychain is locked' ; exit 1\n" if fail else "")
+                    + "case \"$1\" in\n"
+                    f"  list) echo '{listing}' ;;\n"
+                    "  get) read server; printf '{\"ServerURL\":\"%s\",\"Username\":\"u\","
+                    f"\"Secret\":\"{SECRET}\"}}' \"$server\" ;;\n"
+                    "esac\n")
+            script.write_text("#!/bin/sh\n" + body)
+            script.chmod(script.stat().st_mode | stat.S_IEXEC)
+
+        def calls(self, name=None):
+            lines = log.read_text().splitlines() if log.exists() else []
+            return [line.split()[1] for line in lines if name is None or
+                    line.split()[0] == name]
+    return Helpers()
+
+
+@pytest.fixture
+def config(tmp_path, monkeypatch):
+    def write(content: dict):
+        directory = tmp_path / "docker-config"
+        directory.mkdir(exist_ok=True)
+        (directory / "config.json").write_text(json.dumps(content))
+        monkeypatch.setenv("DOCKER_CONFIG", str(directory))
+        return directory / "config.json"
+    return write
+
+
+def header(headers: dict) -> dict:
+    return json.loads(base64.urlsafe_b64decode(headers["X-Registry-Config"]))
+
+
+def static_auth(user: str, password: str) -> dict:
+    return {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def test_a_credential_store_is_asked_once_for_every_build(helpers, config):
+    helpers.make("store", ["reg1.example:5000", "reg2.example"])
+    config({"credsStore": "store"})
+    creds, warned = Credentials(docker), []
+    first = creds.build_headers(warned.append)
+    for _ in range(3):
+        assert creds.build_headers(warned.append) == first
+    assert helpers.calls() == ["list", "get", "get"] and not warned
+    sent = header(first)
+    assert {sent["reg1.example:5000"]["Password"], sent["reg2.example"]["Password"]} == {SECRET}
+
+
+def test_a_push_asks_a_helper_once_per_registry(helpers, config):
+    helpers.make("store", [])
+    helpers.make("gcr", [])
+    config({"credsStore": "store", "credHelpers": {"gcr.io": "gcr"}})
+    creds = Credentials(docker)
+    for _ in range(3):
+        assert creds.for_registry("gcr.io")["Password"] == SECRET
+        assert creds.for_registry("reg.example")["Password"] == SECRET
+    assert helpers.calls("gcr") == ["get"] and helpers.calls("store") == ["get"]
+
+
+def test_a_missing_credential_store_is_a_warning_for_builds(helpers, config, recwarn):
+    helpers.make("gcr", ["gcr.io"])
+    path = config({"credsStore": "desktop", "credHelpers": {"gcr.io": "gcr", "x.io": "gone"},
+                   "auths": {"reg.example": static_auth("me", SECRET)}})
+    warned = []
+    sent = header(Credentials(docker).build_headers(warned.append))
+    assert warned == [
+        f"the Docker config ({path}) names the credential store docker-credential-desktop, "
+        "which is not installed: builds get none of its credentials",
+        f"the Docker config ({path}) names the credential helper docker-credential-gone, "
+        "which is not installed: builds get none of its credentials"]
+    assert sent["reg.example"]["password"] == SECRET       # kept in the file itself
+    assert sent["gcr.io"]["Password"] == SECRET             # from the helper that is there
+    assert "x.io" not in sent
+    assert not [w for w in recwarn if "not installed" in str(w.message)]   # docker-py's own
+
+
+def test_a_failing_credential_store_is_a_warning_for_builds(helpers, config):
+    helpers.make("store", ["reg1.example"], fail=True)
+    path = config({"credsStore": "store", "auths": {"reg.example": static_auth("me", SECRET)}})
+    warned = []
+    sent = header(Credentials(docker).build_headers(warned.append))
+    assert len(warned) == 1 and warned[0].startswith(
+        f"a credential helper of the Docker config ({path}) failed: ")
+    assert "the keychain is locked" in warned[0] and SECRET not in warned[0]
+    assert warned[0].endswith("builds get only the credentials kept in the file itself")
+    assert list(sent) == ["reg.example"]
+
+
+def test_a_missing_helper_is_an_error_for_a_push(helpers, config):
+    path = config({"credHelpers": {"gcr.io": "gcr"}})
+    creds = Credentials(docker)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")              # docker-py is not asked: no warning
+        with pytest.raises(ImageError) as info:
+            creds.for_registry("gcr.io")
+    assert info.value.message == (f"the Docker config ({path}) names the credential helper "
+                                  "docker-credential-gcr for gcr.io, and it is not installed")
+    assert "credsStore/credHelpers" in info.value.hint
+    assert creds.for_registry("other.example") is None      # other registries are unaffected
+
+
+def test_a_failing_helper_is_an_error_for_a_push(helpers, config):
+    helpers.make("store", [], fail=True)
+    config({"credsStore": "store"})
+    with pytest.raises(ImageError, match="the credential helper for reg.example failed"):
+        Credentials(docker).for_registry("reg.example")
+
+
+def test_docker_hub_credentials_go_under_its_index_url_too(config):
+    config({"auths": {"docker.io": static_auth("me", SECRET)}})
+    sent = header(Credentials(docker).build_headers(pytest.fail))
+    assert sent[docker.auth.INDEX_URL] == sent["docker.io"]
+
+
+def test_without_credentials_no_header_is_sent(tmp_path, config, monkeypatch):
+    config({})
+    assert Credentials(docker).build_headers(pytest.fail) == {}
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "nowhere"))
+    creds = Credentials(docker)
+    assert creds.build_headers(pytest.fail) == {} and creds.for_registry(None) is None
+
+
+def test_an_unreadable_config_is_an_error(config):
+    path = config({})
+    path.write_text('{"auths": {"reg.example": {"auth": "not base64!"}}}')
+    with pytest.raises(ImageError) as info:
+        Credentials(docker).build_headers(pytest.fail)
+    assert info.value.message.startswith(f"cannot read the Docker config ({path}): ")
