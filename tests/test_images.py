@@ -248,7 +248,10 @@ class FakeClient:
         self.engine = engine
 
     def build(self, **kwargs):
+        headers = {}
+        self._set_auth_headers(headers)          # as APIClient.build does
         self.engine.calls.append(("build", kwargs))
+        self.engine.calls.append(("build-headers", headers))
         yield from self.engine.build_events(kwargs)
 
     # the pieces of APIClient that a BuildKit build (POST /build?version=2) uses
@@ -304,6 +307,7 @@ class FakeEngine:
         return None
 
     def build_auth_headers(self, warn):
+        self.calls.append(("auth",))
         return self.auth_headers
 
 
@@ -337,6 +341,21 @@ def test_build_sends_the_build_options(tmp_path):
     assert kwargs["platform"] == "linux/amd64" and kwargs["nocache"] is True
     assert kwargs["custom_context"] is True and kwargs["dockerfile"] == "Dockerfile"
     assert kwargs["tag"] == "p-web:latest" and kwargs["decode"] is True
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+def test_every_build_sends_the_credentials_resolved_once(tmp_path, builder):
+    for name in ("a", "b"):
+        _tree(tmp_path / name, {"Dockerfile": f"FROM busybox\nENV N={name}\n"})
+    proj = Project(name="p", working_dir=str(tmp_path), services=frozen_map({
+        name: Service(name=name, build=BuildConfig(context=str(tmp_path / name)))
+        for name in ("a", "b")}))
+    engine = FakeEngine(build_events=ok_build)
+    engine.auth_headers = {"X-Registry-Config": "e30="}
+    images.build_images(proj, progress="none", engine=engine, builder=builder)
+    assert [c for c in engine.calls if c[0] == "auth"] == [("auth",)]
+    sent = [c[-1] for c in engine.calls if c[0] in ("post", "build-headers")]
+    assert len(sent) == 2 and all(h.get("X-Registry-Config") == "e30=" for h in sent)
 
 
 def _pb_field(number, value):

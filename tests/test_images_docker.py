@@ -287,6 +287,8 @@ def test_builds_ask_the_credential_store_once_and_survive_a_missing_one(
     built = images.build_images(project, progress="none")
     assert len({image.image_id for image in built.values()}) == 3     # three distinct builds
     assert log.read_text().split() == ["list", "get"]
+    images.build_images(project, progress="none", builder="classic")    # APIClient.build
+    assert log.read_text().split() == ["list", "get"] * 2
 
     config = env.write_docker_config(tmp_path / "desktop", {"credsStore": "c2k-not-there"})
     monkeypatch.setenv("DOCKER_CONFIG", str(config))
