@@ -967,20 +967,20 @@ def write_report(args, versions, load, small, big, startup, imports, profile_row
                "The classic builder is left out of the large-context cases (minutes per round).",
                "",
                "- One small image: start-up weighs most. c2k (CPython, click, and docker-py "
-               "with requests, whose import alone is ~0.05 s) sends its build request ~0.14 s "
-               "after it starts, ~0.04 s after the Go binary opens its BuildKit session; the "
-               "engine then takes the same time for both. That is 2-4 % of a cold build, and "
-               "10-25 % of a cached rebuild, whose engine work is ~0.1 s.",
+               "with requests and urllib3, whose import alone is ~0.085 s) sends its build "
+               "request ~0.15 s after it starts, ~0.05 s after the Go binary opens its BuildKit "
+               "session; the engine then takes the same time for both (~0.06 s for a cached "
+               "rebuild). That is 2-4 % of a cold build, and 20-30 % of a cached rebuild.",
                "- More images: the engine's work decides; eight on two CPUs load it fully, "
                "and c2k's builds, whose context arrives in the request instead of being "
                "streamed over a gRPC session, finish first.",
                "- The large context (5,000 files, 15 MB, by default): c2k archives it in "
                "~0.13 s (its own tar writer, `converter/tarwriter.py`; `tarfile` took 0.5 s). "
                "Cold, the two are within a few percent of each other, either way from run to "
-               "run: the engine's work decides. Rebuilt with nothing changed, compose is ahead "
-               "by up to ~0.1 s: c2k uploads the whole archive and the engine unpacks it "
-               "again, while compose's session has the engine compare file metadata and fetch "
-               "only what changed.",
+               "run: the engine's work decides. Rebuilt with nothing changed, they trade places "
+               "from run to run (0.85x to 1.18x so far): c2k uploads the whole archive and the "
+               "engine unpacks it again, while compose's session has the engine compare file "
+               "metadata and fetch only what changed.",
                ""]
         for result in build.values():
             md += ["```", result["output"].rstrip(), "```", ""]
