@@ -287,6 +287,7 @@ class FakeClient:
 
 class FakeEngine:
     url = "unix:///fake.sock"
+    context = None
 
     def __init__(self, *, build_events=None, push_events=(), local=None):
         import docker
@@ -765,17 +766,24 @@ class _FakeEngineHandler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def fake_engine(tmp_path, monkeypatch):
+def fake_engine_socket(tmp_path):
+    """A fake engine on a Unix socket: the server (.paths: what was asked), its .url."""
     path = str(tmp_path / "engine.sock")
     server = socketserver.ThreadingUnixStreamServer(path, _FakeEngineHandler)
     server.paths = []
+    server.url = f"unix://{path}"
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def fake_engine(fake_engine_socket, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", fake_engine_socket.url)
+    return fake_engine_socket
 
 
 def test_engine_version_from_the_ping_header(fake_engine):
@@ -789,6 +797,88 @@ def test_engine_version_without_a_ping_header(fake_engine, monkeypatch):
     monkeypatch.setattr(_FakeEngineHandler, "ping_header", "")
     assert images.connect().version == "1.24"
     assert fake_engine.paths == ["/_ping", "/version"]
+
+
+def write_docker_context(config_dir, name, host, current=False):
+    """A Docker context as `docker context create NAME --docker host=HOST` stores it."""
+    import hashlib
+    meta = config_dir / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(json.dumps({
+        "Name": name, "Metadata": {},
+        "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": False}}}))
+    config = config_dir / "config.json"
+    content = json.loads(config.read_text()) if config.exists() else {}
+    if current:
+        content["currentContext"] = name
+    config.write_text(json.dumps(content))
+
+
+@pytest.fixture
+def contexts(tmp_path, monkeypatch):
+    """A Docker config directory with no context yet; DOCKER_HOST and DOCKER_CONTEXT unset."""
+    config_dir = tmp_path / "docker-config"
+    config_dir.mkdir()
+    (config_dir / "config.json").write_text("{}")
+    monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    return config_dir
+
+
+def test_the_current_docker_context_picks_the_engine(contexts, fake_engine_socket):
+    write_docker_context(contexts, "colima", fake_engine_socket.url, current=True)
+    engine = images.connect()
+    assert (engine.url, engine.context) == (fake_engine_socket.url, "colima")
+    assert fake_engine_socket.paths == ["/_ping"]
+
+
+def test_docker_context_variable_wins_over_the_current_context(contexts, fake_engine_socket,
+                                                               monkeypatch, tmp_path):
+    write_docker_context(contexts, "gone", f"unix://{tmp_path}/gone.sock", current=True)
+    write_docker_context(contexts, "desktop-linux", fake_engine_socket.url)
+    monkeypatch.setenv("DOCKER_CONTEXT", "desktop-linux")
+    assert images.connect().context == "desktop-linux"
+
+
+def test_docker_host_wins_over_any_context(contexts, fake_engine_socket, monkeypatch,
+                                           tmp_path):
+    write_docker_context(contexts, "gone", f"unix://{tmp_path}/gone.sock", current=True)
+    monkeypatch.setenv("DOCKER_CONTEXT", "gone")
+    monkeypatch.setenv("DOCKER_HOST", fake_engine_socket.url)
+    engine = images.connect()
+    assert (engine.url, engine.context) == (fake_engine_socket.url, None)
+
+
+def test_the_default_context_is_the_local_engine(contexts, monkeypatch):
+    import docker
+    from converter.images.engine import engine_settings
+    assert engine_settings(docker) == ({}, None)
+    monkeypatch.setenv("DOCKER_CONTEXT", "default")
+    assert engine_settings(docker) == ({}, None)
+
+
+def test_an_unreachable_context_names_it(contexts, tmp_path):
+    write_docker_context(contexts, "colima", f"unix://{tmp_path}/colima.sock", current=True)
+    with pytest.raises(ImageError) as info:
+        images.connect()
+    assert info.value.message == (f"cannot connect to the Docker engine at unix://{tmp_path}/"
+                                  "colima.sock (Docker context 'colima'): the socket does not "
+                                  "exist")
+    assert "`docker context use` another context" in info.value.hint
+
+
+@pytest.mark.parametrize("by_variable", [True, False])
+def test_an_unknown_context_is_a_clear_error(contexts, monkeypatch, by_variable):
+    if by_variable:
+        monkeypatch.setenv("DOCKER_CONTEXT", "nope")
+    else:
+        (contexts / "config.json").write_text(json.dumps({"currentContext": "nope"}))
+    with pytest.raises(ImageError) as info:
+        images.connect()
+    where = "DOCKER_CONTEXT" if by_variable else f"currentContext in {contexts}/config.json"
+    assert info.value.message == f"the Docker context 'nope' ({where}) does not exist"
+    assert "docker context ls" in info.value.hint
 
 
 def test_registry_digest_of_an_unreachable_registry_is_unknown():

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 import tarfile
 import types
 
@@ -298,6 +299,32 @@ def test_builds_ask_the_credential_store_once_and_survive_a_missing_one(
             "docker-credential-c2k-not-there, which is not installed: builds get none of its "
             "credentials") in result.stderr
     assert "UserWarning" not in result.stderr + capsys.readouterr().err
+
+
+def test_the_engine_of_the_current_docker_context(docker_env, tmp_path, monkeypatch,
+                                                  unique_name):
+    """A context made by the docker CLI itself (`docker context create`, `use`) that reaches
+    the engine through another socket path, as Colima's, Podman's or Docker Desktop's do."""
+    config = env.write_docker_config(tmp_path / "cfg", {})
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    link = tmp_path / "run" / "engine.sock"
+    link.parent.mkdir()
+    for command in (["create", "c2ktest", "--docker", f"host=unix://{link}"],
+                    ["use", "c2ktest"]):
+        subprocess.run(["docker", "context", *command], check=True, capture_output=True)
+    project = env.one_service_project(tmp_path, unique_name, "FROM busybox\nRUN echo ctx\n")
+
+    with pytest.raises(ImageError) as info:                # no engine behind it yet
+        images.build_images(project, progress="none")
+    assert f"at unix://{link} (Docker context 'c2ktest')" in info.value.message
+
+    link.symlink_to(docker_env.socket)
+    built = images.build_images(project, progress="none")
+    result = invoke(monkeypatch, project, ["images", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["id"] == built["app"].image_id
 
 
 @pytest.mark.parametrize("password", [None, "wrong-password"])

@@ -231,7 +231,7 @@ def _run_build(engine, client, task, reporter, stop, archive, build, options, us
                                   options, False)
             raise _build_failure(task, output.failure(message)) from None
         except failures(engine) as exc:
-            raise engine_error(exc, engine.url) from None
+            raise engine_error(exc, engine) from None
         return output
     finally:
         if fileobj is not None:

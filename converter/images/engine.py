@@ -60,7 +60,7 @@ class Engine:
             raise ImageError("the 'docker' Python package is not installed",
                              hint="pip install docker") from None
         self.docker = docker
-        self.kwargs = docker.utils.kwargs_from_env()
+        self.kwargs, self.context = engine_settings(docker)
         self.url = self.kwargs.get("base_url") or "unix:///var/run/docker.sock"
         self.version = self._negotiate(docker)
         self.timeout = timeout
@@ -79,7 +79,7 @@ class Engine:
             version = response.headers.get("API-Version") if response.ok else None
             return version or probe.version(api_version=False)["ApiVersion"]
         except (*failures(self), KeyError) as exc:     # KeyError: no ApiVersion in the answer
-            raise engine_error(exc, self.url) from None
+            raise engine_error(exc, self) from None
         finally:
             if probe is not None:
                 probe.close()
@@ -112,7 +112,38 @@ class Engine:
         return self.credentials.build_headers(warn)
 
 
-def engine_error(exc, url: str) -> ImageError:
+def engine_settings(docker) -> tuple[dict, str | None]:
+    """(APIClient arguments, Docker context name or None), chosen as the docker CLI chooses its
+    engine: DOCKER_HOST (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH) first; else the context
+    named by DOCKER_CONTEXT, else the config's currentContext (`docker context use`: how Docker
+    Desktop, Colima, Rancher Desktop and Podman point the CLI at their engines); the "default"
+    context is the local socket."""
+    kwargs = docker.utils.kwargs_from_env()
+    if kwargs.get("base_url"):
+        return kwargs, None
+    name = os.environ.get("DOCKER_CONTEXT") or \
+        docker.context.config.get_current_context_name()
+    if not name or name == "default":
+        return kwargs, None
+    try:
+        context = docker.context.ContextAPI.get_context(name)
+    except docker.errors.DockerException as exc:
+        raise ImageError(f"cannot read the Docker context {name!r}: {exc}") from None
+    if context is None:
+        where = "DOCKER_CONTEXT" if os.environ.get("DOCKER_CONTEXT") else \
+            f"currentContext in {docker.utils.config.find_config_file()}"
+        raise ImageError(f"the Docker context {name!r} ({where}) does not exist",
+                         hint="list them with `docker context ls`; `docker context use "
+                              "default` goes back to the local engine")
+    if context.Host:
+        kwargs["base_url"] = context.Host
+        if context.TLSConfig is not None:
+            kwargs["tls"] = context.TLSConfig
+    return kwargs, name
+
+
+def engine_error(exc, engine) -> ImageError:
+    url = engine.url + (f" (Docker context {engine.context!r})" if engine.context else "")
     text = str(exc)
     if "FileNotFoundError" in text or "No such file" in text:
         why = "the socket does not exist"
@@ -123,10 +154,12 @@ def engine_error(exc, url: str) -> ImageError:
                           hint="run as root or add your user to the 'docker' group")
     else:
         why = text
+    elsewhere = "`docker context use` another context" if engine.context else \
+        "point DOCKER_HOST at a running one"
     return ImageError(
         f"cannot connect to the Docker engine at {url}: {why}",
         hint="is the engine running? start it (`sudo dockerd &` or `sudo systemctl start "
-             "docker`), or point DOCKER_HOST at a running one")
+             f"docker`), or {elsewhere}")
 
 
 def failures(engine) -> tuple:

@@ -32,7 +32,7 @@ def list_images(project, services=None, *, registry=None, tag=None,
             except engine.docker.errors.NotFound:
                 pass
             except failures(engine) as exc:
-                raise engine_error(exc, engine.url) from None
+                raise engine_error(exc, engine) from None
             rows.append(BuiltImage(service.name, name, tag_, image_id, digest))
     finally:
         client.close()

@@ -66,7 +66,7 @@ def _ensure_local(client, engine, project, service, name, tag, tag_option):
     except errors.NotFound:
         pass
     except failures(engine) as exc:
-        raise engine_error(exc, engine.url) from None
+        raise engine_error(exc, engine) from None
     plain_name, plain_tag = image_name(project, service, tag=tag_option)
     try:
         image_id = client.inspect_image(f"{plain_name}:{plain_tag}")["Id"]
@@ -119,7 +119,7 @@ def _push_job(engine, ref, services, reporter, stop, *, verify):
         except engine.docker.errors.APIError as exc:
             raise push_error(first, f"{name}:{tag}", host, api_message(exc)) from None
         except failures(engine) as exc:
-            raise engine_error(exc, engine.url) from None
+            raise engine_error(exc, engine) from None
         info = client.inspect_image(f"{name}:{tag}")
         verified = False
         if digest is None:
