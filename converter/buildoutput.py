@@ -19,10 +19,11 @@ import re
 
 LOG_TAIL = 15
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_STEP = re.compile(r"^Step \d+/\d+ : ")
-# The classic builder's housekeeping lines: not shown, not part of a failure's log tail.
+_STEP = re.compile(r"^(Step \d+/\d+ : |STEP \d+/\d+: )")     # dockerd's; Buildah's (Podman)
+# The classic builders' housekeeping lines: not shown, not part of a failure's log tail.
 _NOISE = re.compile(r"^( ---> (Running in )?[0-9a-f]{12}$|Removing intermediate container "
-                    r"|Successfully (built|tagged) | ---> Using cache$)")
+                    r"|Successfully (built|tagged) | ---> Using cache$"
+                    r"|--> ([0-9a-f]{11,64}|Using cache [0-9a-f]{64})$|COMMIT |[0-9a-f]{64}$)")
 
 
 class BuildFailed(Exception):
@@ -86,6 +87,7 @@ class BuildkitOutput:
     def __init__(self, task: str, reporter):
         self.task, self.reporter = task, reporter
         self.image_id: str | None = None
+        self._classic: ClassicOutput | None = None    # the engine answered the classic way
         self._names: dict[str, str] = {}         # vertex digest -> "[2/3] RUN make"
         self._state: dict[str, str] = {}         # vertex digest -> started | done | cached
         self._logs: dict[str, collections.deque] = {}
@@ -94,6 +96,16 @@ class BuildkitOutput:
         self._failed: tuple[str, str] | None = None   # (vertex, error)
 
     def feed(self, event: dict) -> None:
+        if self._classic is None and "stream" in event and not self._names:
+            # Output before any BuildKit trace: an engine that built the classic way (Podman
+            # does, whatever the request asked for). Read it so.
+            self._classic = ClassicOutput(self.task, self.reporter)
+        if self._classic is not None:
+            try:
+                self._classic.feed(event)
+            finally:
+                self.image_id = self._classic.image_id
+            return
         message = _error(event)
         if message is not None:
             raise self.failure(message)
@@ -149,6 +161,8 @@ class BuildkitOutput:
         self.reporter.log(self.task, line)
 
     def failure(self, message: str) -> BuildFailed:
+        if self._classic is not None:
+            return self._classic.failure(message)
         digest = self._failed[0] if self._failed else self._current
         if digest:
             self._flush(digest)

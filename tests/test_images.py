@@ -444,6 +444,40 @@ def test_buildkit_failure_names_service_step_and_log_tail(tmp_path):
     assert "compiling 29" in text and "compiling 0\n" not in text
 
 
+def podman_answer(params):
+    """What Podman's Docker API streams for a BuildKit request: Buildah's classic output."""
+    yield {"stream": "STEP 1/2: FROM busybox\n"}
+    yield {"stream": "STEP 2/2: RUN make\n"}
+    yield {"stream": "compiling\nmake: *** [all] Error 2\n"}
+    if params.get("fail"):
+        yield {"error": "building at STEP \"RUN make\": while running runtime: exit status 2"}
+    else:
+        yield {"stream": "COMMIT proj-web:latest\n--> 3c5e1b1a2d3f\n"}
+        yield {"aux": {"ID": "sha256:" + "3" * 64}}
+        yield {"stream": "Successfully tagged proj-web:latest\n"}
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_a_classic_answer_to_a_buildkit_request_is_read(tmp_path, fail):
+    ctx = tmp_path / "ctx"
+    _tree(ctx, {"Dockerfile": "FROM busybox\n"})
+    proj = project(Service(name="web", build=BuildConfig(context=str(ctx))))
+    out = io.StringIO()
+    engine = FakeEngine(build_events=lambda params: podman_answer({**params, "fail": fail}))
+    if fail:
+        with pytest.raises(ImageError) as info:
+            images.build_images(proj, progress=PlainReporter(out), engine=engine,
+                                builder="buildkit")
+        assert str(info.value).startswith(
+            "build of service 'web' failed at STEP 2/2: RUN make\n  building at STEP")
+        assert "    | make: *** [all] Error 2" in str(info.value)
+    else:
+        built = images.build_images(proj, progress=PlainReporter(out), engine=engine,
+                                    builder="buildkit")
+        assert built["web"].image_id == "sha256:" + "3" * 64
+    assert "web | compiling\nweb | make: *** [all] Error 2\n" in out.getvalue()
+
+
 def test_decode_status_ignores_unknown_fields():
     from converter.buildoutput import decode_status
     raw = _pb_field(1, _pb_field(1, "sha256:x") + _pb_field(3, "[1/1] RUN x") +
@@ -739,14 +773,18 @@ def test_engine_socket_refuses(tmp_path, monkeypatch):
 
 class _FakeEngineHandler(http.server.BaseHTTPRequestHandler):
     """An engine that answers /_ping (with an API-Version header or, like engines before API
-    1.25, without one) and /version, and records the paths asked for."""
+    1.25, without one; with a Builder-Version header when set) and /version, and records the
+    paths asked for."""
     ping_header = "1.41"
+    builder_header: str | None = None
 
     def do_GET(self):
         self.server.paths.append(self.path)
         if self.path == "/_ping":
             body, headers = b"OK", ({"API-Version": self.ping_header} if self.ping_header
                                     else {})
+            if self.builder_header is not None:
+                headers["Builder-Version"] = self.builder_header
         elif self.path == "/version":
             body, headers = json.dumps({"ApiVersion": "1.24"}).encode(), {
                 "Content-Type": "application/json"}
@@ -797,6 +835,20 @@ def test_engine_version_without_a_ping_header(fake_engine, monkeypatch):
     monkeypatch.setattr(_FakeEngineHandler, "ping_header", "")
     assert images.connect().version == "1.24"
     assert fake_engine.paths == ["/_ping", "/version"]
+
+
+@pytest.mark.parametrize("header, buildkit", [
+    (None, True),       # dockerd before 23: no header; BuildKit from API 1.39
+    ("2", True),        # dockerd 23 and later
+    ("1", False),       # dockerd with BuildKit turned off in daemon.json
+    ("", False),        # Podman: builds with Buildah
+])
+def test_the_engine_announces_its_builder(fake_engine, monkeypatch, header, buildkit):
+    monkeypatch.setattr(_FakeEngineHandler, "builder_header", header)
+    monkeypatch.delenv("DOCKER_BUILDKIT", raising=False)
+    engine = images.connect()
+    assert engine.use_buildkit() is buildkit
+    assert engine.use_buildkit("buildkit") and not engine.use_buildkit("classic")
 
 
 def write_docker_context(config_dir, name, host, current=False):

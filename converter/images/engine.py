@@ -62,6 +62,7 @@ class Engine:
         self.docker = docker
         self.kwargs, self.context = engine_settings(docker)
         self.url = self.kwargs.get("base_url") or "unix:///var/run/docker.sock"
+        self.builder_version: str | None = None     # the ping's Builder-Version, when sent
         self.version = self._negotiate(docker)
         self.timeout = timeout
         self.buildkit: bool | None = None      # False once the engine refused a BuildKit build
@@ -76,6 +77,8 @@ class Engine:
             probe = docker.APIClient(version=docker.constants.MINIMUM_DOCKER_API_VERSION,
                                      timeout=15, **self.kwargs)
             response = probe._get(probe.base_url + "/_ping")
+            if response.ok:
+                self.builder_version = response.headers.get("Builder-Version")
             version = response.headers.get("API-Version") if response.ok else None
             return version or probe.version(api_version=False)["ApiVersion"]
         except (*failures(self), KeyError) as exc:     # KeyError: no ApiVersion in the answer
@@ -89,7 +92,11 @@ class Engine:
 
     def use_buildkit(self, builder: str = "auto") -> bool:
         """BuildKit unless asked for the classic builder (``builder="classic"`` or
-        DOCKER_BUILDKIT=0, as the docker CLI), or the engine is too old (API < 1.39)."""
+        DOCKER_BUILDKIT=0, as the docker CLI), or the engine says its builder is another
+        (the ping's Builder-Version: "1" when dockerd has BuildKit turned off, empty from
+        Podman, whose Docker API builds with Buildah and answers a BuildKit request with the
+        classic builder's output), or the engine is too old (API < 1.39). dockerd before 23
+        sends no Builder-Version; its BuildKit is there from API 1.39."""
         if builder not in BUILDERS:
             raise ImageError(f"unknown builder {builder!r} (expected one of "
                              f"{', '.join(BUILDERS)})")
@@ -98,6 +105,8 @@ class Engine:
         if self.buildkit is False:
             return False
         if os.environ.get("DOCKER_BUILDKIT", "").strip().lower() in ("0", "false", "no"):
+            return False
+        if self.builder_version is not None and self.builder_version.strip() != "2":
             return False
         major, _, minor = str(self.version).partition(".")
         try:
