@@ -933,6 +933,35 @@ def test_an_unknown_context_is_a_clear_error(contexts, monkeypatch, by_variable)
     assert "docker context ls" in info.value.hint
 
 
+def test_an_ssh_engine_whose_ssh_fails_is_one_clear_error(tmp_path, monkeypatch, capfd):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text("#!/bin/sh\necho 'ssh: connect to host nowhere.example "
+                                 "port 22: No route to host' >&2\nexit 255\n")
+    (bin_dir / "ssh").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("DOCKER_HOST", "ssh://nowhere.example")
+    with pytest.raises(ImageError) as info:
+        images.connect()
+    assert info.value.message == ("cannot connect to the Docker engine at ssh://nowhere.example: "
+                                  "the ssh connection closed (ssh's own message, if any, is "
+                                  "above)")
+    assert "docker system dial-stdio" in info.value.hint
+    assert "No route to host" in capfd.readouterr().err
+
+
+def test_an_ssh_engine_without_paramiko_says_what_to_install(monkeypatch):
+    from converter.images import engine as engine_module
+    real = engine_module.importlib.util.find_spec
+    monkeypatch.setattr(engine_module.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "paramiko" else real(name, *a))
+    monkeypatch.setenv("DOCKER_HOST", "ssh://builder@buildbox.example")
+    with pytest.raises(ImageError) as info:
+        images.connect()
+    assert "needs the paramiko package" in info.value.message
+    assert info.value.hint == "pip install 'c2k[ssh]' (or paramiko)"
+
+
 def test_registry_digest_of_an_unreachable_registry_is_unknown():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

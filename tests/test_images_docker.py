@@ -327,6 +327,28 @@ def test_the_engine_of_the_current_docker_context(docker_env, tmp_path, monkeypa
     assert json.loads(result.stdout)[0]["id"] == built["app"].image_id
 
 
+def test_an_engine_over_ssh(docker_env, docker_config, tmp_path, monkeypatch, unique_name):
+    """DOCKER_HOST=ssh://USER@HOST:PORT: reached with the ssh command, as the docker CLI does.
+    A stand-in for ssh records how it is called and runs the remote command here: `docker
+    system dial-stdio` (the docker CLI) relays the API to the engine over its stdio."""
+    bin_dir, calls = tmp_path / "bin", tmp_path / "ssh-calls"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text(
+        f"#!/bin/sh\necho \"$*\" >> '{calls}'\n"
+        "while [ \"$1\" != -- ]; do shift; done\nshift 2\n"
+        "exec env -u DOCKER_HOST -u DOCKER_CONTEXT sh -c \"$*\"\n")
+    (bin_dir / "ssh").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("DOCKER_HOST", "ssh://builder@buildbox.example:2222")
+    project = env.one_service_project(tmp_path, unique_name, "FROM busybox\nRUN echo ssh\n")
+    built = images.build_images(project, progress="none")
+    result = invoke(monkeypatch, project, ["images", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["id"] == built["app"].image_id
+    lines = set(calls.read_text().splitlines())
+    assert lines == {"-l builder -p 2222 -- buildbox.example docker system dial-stdio"}
+
+
 @pytest.mark.parametrize("password", [None, "wrong-password"])
 def test_authenticated_registry_refuses(docker_env, tmp_path, monkeypatch, unique_name,
                                         password):

@@ -6,6 +6,7 @@ docker is imported here, lazily (inside Engine), so that `c2k --help` never load
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from contextlib import contextmanager
@@ -75,7 +76,7 @@ class Engine:
         probe = None
         try:
             probe = docker.APIClient(version=docker.constants.MINIMUM_DOCKER_API_VERSION,
-                                     timeout=15, **self.kwargs)
+                                     timeout=15, **self._client_kwargs())
             response = probe._get(probe.base_url + "/_ping")
             if response.ok:
                 self.builder_version = response.headers.get("Builder-Version")
@@ -88,7 +89,20 @@ class Engine:
                 probe.close()
 
     def client(self):
-        return self.docker.APIClient(version=self.version, timeout=self.timeout, **self.kwargs)
+        return self.docker.APIClient(version=self.version, timeout=self.timeout,
+                                     **self._client_kwargs())
+
+    def _client_kwargs(self) -> dict:
+        """An ssh:// engine is reached with the ssh command, as the docker CLI reaches it
+        (`ssh [-l USER] [-p PORT] HOST docker system dial-stdio`: the user's ssh config, agent
+        and known hosts apply); docker-py's transport for it needs paramiko installed."""
+        if not self.url.startswith("ssh://"):
+            return self.kwargs
+        if importlib.util.find_spec("paramiko") is None:
+            raise ImageError(f"the Docker engine at {self.url} is reached over ssh, and "
+                             "docker-py's ssh transport needs the paramiko package",
+                             hint="pip install 'c2k[ssh]' (or paramiko)")
+        return {**self.kwargs, "use_ssh_client": True}
 
     def use_buildkit(self, builder: str = "auto") -> bool:
         """BuildKit unless asked for the classic builder (``builder="classic"`` or
@@ -161,6 +175,13 @@ def engine_error(exc, engine) -> ImageError:
     elif "PermissionError" in text or "Permission denied" in text:
         return ImageError(f"cannot connect to the Docker engine at {url}: permission denied",
                           hint="run as root or add your user to the 'docker' group")
+    elif engine.url.startswith("ssh://"):
+        # ssh wrote its own reason to stderr; docker-py only saw the connection close.
+        return ImageError(
+            f"cannot connect to the Docker engine at {url}: the ssh connection closed "
+            "(ssh's own message, if any, is above)",
+            hint="check that `ssh HOST docker system dial-stdio` works from here: the host "
+                 "needs the docker CLI and access to its engine")
     else:
         why = text
     elsewhere = "`docker context use` another context" if engine.context else \
