@@ -344,6 +344,24 @@ def test_build_sends_the_build_options(tmp_path):
     assert kwargs["tag"] == "p-web:latest" and kwargs["decode"] is True
 
 
+def test_what_needs_a_buildkit_session_is_named_and_ignored(tmp_path):
+    _tree(tmp_path / "ctx", {"Dockerfile": "FROM busybox\n"})
+    build = BuildConfig(context=str(tmp_path / "ctx"), secrets=("npmrc",),
+                        platforms=("linux/amd64", "linux/arm64"))
+    out = io.StringIO()
+    images.build_images(project(Service(name="web", build=build),
+                                Service(name="db", build=BuildConfig(
+                                    context=str(tmp_path / "ctx"), ssh=("default",)))),
+                        progress=PlainReporter(out), engine=FakeEngine(build_events=ok_build))
+    warnings = [line for line in out.getvalue().splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: service 'web': build.secrets, build.platforms (more than one) ignored: c2k "
+        "builds through the engine's API, without the BuildKit client session (docker buildx) "
+        "that they need",
+        "warning: service 'db': build.ssh ignored: c2k builds through the engine's API, without "
+        "the BuildKit client session (docker buildx) that this needs"]
+
+
 @pytest.mark.parametrize("builder", ["buildkit", "classic"])
 def test_every_build_sends_the_credentials_resolved_once(tmp_path, builder):
     for name in ("a", "b"):

@@ -103,8 +103,10 @@ def _warn_unsupported(service, reporter):
     if len(build.platforms) > 1:
         unsupported.append("platforms (more than one)")
     if unsupported:
-        reporter.warn(f"service {service.name!r}: build.{', build.'.join(unsupported)} not "
-                      "supported by the engine's classic builder (docker-py); ignored")
+        reporter.warn(f"service {service.name!r}: build.{', build.'.join(unsupported)} "
+                      "ignored: c2k builds through the engine's API, without the BuildKit "
+                      "client session (docker buildx) that "
+                      + ("they need" if len(unsupported) > 1 else "this needs"))
 
 
 class _ContextCache:
