@@ -6,8 +6,10 @@ docker is imported here, lazily (inside Engine), so that `c2k --help` never load
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
+import re
 import threading
 from contextlib import contextmanager
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -75,8 +77,8 @@ class Engine:
         version="auto") first asks containerd and runc for theirs (~6 ms of every start)."""
         probe = None
         try:
-            probe = docker.APIClient(version=docker.constants.MINIMUM_DOCKER_API_VERSION,
-                                     timeout=15, **self._client_kwargs())
+            probe = self._new_client(version=docker.constants.MINIMUM_DOCKER_API_VERSION,
+                                     timeout=15)
             response = probe._get(probe.base_url + "/_ping")
             if response.ok:
                 self.builder_version = response.headers.get("Builder-Version")
@@ -89,8 +91,16 @@ class Engine:
                 probe.close()
 
     def client(self):
-        return self.docker.APIClient(version=self.version, timeout=self.timeout,
-                                     **self._client_kwargs())
+        return self._new_client(version=self.version, timeout=self.timeout)
+
+    def _new_client(self, **kwargs):
+        client = self.docker.APIClient(**kwargs, **self._client_kwargs())
+        if isinstance(client.verify, str):
+            # The CA of DOCKER_CERT_PATH or of the context: requests lets REQUESTS_CA_BUNDLE
+            # or CURL_CA_BUNDLE replace a session's CA on every request (psf/requests#3829),
+            # and the engine's certificate then fails. Given with each request, it holds.
+            client.request = functools.partial(client.request, verify=client.verify)
+        return client
 
     def _client_kwargs(self) -> dict:
         """An ssh:// engine is reached with the ssh command, as the docker CLI reaches it
@@ -175,6 +185,21 @@ def engine_error(exc, engine) -> ImageError:
     elif "PermissionError" in text or "Permission denied" in text:
         return ImageError(f"cannot connect to the Docker engine at {url}: permission denied",
                           hint="run as root or add your user to the 'docker' group")
+    elif "SSLError" in text or "[SSL" in text:
+        match = re.search(r"\[SSL: (\w+)\] (.+?) \(_ssl", text)
+        code, reason = match.groups() if match else ("", "the handshake failed")
+        if code == "CERTIFICATE_VERIFY_FAILED":
+            why = f"the engine's certificate does not verify against the CA in use ({reason})"
+        elif code in ("TLSV1_ALERT_UNKNOWN_CA", "SSLV3_ALERT_BAD_CERTIFICATE",
+                      "TLSV13_ALERT_CERTIFICATE_REQUIRED"):
+            why = f"the engine refused this client's certificate ({reason})"
+        else:
+            why = f"TLS failed ({reason})"
+        where = "the context's TLS material" if engine.context else \
+            "DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem)"
+        return ImageError(f"cannot connect to the Docker engine at {url}: {why}",
+                          hint=f"check {where}: the engine's CA and a client certificate it "
+                               "trusts")
     elif engine.url.startswith("ssh://"):
         # ssh wrote its own reason to stderr; docker-py only saw the connection close.
         return ImageError(
