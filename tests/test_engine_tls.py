@@ -137,8 +137,13 @@ def test_docker_host_with_tls_verify(tls_engine, clean_engine_env, tmp_path, mon
     monkeypatch.setenv("DOCKER_CERT_PATH", str(certs / "stranger"))   # refused by the engine
     with pytest.raises(ImageError) as info:
         images.connect()
-    assert info.value.message == (f"cannot connect to the Docker engine at {url}: the engine "
-                                  "refused this client's certificate (tlsv1 alert unknown ca)")
+    # TLS 1.3 checks the client after the handshake: its alert can be lost to the closing
+    # connection, on a loaded machine about one time in three.
+    assert info.value.message in (
+        f"cannot connect to the Docker engine at {url}: the engine refused this client's "
+        "certificate (tlsv1 alert unknown ca)",
+        f"cannot connect to the Docker engine at {url}: the engine closed the TLS connection "
+        "(it may not accept this client's certificate)")
     assert "DOCKER_CERT_PATH" in info.value.hint
 
     monkeypatch.setenv("DOCKER_CERT_PATH", str(certs / "wrong-ca"))   # the engine's: unknown

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+import types
 import time
 
 import pytest
@@ -978,6 +979,28 @@ def test_an_ssh_engine_without_paramiko_says_what_to_install(monkeypatch):
         images.connect()
     assert "needs the paramiko package" in info.value.message
     assert info.value.hint == "pip install 'c2k[ssh]' (or paramiko)"
+
+
+@pytest.mark.parametrize("raised, why", [
+    ("Caused by SSLError(SSLError(1, '[SSL: TLSV1_ALERT_UNKNOWN_CA] tlsv1 alert unknown ca "
+     "(_ssl.c:2580)'))", "the engine refused this client's certificate (tlsv1 alert unknown ca)"),
+    ("Caused by SSLError(SSLEOFError(8, 'EOF occurred in violation of protocol (_ssl.c:2427)'))",
+     "the engine closed the TLS connection (it may not accept this client's certificate)"),
+    ("Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] "
+     "certificate verify failed: self-signed certificate in certificate chain (_ssl.c:1006)'))",
+     "the engine's certificate does not verify against the CA in use (certificate verify "
+     "failed: self-signed certificate in certificate chain)"),
+])
+@pytest.mark.parametrize("context", [None, "secure"])
+def test_tls_failures_say_which_side_refused(raised, why, context):
+    from converter.images.engine import engine_error
+    engine = types.SimpleNamespace(url="tcp://10.0.0.5:2376", context=context)
+    error = engine_error(Exception(f"HTTPSConnectionPool(host='10.0.0.5', port=2376): Max "
+                                   f"retries exceeded with url: /_ping ({raised})"), engine)
+    where = " (Docker context 'secure')" if context else ""
+    assert error.message == \
+        f"cannot connect to the Docker engine at tcp://10.0.0.5:2376{where}: {why}"
+    assert ("the context's TLS material" if context else "DOCKER_CERT_PATH") in error.hint
 
 
 def test_registry_digest_of_an_unreachable_registry_is_unknown():

@@ -188,7 +188,12 @@ def engine_error(exc, engine) -> ImageError:
     elif "SSLError" in text or "[SSL" in text:
         match = re.search(r"\[SSL: (\w+)\] (.+?) \(_ssl", text)
         code, reason = match.groups() if match else ("", "the handshake failed")
-        if code == "CERTIFICATE_VERIFY_FAILED":
+        if not match and "EOF occurred in violation of protocol" in text:
+            # TLS 1.3: the engine checks the client's certificate after the handshake, and
+            # its alert can be lost to the closing connection.
+            why = ("the engine closed the TLS connection (it may not accept this client's "
+                   "certificate)")
+        elif code == "CERTIFICATE_VERIFY_FAILED":
             why = f"the engine's certificate does not verify against the CA in use ({reason})"
         elif code in ("TLSV1_ALERT_UNKNOWN_CA", "SSLV3_ALERT_BAD_CERTIFICATE",
                       "TLSV13_ALERT_CERTIFICATE_REQUIRED"):
