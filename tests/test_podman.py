@@ -65,7 +65,11 @@ def podman(docker_env, tmp_path_factory):
             subprocess.run([exe, "image", "rm", "--force", name], capture_output=True)
         subprocess.run([exe, "image", "prune", "--force"], capture_output=True)
         service.terminate()
-        service.wait(timeout=30)
+        try:
+            service.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            service.kill()
+            service.wait()
         log.close()
 
 
