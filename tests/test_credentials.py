@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import stat
 import warnings
 
 import pytest
@@ -21,27 +19,22 @@ SECRET = "s3cret-value"
 
 
 @pytest.fixture
-def helpers(tmp_path, monkeypatch):
+def helpers(tmp_path, command_on_path):
     """make(name, registries): a docker-credential-<name> on PATH whose store holds one user
     per registry; .calls(name) lists the commands it was run with."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
     log = tmp_path / "calls.log"
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
 
     class Helpers:
         def make(self, name, registries, *, fail=False):
             listing = json.dumps({r: f"user-{i}" for i, r in enumerate(registries)})
-            script = bin_dir / f"docker-credential-{name}"
-            body = (f"echo \"{name} $1\" >> '{log}'\n"
-                    + ("echo 'the keychain is locked' ; exit 1\n" if fail else "")
-                    + "case \"$1\" in\n"
-                    f"  list) echo '{listing}' ;;\n"
-                    "  get) read server; printf '{\"ServerURL\":\"%s\",\"Username\":\"u\","
-                    f"\"Secret\":\"{SECRET}\"}}' \"$server\" ;;\n"
-                    "esac\n")
-            script.write_text("#!/bin/sh\n" + body)
-            script.chmod(script.stat().st_mode | stat.S_IEXEC)
+            command_on_path(f"docker-credential-{name}",
+                            f"echo \"{name} $1\" >> '{log}'\n"
+                            + ("echo 'the keychain is locked' ; exit 1\n" if fail else "")
+                            + "case \"$1\" in\n"
+                            f"  list) echo '{listing}' ;;\n"
+                            "  get) read server; printf '{\"ServerURL\":\"%s\","
+                            f"\"Username\":\"u\",\"Secret\":\"{SECRET}\"}}' \"$server\" ;;\n"
+                            "esac\n")
 
         def calls(self, name=None):
             lines = log.read_text().splitlines() if log.exists() else []

@@ -952,13 +952,9 @@ def test_an_unknown_context_is_a_clear_error(contexts, monkeypatch, by_variable)
     assert "docker context ls" in info.value.hint
 
 
-def test_an_ssh_engine_whose_ssh_fails_is_one_clear_error(tmp_path, monkeypatch, capfd):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "ssh").write_text("#!/bin/sh\necho 'ssh: connect to host nowhere.example "
-                                 "port 22: No route to host' >&2\nexit 255\n")
-    (bin_dir / "ssh").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+def test_an_ssh_engine_whose_ssh_fails_is_one_clear_error(monkeypatch, capfd, command_on_path):
+    command_on_path("ssh", "echo 'ssh: connect to host nowhere.example port 22: No route to "
+                    "host' >&2\nexit 255\n")
     monkeypatch.setenv("DOCKER_HOST", "ssh://nowhere.example")
     with pytest.raises(ImageError) as info:
         images.connect()

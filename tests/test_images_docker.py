@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import stat
 import subprocess
 import tarfile
 import types
@@ -249,15 +247,10 @@ def test_authenticated_registry_with_credentials(docker_env, tmp_path, monkeypat
 
 
 def test_authenticated_registry_with_a_credential_helper(docker_env, tmp_path, monkeypatch,
-                                                         unique_name):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    helper = bin_dir / "docker-credential-c2ktest"
-    helper.write_text("#!/bin/sh\nread server\n"
-                      f"printf '{{\"ServerURL\":\"%s\",\"Username\":\"{docker_env.user}\","
-                      f"\"Secret\":\"{docker_env.password}\"}}' \"$server\"\n")
-    helper.chmod(helper.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+                                                         unique_name, command_on_path):
+    command_on_path("docker-credential-c2ktest", "read server\n"
+                    f"printf '{{\"ServerURL\":\"%s\",\"Username\":\"{docker_env.user}\","
+                    f"\"Secret\":\"{docker_env.password}\"}}' \"$server\"\n")
     config = env.write_docker_config(tmp_path / "cfg", {
         "credHelpers": {docker_env.auth_registry: "c2ktest"}})
     monkeypatch.setenv("DOCKER_CONFIG", str(config))
@@ -269,19 +262,15 @@ def test_authenticated_registry_with_a_credential_helper(docker_env, tmp_path, m
 
 
 def test_builds_ask_the_credential_store_once_and_survive_a_missing_one(
-        docker_env, tmp_path, monkeypatch, unique_name, capsys):
+        docker_env, tmp_path, monkeypatch, unique_name, capsys, command_on_path):
     """Three builds, one run of the store (docker-py alone runs it for every build); a store
     that is not installed (a Docker Desktop config on a server) is a warning, and the builds,
     which pull nothing private, go on."""
-    bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
-    bin_dir.mkdir()
-    helper = bin_dir / "docker-credential-c2kstore"
-    helper.write_text(f"#!/bin/sh\necho \"$1\" >> '{log}'\n"
-                      f"case \"$1\" in list) echo '{{\"{docker_env.auth_registry}\":\"c2k\"}}' ;;\n"
-                      "  get) read server; printf '{\"ServerURL\":\"%s\",\"Username\":\"u\","
-                      "\"Secret\":\"p\"}' \"$server\" ;; esac\n")
-    helper.chmod(helper.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    log = tmp_path / "calls.log"
+    command_on_path("docker-credential-c2kstore", f"echo \"$1\" >> '{log}'\n"
+                    f"case \"$1\" in list) echo '{{\"{docker_env.auth_registry}\":\"c2k\"}}' ;;\n"
+                    "  get) read server; printf '{\"ServerURL\":\"%s\",\"Username\":\"u\","
+                    "\"Secret\":\"p\"}' \"$server\" ;; esac\n")
     monkeypatch.setenv("DOCKER_CONFIG", str(env.write_docker_config(
         tmp_path / "cfg", {"credsStore": "c2kstore"})))
     project = env.sample_project(tmp_path, unique_name)
@@ -327,18 +316,15 @@ def test_the_engine_of_the_current_docker_context(docker_env, tmp_path, monkeypa
     assert json.loads(result.stdout)[0]["id"] == built["app"].image_id
 
 
-def test_an_engine_over_ssh(docker_env, docker_config, tmp_path, monkeypatch, unique_name):
+def test_an_engine_over_ssh(docker_env, docker_config, tmp_path, monkeypatch, unique_name,
+                            command_on_path):
     """DOCKER_HOST=ssh://USER@HOST:PORT: reached with the ssh command, as the docker CLI does.
     A stand-in for ssh records how it is called and runs the remote command here: `docker
     system dial-stdio` (the docker CLI) relays the API to the engine over its stdio."""
-    bin_dir, calls = tmp_path / "bin", tmp_path / "ssh-calls"
-    bin_dir.mkdir()
-    (bin_dir / "ssh").write_text(
-        f"#!/bin/sh\necho \"$*\" >> '{calls}'\n"
-        "while [ \"$1\" != -- ]; do shift; done\nshift 2\n"
-        "exec env -u DOCKER_HOST -u DOCKER_CONTEXT sh -c \"$*\"\n")
-    (bin_dir / "ssh").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    calls = tmp_path / "ssh-calls"
+    command_on_path("ssh", f"echo \"$*\" >> '{calls}'\n"
+                    "while [ \"$1\" != -- ]; do shift; done\nshift 2\n"
+                    "exec env -u DOCKER_HOST -u DOCKER_CONTEXT sh -c \"$*\"\n")
     monkeypatch.setenv("DOCKER_HOST", "ssh://builder@buildbox.example:2222")
     project = env.one_service_project(tmp_path, unique_name, "FROM busybox\nRUN echo ssh\n")
     built = images.build_images(project, progress="none")
