@@ -65,6 +65,12 @@ class Engine:
         self.docker = docker
         self.kwargs, self.context = engine_settings(docker)
         self.url = self.kwargs.get("base_url") or "unix:///var/run/docker.sock"
+        if self.url.startswith("ssh://"):
+            # Reached with the ssh command, as the docker CLI reaches it (`ssh [-l USER] [-p
+            # PORT] HOST docker system dial-stdio`): the user's ssh config, agent and known
+            # hosts apply. docker-py's transport for it imports paramiko all the same.
+            _require_paramiko(self.url)
+            self.kwargs = {**self.kwargs, "use_ssh_client": True}
         self.builder_version: str | None = None     # the ping's Builder-Version, when sent
         self.version = self._negotiate(docker)
         self.timeout = timeout
@@ -94,25 +100,13 @@ class Engine:
         return self._new_client(version=self.version, timeout=self.timeout)
 
     def _new_client(self, **kwargs):
-        client = self.docker.APIClient(**kwargs, **self._client_kwargs())
+        client = self.docker.APIClient(**kwargs, **self.kwargs)
         if isinstance(client.verify, str):
             # The CA of DOCKER_CERT_PATH or of the context: requests lets REQUESTS_CA_BUNDLE
             # or CURL_CA_BUNDLE replace a session's CA on every request (psf/requests#3829),
             # and the engine's certificate then fails. Given with each request, it holds.
             client.request = functools.partial(client.request, verify=client.verify)
         return client
-
-    def _client_kwargs(self) -> dict:
-        """An ssh:// engine is reached with the ssh command, as the docker CLI reaches it
-        (`ssh [-l USER] [-p PORT] HOST docker system dial-stdio`: the user's ssh config, agent
-        and known hosts apply); docker-py's transport for it needs paramiko installed."""
-        if not self.url.startswith("ssh://"):
-            return self.kwargs
-        if importlib.util.find_spec("paramiko") is None:
-            raise ImageError(f"the Docker engine at {self.url} is reached over ssh, and "
-                             "docker-py's ssh transport needs the paramiko package",
-                             hint="pip install 'c2k[ssh]' (or paramiko)")
-        return {**self.kwargs, "use_ssh_client": True}
 
     def use_buildkit(self, builder: str = "auto") -> bool:
         """BuildKit unless asked for the classic builder (``builder="classic"`` or
@@ -143,6 +137,13 @@ class Engine:
 
     def build_auth_headers(self, warn) -> dict:
         return self.credentials.build_headers(warn)
+
+
+def _require_paramiko(url: str) -> None:
+    if importlib.util.find_spec("paramiko") is None:
+        raise ImageError(f"the Docker engine at {url} is reached over ssh, and docker-py's ssh "
+                         "transport needs the paramiko package",
+                         hint="pip install 'c2k[ssh]' (or paramiko)")
 
 
 def engine_settings(docker) -> tuple[dict, str | None]:
