@@ -45,7 +45,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.build_bench import C2K_BUILDKIT, DC_BUILDKIT, case_text
+from benchmarks.build_bench import C2K_BUILDKIT, DC_BUILDKIT, case_text, real_docker_compose
 from benchmarks.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,15 +237,6 @@ PYTHON = sys.executable      # replaced by install_c2k()'s in main()
 def c2k_cmd() -> list[str]:
     """The console script of the benchmark's virtualenv (see install_c2k)."""
     return [str(Path(PYTHON).parent / "c2k")]
-
-
-def docker_compose() -> str | None:
-    sys.path.insert(0, str(ROOT))
-    try:
-        from tests.reference import docker_compose as find
-    except ImportError:
-        return None
-    return find()
 
 
 def kompose() -> tuple[str | None, str]:
@@ -721,7 +712,7 @@ def main(argv: list[str] | None = None) -> int:
     settle(kubectl())
     work = Path(tempfile.mkdtemp(prefix="c2k-bench-"))
     large = generate(work / f"project-{args.services}", args.services)
-    dc = docker_compose()
+    dc = real_docker_compose()
     kp, why_not_kompose = kompose()
     c2k = c2k_cmd()
     versions = {
