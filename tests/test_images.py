@@ -1103,3 +1103,20 @@ def test_disk_full_during_build_is_a_clear_error_and_pins_nothing(tmp_path):
     text = str(info.value)
     assert "build of service 'web' failed at Step 2/2: COPY data /data" in text
     assert "no space left on device" in text
+
+
+def test_docker_py_comes_without_paramiko_until_an_ssh_engine_needs_it():
+    """docker-py imports paramiko, when installed (the `ssh` extra), for its ssh transport: ~0.1 s
+    of every build, push and `images`. c2k adds that transport only for an ssh:// engine."""
+    pytest.importorskip("paramiko")
+    code = ("import sys\n"
+            "from converter.images.engine import import_docker, _load_ssh_transport\n"
+            "docker = import_docker()\n"
+            "print('paramiko' in sys.modules)\n"
+            "_load_ssh_transport(docker)\n"
+            "client = docker.APIClient(base_url='ssh://builder@buildbox.example', "
+            "version='1.41', use_ssh_client=True)\n"
+            "print(type(client._custom_adapter).__name__, 'paramiko' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.stdout.split() == ["False", "SSHHTTPAdapter", "True"], out.stderr

@@ -10,6 +10,7 @@ import functools
 import importlib.util
 import os
 import re
+import sys
 import threading
 from contextlib import contextmanager
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -57,12 +58,7 @@ class Engine:
     """How to reach the Docker engine; makes one APIClient per build or push (they stream)."""
 
     def __init__(self, *, timeout: float | None = None):
-        try:
-            import docker
-        except ImportError:  # pragma: no cover - docker is a dependency
-            raise ImageError("the 'docker' Python package is not installed",
-                             hint="pip install docker") from None
-        self.docker = docker
+        docker = self.docker = import_docker()
         self.kwargs, self.context = engine_settings(docker)
         self.url = self.kwargs.get("base_url") or "unix:///var/run/docker.sock"
         if self.url.startswith("ssh://"):
@@ -70,6 +66,7 @@ class Engine:
             # PORT] HOST docker system dial-stdio`): the user's ssh config, agent and known
             # hosts apply. docker-py's transport for it imports paramiko all the same.
             _require_paramiko(self.url)
+            _load_ssh_transport(docker)
             self.kwargs = {**self.kwargs, "use_ssh_client": True}
         self.builder_version: str | None = None     # the ping's Builder-Version, when sent
         self.version = self._negotiate(docker)
@@ -137,6 +134,34 @@ class Engine:
 
     def build_auth_headers(self, warn) -> dict:
         return self.credentials.build_headers(warn)
+
+
+def import_docker():
+    """docker-py, without paramiko unless something imported it already: docker-py imports it
+    at once when it is installed (the `ssh` extra, or Ansible's or Fabric's), for its ssh
+    transport alone, and that is ~0.1 s of every build, push and `images`, twice what the rest
+    of docker-py costs. _load_ssh_transport adds the transport when an engine needs it."""
+    held_back = "paramiko" not in sys.modules
+    if held_back:
+        sys.modules["paramiko"] = None     # `import paramiko` raises ImportError meanwhile
+    try:
+        import docker
+    except ImportError:  # pragma: no cover - docker is a dependency
+        raise ImageError("the 'docker' Python package is not installed",
+                         hint="pip install docker") from None
+    finally:
+        if held_back:
+            del sys.modules["paramiko"]
+    return docker
+
+
+def _load_ssh_transport(docker) -> None:
+    """docker-py's ssh transport, where import_docker held it back: the module-level name
+    APIClient looks up for ssh:// addresses (docker.api.client.SSHHTTPAdapter)."""
+    client_module = sys.modules["docker.api.client"]
+    if not hasattr(client_module, "SSHHTTPAdapter"):
+        from docker.transport.sshconn import SSHHTTPAdapter
+        client_module.SSHHTTPAdapter = SSHHTTPAdapter
 
 
 def _require_paramiko(url: str) -> None:
