@@ -7,11 +7,13 @@ from __future__ import annotations
 import base64
 import json
 import warnings
+from types import SimpleNamespace
 
 import pytest
 
 from converter.errors import ImageError
 from converter.images.credentials import Credentials
+from converter.images.dockerconfig import encode_credentials, file_credentials, plain_config
 
 docker = pytest.importorskip("docker")
 
@@ -54,6 +56,11 @@ def config(tmp_path, monkeypatch):
     return write
 
 
+def credentials() -> Credentials:
+    """A run's credentials, as an Engine makes them: with the config file as it is now."""
+    return Credentials(SimpleNamespace(docker=docker, config=plain_config()))
+
+
 def header(headers: dict) -> dict:
     return json.loads(base64.urlsafe_b64decode(headers["X-Registry-Config"]))
 
@@ -65,7 +72,7 @@ def static_auth(user: str, password: str) -> dict:
 def test_a_credential_store_is_asked_once_for_every_build(helpers, config):
     helpers.make("store", ["reg1.example:5000", "reg2.example"])
     config({"credsStore": "store"})
-    creds, warned = Credentials(docker), []
+    creds, warned = credentials(), []
     first = creds.build_headers(warned.append)
     for _ in range(3):
         assert creds.build_headers(warned.append) == first
@@ -78,7 +85,7 @@ def test_a_push_asks_a_helper_once_per_registry(helpers, config):
     helpers.make("store", [])
     helpers.make("gcr", [])
     config({"credsStore": "store", "credHelpers": {"gcr.io": "gcr"}})
-    creds = Credentials(docker)
+    creds = credentials()
     for _ in range(3):
         assert creds.for_registry("gcr.io")["Password"] == SECRET
         assert creds.for_registry("reg.example")["Password"] == SECRET
@@ -90,7 +97,7 @@ def test_a_missing_credential_store_is_a_warning_for_builds(helpers, config, rec
     path = config({"credsStore": "desktop", "credHelpers": {"gcr.io": "gcr", "x.io": "gone"},
                    "auths": {"reg.example": static_auth("me", SECRET)}})
     warned = []
-    sent = header(Credentials(docker).build_headers(warned.append))
+    sent = header(credentials().build_headers(warned.append))
     assert warned == [
         f"the Docker config ({path}) names the credential store docker-credential-desktop, "
         "which is not installed: builds get none of its credentials",
@@ -106,7 +113,7 @@ def test_a_failing_credential_store_is_a_warning_for_builds(helpers, config):
     helpers.make("store", ["reg1.example"], fail=True)
     path = config({"credsStore": "store", "auths": {"reg.example": static_auth("me", SECRET)}})
     warned = []
-    sent = header(Credentials(docker).build_headers(warned.append))
+    sent = header(credentials().build_headers(warned.append))
     assert len(warned) == 1 and warned[0].startswith(
         f"a credential helper of the Docker config ({path}) failed: ")
     assert "the keychain is locked" in warned[0] and SECRET not in warned[0]
@@ -116,7 +123,7 @@ def test_a_failing_credential_store_is_a_warning_for_builds(helpers, config):
 
 def test_a_missing_helper_is_an_error_for_a_push(helpers, config):
     path = config({"credHelpers": {"gcr.io": "gcr"}})
-    creds = Credentials(docker)
+    creds = credentials()
     with warnings.catch_warnings():
         warnings.simplefilter("error")              # docker-py is not asked: no warning
         with pytest.raises(ImageError) as info:
@@ -131,20 +138,20 @@ def test_a_failing_helper_is_an_error_for_a_push(helpers, config):
     helpers.make("store", [], fail=True)
     config({"credsStore": "store"})
     with pytest.raises(ImageError, match="the credential helper for reg.example failed"):
-        Credentials(docker).for_registry("reg.example")
+        credentials().for_registry("reg.example")
 
 
 def test_docker_hub_credentials_go_under_its_index_url_too(config):
     config({"auths": {"docker.io": static_auth("me", SECRET)}})
-    sent = header(Credentials(docker).build_headers(pytest.fail))
+    sent = header(credentials().build_headers(pytest.fail))
     assert sent[docker.auth.INDEX_URL] == sent["docker.io"]
 
 
 def test_without_credentials_no_header_is_sent(tmp_path, config, monkeypatch):
     config({})
-    assert Credentials(docker).build_headers(pytest.fail) == {}
+    assert credentials().build_headers(pytest.fail) == {}
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "nowhere"))
-    creds = Credentials(docker)
+    creds = credentials()
     assert creds.build_headers(pytest.fail) == {} and creds.for_registry(None) is None
 
 
@@ -152,5 +159,50 @@ def test_an_unreadable_config_is_an_error(config):
     path = config({})
     path.write_text('{"auths": {"reg.example": {"auth": "not base64!"}}}')
     with pytest.raises(ImageError) as info:
-        Credentials(docker).build_headers(pytest.fail)
+        credentials().build_headers(pytest.fail)
     assert info.value.message.startswith(f"cannot read the Docker config ({path}): ")
+
+
+@pytest.mark.parametrize("content", [
+    {},
+    {"currentContext": "default", "proxies": {"default": {"httpProxy": "http://p:3128"}}},
+    {"auths": {"reg.example": static_auth("me", SECRET), "docker.io": static_auth("hub", "pw"),
+               "tok.example": {"identitytoken": "t0ken", "auth": "ignored"},
+               "helped.example": {}, "mail.example": {**static_auth("m", "p:w"), "email": "e"}}},
+    {"auths": {"https://index.docker.io/v1/": static_auth("hub", "pw")}},
+], ids=["empty", "no-auths", "inline-auths", "hub-url"])
+def test_credentials_kept_in_the_file_are_read_as_docker_py_reads_them(config, content):
+    """A build's header without docker-py (dockerconfig.file_credentials) is what docker-py's
+    AuthConfig gives for the same file, Docker Hub's index URL included (build_headers)."""
+    config(content)
+    plain = plain_config()
+    found = file_credentials(plain)
+    assert found is not None
+    theirs = docker.auth.load_config().get_all_credentials()
+    if docker.auth.INDEX_NAME in theirs:
+        theirs.setdefault(docker.auth.INDEX_URL, theirs[docker.auth.INDEX_NAME])
+    assert found == theirs
+    assert credentials().build_headers(pytest.fail) == \
+        ({"X-Registry-Config": encode_credentials(found)} if found else {})
+
+
+@pytest.mark.parametrize("content", [
+    {"credsStore": "desktop"}, {"credHelpers": {"gcr.io": "gcr"}},
+    {"auths": {"reg.example": {"auth": "not base64!"}}}, {"auths": {"reg.example": "x"}},
+    {"auths": ["reg.example"]}, {"reg.example": static_auth("legacy", "file")},
+], ids=["store", "helper", "bad-base64", "entry-not-object", "auths-not-object", "legacy"])
+def test_credentials_not_plainly_in_the_file_are_left_to_docker_py(config, content):
+    config(content)
+    assert file_credentials(plain_config()) is None
+
+
+def test_a_legacy_or_unreadable_config_is_left_to_docker_py(config, tmp_path, monkeypatch):
+    path = config({})
+    path.write_text("{not json")
+    assert plain_config() is None
+    home = tmp_path / "home"
+    (home).mkdir()
+    (home / ".dockercfg").write_text("auth = bWU6cHc=\nemail = me@example.com\n")
+    monkeypatch.delenv("DOCKER_CONFIG")
+    monkeypatch.setenv("HOME", str(home))
+    assert plain_config() is None

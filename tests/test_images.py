@@ -302,6 +302,8 @@ class FakeEngine:
     def client(self):
         return FakeClient(self)
 
+    build_client = client      # a docker-py client: what an engine other than the local socket
+
     def use_buildkit(self, builder="auto"):
         return builder == "buildkit"
 

@@ -24,8 +24,9 @@ from ..errors import ImageError
 from ..imagerefs import image_name, split_reference
 from ..progress import make_reporter
 from ..records import record
-from .engine import BuiltImage, Cancelled, Engine, api_message, connect, engine_error, failures, \
-    failures_reported, run_pool, select_services, skip_if_stopped
+from .engine import BuiltImage, Cancelled, Engine, api_errors, api_message, connect, \
+    engine_error, failures, failures_reported, run_pool, select_services, skip_if_stopped
+from .socketclient import SocketClient
 
 
 @record(frozen=False)
@@ -174,13 +175,11 @@ def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull,
         extra_hosts=[f"{h}:{ip}" for h, ip in build.extra_hosts], platform=_platform(first))
     use_buildkit = archive is not None and engine.use_buildkit(builder)
 
-    with failures_reported(reporter, job.services), closing(engine.client()) as client:
-        # The run's credentials (Engine.build_auth_headers), where APIClient.build would ask
-        # the credential helpers again for every build.
-        client._set_auth_headers = lambda headers: headers.update(auth_headers)
+    with failures_reported(reporter, job.services), \
+            closing(engine.build_client() if use_buildkit else engine.client()) as client:
         reporter.status(first.name, "sending the build context")
         output = _run_build(engine, client, first.name, reporter, stop, archive, build,
-                            options, use_buildkit)
+                            options, use_buildkit, auth_headers)
         image_id = output.image_id
         if image_id is None:
             image_id = client.inspect_image(f"{name}:{tag}")["Id"]
@@ -201,43 +200,48 @@ def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull,
         return results
 
 
-def _run_build(engine, client, task, reporter, stop, archive, build, options, use_buildkit):
+def _run_build(engine, client, task, reporter, stop, archive, build, options, use_buildkit,
+               auth_headers):
     """Stream one build; returns the output reader (with the image id)."""
-    errors = engine.docker.errors
     output = (BuildkitOutput if use_buildkit else ClassicOutput)(task, reporter)
-    fileobj = open(archive.path, "rb") if archive else None
     try:
-        try:
-            if use_buildkit:
-                events = _buildkit_build(client, fileobj, archive.dockerfile, options)
-            elif archive:
-                events = client.build(fileobj=fileobj, custom_context=True,
-                                      dockerfile=archive.dockerfile, **_classic(options))
-            else:
-                events = client.build(path=build.context, dockerfile=build.dockerfile,
-                                      **_classic(options))
-            for event in events:
-                if stop.is_set():
-                    raise Cancelled()
-                output.feed(event)
-        except BuildFailed as failed:
-            raise _build_failure(task, failed) from None
-        except errors.APIError as exc:
-            message = api_message(exc)
-            if use_buildkit and "buildkit" in message.lower() and \
-                    getattr(exc, "status_code", 0) in (400, 500, 501) and output.image_id is None:
-                # An engine without BuildKit: use the classic builder from now on.
-                engine.buildkit = False
-                fileobj and fileobj.close()
-                return _run_build(engine, client, task, reporter, stop, archive, build,
-                                  options, False)
-            raise _build_failure(task, output.failure(message)) from None
-        except failures(engine) as exc:
-            raise engine_error(exc, engine) from None
-        return output
-    finally:
-        if fileobj is not None:
-            fileobj.close()
+        if use_buildkit:
+            events = _buildkit_build(client, archive, options, auth_headers)
+        else:
+            events = _classic_build(client, archive, build, options, auth_headers)
+        for event in events:
+            if stop.is_set():
+                raise Cancelled()
+            output.feed(event)
+    except BuildFailed as failed:
+        raise _build_failure(task, failed) from None
+    except api_errors() as exc:
+        message = api_message(exc)
+        if use_buildkit and "buildkit" in message.lower() and \
+                getattr(exc, "status_code", 0) in (400, 500, 501) and output.image_id is None:
+            # An engine without BuildKit: use the classic builder from now on.
+            engine.buildkit = False
+            with closing(engine.client()) as classic:
+                return _run_build(engine, classic, task, reporter, stop, archive, build,
+                                  options, False, auth_headers)
+        raise _build_failure(task, output.failure(message)) from None
+    except failures() as exc:
+        raise engine_error(exc, engine) from None
+    return output
+
+
+def _classic_build(client, archive, build, options, auth_headers):
+    """docker-py's APIClient.build: the classic builder, or a remote context."""
+    # The run's credentials (Engine.build_auth_headers), where APIClient.build would ask the
+    # credential helpers again for every build.
+    client._set_auth_headers = lambda headers: headers.update(auth_headers)
+    if archive is None:
+        yield from client.build(path=build.context, dockerfile=build.dockerfile,
+                                **_classic(options))
+        return
+    with open(archive.path, "rb") as fileobj:
+        yield from client.build(fileobj=fileobj, custom_context=True,
+                                dockerfile=archive.dockerfile, **_classic(options))
 
 
 def _classic(options: dict) -> dict:
@@ -246,10 +250,10 @@ def _classic(options: dict) -> dict:
     return kwargs
 
 
-def _buildkit_build(client, fileobj, dockerfile, options):
+def _buildkit_build(client, archive, options, auth_headers):
     """POST /build?version=2 with the context archive as the body: the engine's BuildKit,
     without the gRPC session the docker CLI opens (the context is uploaded instead)."""
-    params = {"version": "2", "t": options["tag"], "dockerfile": dockerfile,
+    params = {"version": "2", "t": options["tag"], "dockerfile": archive.dockerfile,
               "rm": "1", "forcerm": "1"}
     if options["nocache"]:
         params["nocache"] = "1"
@@ -267,11 +271,19 @@ def _buildkit_build(client, fileobj, dockerfile, options):
             params[param] = json.dumps(options[key])
     if options["extra_hosts"]:
         params["extrahosts"] = options["extra_hosts"]
-    headers = {"Content-Type": "application/x-tar"}
-    client._set_auth_headers(headers)      # X-Registry-Config, as APIClient.build sends it
-    response = client._post(client._url("/build"), data=fileobj, params=params,
-                            headers=headers, stream=True, timeout=None)
-    return client._stream_helper(response, decode=True)
+    # X-Registry-Config: the run's credentials, as APIClient.build sends them.
+    headers = {"Content-Type": "application/x-tar", **auth_headers}
+    if isinstance(client, SocketClient):
+        return client.build(params, headers, archive.path)
+    return _post_build(client, params, headers, archive.path)
+
+
+def _post_build(client, params, headers, path):
+    """The same POST through a docker-py APIClient (an engine other than the local socket)."""
+    with open(path, "rb") as fileobj:
+        response = client._post(client._url("/build"), data=fileobj, params=params,
+                                headers=headers, stream=True, timeout=None)
+        yield from client._stream_helper(response, decode=True)
 
 
 def _build_failure(service, failed: BuildFailed) -> ImageError:

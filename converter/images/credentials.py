@@ -1,6 +1,7 @@
 """Registry credentials from the Docker config (``$DOCKER_CONFIG/config.json``, else
 ``~/.docker/config.json``): what a push sends for its registry and what every build sends for
-all of them, resolved with docker-py's auth module, once per run.
+all of them, resolved once per run: with docker-py's auth module, except a build's when the
+config file holds them all (``dockerconfig.file_credentials``: no docker-py to load for it).
 
 A credential store or helper is a program (``docker-credential-<name>``) run once per question,
 so the answers are kept: left to docker-py, every build runs the store again (``list``, then a
@@ -13,13 +14,14 @@ import shutil
 import threading
 
 from ..errors import ImageError
+from .dockerconfig import HELPER_PREFIX, config_file, encode_credentials, file_credentials
 
 
 class Credentials:
     """The Docker config's credentials, shared by the threads that build and push."""
 
-    def __init__(self, docker):
-        self.docker = docker
+    def __init__(self, engine):
+        self.engine = engine                     # its docker-py, imported when needed
         self._config = None                      # docker.auth.AuthConfig, read once
         self._registries: dict = {}              # registry -> its credentials, or None
         self._build_headers: dict | None = None
@@ -30,7 +32,7 @@ class Credentials:
         file itself; None when there are none. A helper that is missing or fails is an error:
         a push without the credentials it was configured with would fail anyway, later and
         less clearly."""
-        docker = self.docker
+        docker = self.engine.docker
         registry = registry_host or docker.auth.INDEX_NAME
         with self._lock:
             if registry not in self._registries:
@@ -56,45 +58,54 @@ class Credentials:
         missing or fails is a warning (through ``warn``), not an error: most builds pull
         nothing private (docker compose asks a helper only when BuildKit needs its registry),
         and the credentials kept in the file itself still go."""
-        docker = self.docker
         with self._lock:
             if self._build_headers is None:
-                config = self._load()
-                usable = dict(config)
-                if config.creds_store and not self._installed(config.creds_store):
-                    warn(self._not_installed("store", config.creds_store))
-                    del usable["credsStore"]
-                helpers = {registry: name for registry, name in config.cred_helpers.items()
-                           if self._installed(name)}
-                for name in sorted(set(config.cred_helpers.values()) - set(helpers.values())):
-                    warn(self._not_installed("helper", name))
-                usable["credHelpers"] = helpers
-                try:
-                    found = docker.auth.AuthConfig(usable).get_all_credentials()
-                except (docker.errors.DockerException, docker.credentials.StoreError) as exc:
-                    warn(f"a credential helper of the Docker config ({self._where()}) failed: "
-                         f"{str(exc).splitlines()[0][:300]}; builds get only the credentials "
-                         "kept in the file itself")
-                    found = dict(config.auths)
-                # As docker-py: Docker Hub's credentials under its index URL too (docker-py#1683).
-                if docker.auth.INDEX_URL not in found and docker.auth.INDEX_NAME in found:
-                    found[docker.auth.INDEX_URL] = found[docker.auth.INDEX_NAME]
+                plain = self.engine.config
+                found = file_credentials(plain) if plain is not None else None
+                if found is None:
+                    found = self._all_credentials(warn)
                 self._build_headers = \
-                    {"X-Registry-Config": docker.auth.encode_header(found)} if found else {}
+                    {"X-Registry-Config": encode_credentials(found)} if found else {}
             return self._build_headers
+
+    def _all_credentials(self, warn) -> dict:
+        """build_headers' credentials from docker-py, with those of the store and helpers."""
+        docker = self.engine.docker
+        config = self._load()
+        usable = dict(config)
+        if config.creds_store and not self._installed(config.creds_store):
+            warn(self._not_installed("store", config.creds_store))
+            del usable["credsStore"]
+        helpers = {registry: name for registry, name in config.cred_helpers.items()
+                   if self._installed(name)}
+        for name in sorted(set(config.cred_helpers.values()) - set(helpers.values())):
+            warn(self._not_installed("helper", name))
+        usable["credHelpers"] = helpers
+        try:
+            found = docker.auth.AuthConfig(usable).get_all_credentials()
+        except (docker.errors.DockerException, docker.credentials.StoreError) as exc:
+            warn(f"a credential helper of the Docker config ({self._where()}) failed: "
+                 f"{str(exc).splitlines()[0][:300]}; builds get only the credentials "
+                 "kept in the file itself")
+            found = dict(config.auths)
+        # As docker-py: Docker Hub's credentials under its index URL too (docker-py#1683).
+        if docker.auth.INDEX_URL not in found and docker.auth.INDEX_NAME in found:
+            found[docker.auth.INDEX_URL] = found[docker.auth.INDEX_NAME]
+        return found
 
     def _load(self):
         if self._config is None:
+            docker = self.engine.docker
             try:
-                self._config = self.docker.auth.load_config()
-            except (self.docker.errors.DockerException, ValueError) as exc:
+                self._config = docker.auth.load_config()
+            except (docker.errors.DockerException, ValueError) as exc:
                 # ValueError: an `auth` entry that is not base64 of user:password.
                 raise ImageError(f"cannot read the Docker config ({self._where()}): {exc}",
                                  hint="fix it, or log in again: docker login") from None
         return self._config
 
     def _program(self, helper: str) -> str:
-        return self.docker.credentials.constants.PROGRAM_PREFIX + helper
+        return HELPER_PREFIX + helper
 
     def _installed(self, helper: str) -> bool:
         """Asked before docker-py, which would print a Python warning, then fail unclearly."""
@@ -106,4 +117,4 @@ class Credentials:
                 "credentials")
 
     def _where(self) -> str:
-        return self.docker.utils.config.find_config_file() or "no config file"
+        return config_file() or "no config file"

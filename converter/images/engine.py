@@ -1,7 +1,9 @@
-"""The Docker engine (docker-py's low-level APIClient) and what builds and pushes share: the
-image record, the service selection and the thread pool that stops on the first failure.
+"""The Docker engine (docker-py's low-level APIClient; ``SocketClient`` for BuildKit builds on
+the local socket) and what builds and pushes share: the image record, the service selection
+and the thread pool that stops on the first failure.
 
-docker is imported here, lazily (inside Engine), so that `c2k --help` never loads it.
+docker is imported here, lazily (Engine.docker), so that `c2k --help` never loads it, nor
+`c2k build` on the local engine.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from ..errors import ImageError
 from ..progress import Reporter
 from ..records import record
 from .credentials import Credentials
+from .dockerconfig import DEFAULT_SOCKET, local_socket, plain_config
+from .socketclient import ApiError, SocketClient
 
 BUILDERS = ("auto", "buildkit", "classic")
 
@@ -55,46 +59,78 @@ class BuiltImage:
 # ---- the engine -------------------------------------------------------------------------------
 
 class Engine:
-    """How to reach the Docker engine; makes one APIClient per build or push (they stream)."""
+    """How to reach the Docker engine. The local Unix socket, when the docker CLI's choice is
+    plain (``dockerconfig.local_socket``), is pinged and built on with ``SocketClient``;
+    docker-py, imported on first use, makes every other engine's clients and all pushes."""
 
     def __init__(self, *, timeout: float | None = None):
-        docker = self.docker = import_docker()
-        self.kwargs, self.context = engine_settings(docker)
-        self.url = self.kwargs.get("base_url") or "unix:///var/run/docker.sock"
+        self.timeout = timeout
+        self._docker = None
+        config = plain_config()
+        self.socket = local_socket(config) if config is not None else None
+        self.config = config          # the Docker config's JSON (None: docker-py reads it)
+        if self.socket:
+            self.kwargs, self.context = {"base_url": "unix://" + self.socket}, None
+        else:
+            self.kwargs, self.context = engine_settings(self.docker)
+        self.url = self.kwargs.get("base_url") or "unix://" + DEFAULT_SOCKET
         if self.url.startswith("ssh://"):
             # Reached with the ssh command, as the docker CLI reaches it (`ssh [-l USER] [-p
             # PORT] HOST docker system dial-stdio`): the user's ssh config, agent and known
             # hosts apply. docker-py's transport for it imports paramiko all the same.
             _require_paramiko(self.url)
-            _load_ssh_transport(docker)
+            _load_ssh_transport(self.docker)
             self.kwargs = {**self.kwargs, "use_ssh_client": True}
         self.builder_version: str | None = None     # the ping's Builder-Version, when sent
-        self.version = self._negotiate(docker)
-        self.timeout = timeout
+        self.version = self._negotiate()
         self.buildkit: bool | None = None      # False once the engine refused a BuildKit build
-        self.credentials = Credentials(docker)
+        self.credentials = Credentials(self)
 
-    def _negotiate(self, docker) -> str:
+    @property
+    def docker(self):
+        """The docker module (docker-py), imported the first time it is needed."""
+        if self._docker is None:
+            self._docker = import_docker()
+        return self._docker
+
+    def _negotiate(self) -> str:
         """The engine's API version, from the API-Version header of ``GET /_ping`` as the docker
         CLI reads it: the engine answers a ping at once, where ``/version`` (docker-py's
         version="auto") first asks containerd and runc for theirs (~6 ms of every start)."""
+        if self.socket:
+            probe = SocketClient(self.socket, timeout=15)
+            try:
+                version, self.builder_version = probe.ping()
+                return version or probe.api_version()
+            except (*failures(), ValueError) as exc:     # ValueError: a /version not JSON
+                raise engine_error(exc, self) from None
+            finally:
+                probe.close()
         probe = None
         try:
-            probe = self._new_client(version=docker.constants.MINIMUM_DOCKER_API_VERSION,
+            probe = self._new_client(version=self.docker.constants.MINIMUM_DOCKER_API_VERSION,
                                      timeout=15)
             response = probe._get(probe.base_url + "/_ping")
             if response.ok:
                 self.builder_version = response.headers.get("Builder-Version")
             version = response.headers.get("API-Version") if response.ok else None
             return version or probe.version(api_version=False)["ApiVersion"]
-        except (*failures(self), KeyError) as exc:     # KeyError: no ApiVersion in the answer
+        except (*failures(), KeyError) as exc:     # KeyError: no ApiVersion in the answer
             raise engine_error(exc, self) from None
         finally:
             if probe is not None:
                 probe.close()
 
     def client(self):
+        """A docker-py APIClient."""
         return self._new_client(version=self.version, timeout=self.timeout)
+
+    def build_client(self):
+        """The client for a BuildKit build: a SocketClient on the local socket, else an
+        APIClient."""
+        if self.socket:
+            return SocketClient(self.socket, self.version, self.timeout)
+        return self.client()
 
     def _new_client(self, **kwargs):
         client = self.docker.APIClient(**kwargs, **self.kwargs)
@@ -248,10 +284,23 @@ def engine_error(exc, engine) -> ImageError:
              f"docker`), or {elsewhere}")
 
 
-def failures(engine) -> tuple:
-    """What a failed call to the engine raises: docker-py's errors, and requests' connection
-    errors, which derive from OSError. Caught as one, and reported with engine_error."""
-    return engine.docker.errors.DockerException, OSError
+def failures() -> tuple:
+    """What a failed call to the engine raises: SocketClient's ApiError, docker-py's errors
+    (once it is loaded), and connection errors, which derive from OSError (requests' too).
+    Caught as one, and reported with engine_error."""
+    return (ApiError, OSError, *_docker_errors("DockerException"))
+
+
+def api_errors() -> tuple:
+    """What the engine's refusal of a call raises: SocketClient's ApiError, docker-py's
+    APIError (once it is loaded). Both carry ``status_code`` and ``explanation``."""
+    return (ApiError, *_docker_errors("APIError"))
+
+
+def _docker_errors(name: str) -> tuple:
+    docker = sys.modules.get("docker")
+    errors = getattr(docker, "errors", None)
+    return (getattr(errors, name),) if errors is not None else ()
 
 
 def connect() -> Engine:

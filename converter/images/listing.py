@@ -31,7 +31,7 @@ def list_images(project, services=None, *, registry=None, tag=None,
                                if d.partition("@")[0] in (name, _docker_io(name))), None)
             except engine.docker.errors.NotFound:
                 pass
-            except failures(engine) as exc:
+            except failures() as exc:
                 raise engine_error(exc, engine) from None
             rows.append(BuiltImage(service.name, name, tag_, image_id, digest))
     finally:

@@ -65,7 +65,7 @@ def _ensure_local(client, engine, project, service, name, tag, tag_option):
         return
     except errors.NotFound:
         pass
-    except failures(engine) as exc:
+    except failures() as exc:
         raise engine_error(exc, engine) from None
     plain_name, plain_tag = image_name(project, service, tag=tag_option)
     try:
@@ -118,7 +118,7 @@ def _push_job(engine, ref, services, reporter, stop, *, verify):
                         last_summary = summary
         except engine.docker.errors.APIError as exc:
             raise push_error(first, f"{name}:{tag}", host, api_message(exc)) from None
-        except failures(engine) as exc:
+        except failures() as exc:
             raise engine_error(exc, engine) from None
         info = client.inspect_image(f"{name}:{tag}")
         verified = False
