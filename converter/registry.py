@@ -11,9 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import urllib.error
-import urllib.parse
-import urllib.request
 
 from .errors import ImageError
 from .imagerefs import split_host  # noqa: F401  (re-exported)
@@ -59,6 +56,10 @@ def registry_digest(name: str, tag: str, *, auth: dict | None = None,
 
 
 def _head(url, headers, timeout):
+    # urllib.request here, not at the top: only pushes ask a registry, and it is ~5 ms of
+    # every `c2k build` (hashlib's OpenSSL start-up, the HTTP handlers).
+    import urllib.error
+    import urllib.request
     request = urllib.request.Request(url, headers=headers, method="HEAD")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -83,6 +84,8 @@ def _authorization(challenge: str, auth: dict | None, path: str, timeout: float)
     realm = fields.get("realm")
     if not realm:
         return None
+    import urllib.parse
+    import urllib.request
     query = urllib.parse.urlencode({k: v for k, v in (
         ("service", fields.get("service")), ("scope", f"repository:{path}:pull")) if v})
     request = urllib.request.Request(f"{realm}?{query}")

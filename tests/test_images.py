@@ -715,6 +715,28 @@ def test_run_pool_prepares_each_job_in_the_calling_thread_while_the_first_run():
     assert prepared == [(1, True), (2, True), (3, True)] and not stop.is_set()
 
 
+def test_run_pool_runs_a_single_job_in_the_calling_thread():
+    caller, stop, ran = threading.get_ident(), threading.Event(), []
+
+    def worker(job, ready):
+        ran.append(threading.get_ident() == caller)
+        if job == "bad":
+            raise ImageError("build of service 'bad' failed")
+        return {job: ready}
+
+    assert run_pool(["a"], worker, 8, stop, prepare=lambda job: job * 2) == {"a": "aa"}
+    assert ran == [True] and not stop.is_set()
+    with pytest.raises(ImageError, match="'bad' failed"):
+        run_pool(["bad"], worker, 8, stop, prepare=lambda job: job)
+    assert stop.is_set()
+
+    def failing(job):
+        raise ImageError("service 'c': build context /c is not a directory")
+    with pytest.raises(ImageError, match="build context"):
+        run_pool(["c"], worker, 8, threading.Event(), prepare=failing)
+    assert len(ran) == 2                  # no worker for a job whose preparation failed
+
+
 def test_run_pool_stops_at_a_failed_preparation():
     prepared = []
 

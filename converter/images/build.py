@@ -10,7 +10,6 @@ classic builder.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -122,8 +121,7 @@ class _ContextCache:
         key = (os.path.realpath(build.context), build.dockerfile, build.dockerfile_inline)
         archive = self._archives.get(key)
         if archive is None:
-            path = os.path.join(self.tmp, f"context-{len(self._archives) + 1}-"
-                                f"{hashlib.sha256(repr(key).encode()).hexdigest()[:8]}.tar")
+            path = os.path.join(self.tmp, f"context-{len(self._archives) + 1}.tar")
             archive = self._archives[key] = write_context(
                 build.context, path, dockerfile=build.dockerfile,
                 dockerfile_inline=build.dockerfile_inline, max_bytes=self.max_bytes)
