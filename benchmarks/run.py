@@ -957,11 +957,14 @@ def write_report(args, versions, load, small, big, startup, imports, profile_row
                "changed, every step from the cache, which is most of a developer's builds. "
                "The classic builder is left out of the large-context cases (minutes per round).",
                "",
-               "- One small image: start-up weighs most. c2k (CPython, click, and docker-py "
-               "with requests and urllib3, whose import alone is ~0.085 s) sends its build "
-               "request ~0.15 s after it starts, ~0.05 s after the Go binary opens its BuildKit "
-               "session; the engine then takes the same time for both (~0.06 s for a cached "
-               "rebuild). That is 2-4 % of a cold build, and 20-30 % of a cached rebuild.",
+               "- One small image: start-up weighs most; the engine then takes the same time "
+               "for both (~0.06 s for a cached rebuild). On the local engine c2k sends its "
+               "build request ~0.09 s after it starts (CPython, click, the loader, and the "
+               "standard library's http.client on the socket), about when the Go binary opens "
+               "its BuildKit session. Through docker-py, whose import with requests and urllib3 "
+               "is ~0.085 s (what c2k still uses for a Docker context, tcp, ssh, credential "
+               "helpers and the classic builder), it was ~0.15 s: 2-4 % slower on a cold "
+               "build, 20-30 % on a cached rebuild.",
                "- More images: the engine's work decides; eight on two CPUs load it fully, "
                "and c2k's builds, whose context arrives in the request instead of being "
                "streamed over a gRPC session, finish first.",
