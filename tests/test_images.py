@@ -289,6 +289,7 @@ class FakeClient:
 class FakeEngine:
     url = "unix:///fake.sock"
     context = None
+    config = None          # the Docker config's JSON
 
     def __init__(self, *, build_events=None, push_events=(), local=None):
         import docker
@@ -323,7 +324,8 @@ def ok_build(kwargs):
     yield {"stream": "Successfully built 111111111111\n"}
 
 
-def test_build_sends_the_build_options(tmp_path):
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+def test_build_sends_the_build_options(tmp_path, builder):
     ctx = tmp_path / "ctx"
     _tree(ctx, {"Dockerfile": "FROM busybox\n"})
     build = BuildConfig(context=str(ctx), args=frozen_map({"A": "1", "FROM_ENV": None,
@@ -334,17 +336,59 @@ def test_build_sends_the_build_options(tmp_path):
     proj = Project(name="p", working_dir=str(tmp_path), environment=frozen_map(
         {"FROM_ENV": "e"}), services=frozen_map({"web": Service(name="web", build=build)}))
     engine = FakeEngine(build_events=ok_build)
-    built = images.build_images(proj, progress="none", engine=engine)
+    built = images.build_images(proj, progress="none", engine=engine, builder=builder)
     assert built["web"].ref == "p-web:latest" and built["web"].image_id == "sha256:" + "1" * 64
+    (_, url, params, headers), = [c for c in engine.calls if c[0] == "post"]
+    assert url == "/build" and headers["Content-Type"] == "application/x-tar"
+    assert params == {**({"version": "2"} if builder == "buildkit" else {}),
+                      "t": "p-web:latest", "dockerfile": "Dockerfile", "rm": "1",
+                      "forcerm": "1", "nocache": "1", "target": "prod", "networkmode": "host",
+                      "platform": "linux/amd64", "shmsize": "1024",
+                      "buildargs": '{"A": "1", "FROM_ENV": "e"}', "labels": '{"l": "v"}',
+                      "cachefrom": '["c:1"]', "extrahosts": ["h:10.0.0.1"]}
+
+
+def test_the_docker_configs_proxies_become_build_args(tmp_path):
+    """As the docker CLI and docker compose: the proxies of the engine's address, else the
+    default ones, in both cases; a build's own argument wins."""
+    _tree(tmp_path / "ctx", {"Dockerfile": "FROM busybox\n"})
+    proj = project(Service(name="web", build=BuildConfig(
+        context=str(tmp_path / "ctx"), args=frozen_map({"NO_PROXY": "internal"}))))
+    engine = FakeEngine(build_events=ok_build)
+    engine.config = {"proxies": {
+        "default": {"httpProxy": "http://proxy:3128", "noProxy": "localhost",
+                    "allProxy": "socks5://not-a-build-arg"},
+        "tcp://elsewhere:2376": {"httpProxy": "http://other:3128"}}}
+    images.build_images(proj, progress="none", engine=engine)
+    (_, _, params, _), = [c for c in engine.calls if c[0] == "post"]
+    assert json.loads(params["buildargs"]) == {
+        "HTTP_PROXY": "http://proxy:3128", "http_proxy": "http://proxy:3128",
+        "NO_PROXY": "internal", "no_proxy": "localhost"}
+    engine = FakeEngine(build_events=ok_build)
+    engine.url = "tcp://elsewhere:2376"
+    engine.config = {"proxies": {"default": {"httpsProxy": "http://proxy:3128"},
+                                 "tcp://elsewhere:2376": {"httpProxy": "http://other:3128"}}}
+    images.build_images(proj, progress="none", engine=engine)
+    (_, _, params, _), = [c for c in engine.calls if c[0] == "post"]
+    assert json.loads(params["buildargs"]) == {
+        "HTTP_PROXY": "http://other:3128", "http_proxy": "http://other:3128",
+        "NO_PROXY": "internal"}
+
+
+def test_a_remote_context_is_built_by_docker_py(tmp_path):
+    url = "https://github.com/example/app.git#main"
+    proj = project(Service(name="web", build=BuildConfig(context=url, target="prod")))
+    engine = FakeEngine(build_events=ok_build)
+    engine.config = {"proxies": {"default": {"httpProxy": "http://proxy:3128"}}}
+    engine.auth_headers = {"X-Registry-Config": "e30="}
+    images.build_images(proj, progress="none", engine=engine)
     (_, kwargs), = [c for c in engine.calls if c[0] == "build"]
-    assert kwargs["buildargs"] == {"A": "1", "FROM_ENV": "e"}
-    assert (kwargs["target"], kwargs["labels"], kwargs["cache_from"]) == \
-        ("prod", {"l": "v"}, ["c:1"])
-    assert (kwargs["network_mode"], kwargs["shmsize"], kwargs["extra_hosts"]) == \
-        ("host", 1024, ["h:10.0.0.1"])
-    assert kwargs["platform"] == "linux/amd64" and kwargs["nocache"] is True
-    assert kwargs["custom_context"] is True and kwargs["dockerfile"] == "Dockerfile"
-    assert kwargs["tag"] == "p-web:latest" and kwargs["decode"] is True
+    assert kwargs["path"] == url and kwargs["target"] == "prod"
+    assert kwargs["use_config_proxy"] is False         # the proxies are c2k's, as above
+    assert kwargs["buildargs"] == {"HTTP_PROXY": "http://proxy:3128",
+                                   "http_proxy": "http://proxy:3128"}
+    assert ("build-headers", {"X-Registry-Config": "e30="}) in engine.calls
+    assert not [c for c in engine.calls if c[0] == "post"]
 
 
 def test_what_needs_a_buildkit_session_is_named_and_ignored(tmp_path):
@@ -516,7 +560,7 @@ def test_identical_builds_run_once_and_are_tagged_for_each(tmp_path):
                    Service(name="c", build=BuildConfig(context=str(ctx), target="t")))
     engine = FakeEngine(build_events=ok_build)
     built = images.build_images(proj, progress="none", engine=engine)
-    assert len([c for c in engine.calls if c[0] == "build"]) == 2
+    assert len([c for c in engine.calls if c[0] == "post"]) == 2
     assert ("tag", built["a"].image_id, "proj-b", "latest") in engine.calls
     assert built["a"].image_id == built["b"].image_id
 
@@ -790,7 +834,7 @@ def test_build_context_failure_is_reported_for_the_service(tmp_path, capsys):
     with pytest.raises(ImageError, match="service 'web': build context .* is not a directory"):
         images.build_images(proj, progress="plain", engine=engine)
     assert "web | ERROR: service 'web': build context" in capsys.readouterr().err
-    assert not [c for c in engine.calls if c[0] == "build"]
+    assert not [c for c in engine.calls if c[0] in ("build", "post")]
 
 
 # ---- the engine is not there --------------------------------------------------------------------

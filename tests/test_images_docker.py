@@ -146,6 +146,22 @@ def test_engine_build_options(docker_env, docker_config, tmp_path, unique_name, 
     assert "shm=65536" in log
 
 
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+def test_the_docker_configs_proxies_reach_the_build(docker_env, tmp_path, monkeypatch,
+                                                    unique_name, builder):
+    """As with docker compose: the config's proxies are build arguments, both cases."""
+    config = env.write_docker_config(tmp_path / "cfg", {"proxies": {"default": {
+        "httpProxy": "http://proxy.example:3128", "noProxy": "localhost"}}})
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    project = env.one_service_project(
+        tmp_path, unique_name, 'FROM busybox\nRUN echo "proxy=[$HTTP_PROXY] [$http_proxy] '
+        f'[$NO_PROXY]" {unique_name}\n')
+    reporter = Recorder()
+    images.build_images(project, progress=reporter, builder=builder)
+    assert "proxy=[http://proxy.example:3128] [http://proxy.example:3128] [localhost] " \
+        f"{unique_name}" in reporter.lines("app")
+
+
 @pytest.mark.parametrize("builder, step, code", [
     ("buildkit", "[3/4] RUN echo before-failure", "exit code: 3"),
     ("classic", "Step 3/4: RUN echo before-failure", "returned a non-zero code: 3"),

@@ -279,3 +279,44 @@ def test_c2k_build_on_the_local_socket_leaves_docker_py_unloaded(engine, tmp_pat
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "docker-credential-c2k-absent, which is not installed" in proc.stderr
     assert "docker" in imported
+
+
+def test_an_engine_that_refuses_buildkit_gets_a_classic_build(engine, tmp_path, monkeypatch):
+    """dockerd with BuildKit missing answers the BuildKit request with an error: the same
+    build goes again to the classic builder (the request without version=2), and later builds
+    of the run go there at once."""
+    from converter import images
+    from converter.model import BuildConfig, Project, Service, frozen_map
+    image = "sha256:" + "d" * 64
+
+    def script(h):
+        if h.path == "/_ping":
+            h.reply(200, b"OK", {"API-Version": "1.41"})      # no Builder-Version: API decides
+        elif "version=2" in h.path:
+            h.reply(400, b'{"message": "buildkit not supported by daemon"}')
+        elif "/build?" in h.path:
+            h.chunked([json.dumps({"stream": "Step 1/1 : FROM busybox\n"}).encode(),
+                       json.dumps({"aux": {"ID": image}}).encode(),
+                       json.dumps({"stream": "Successfully built dddddddddddd\n"}).encode()])
+        else:
+            h.reply(404, b'{"message": "unexpected"}')
+    engine.script = script
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{engine.path}")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-config"))
+    monkeypatch.delenv("DOCKER_BUILDKIT", raising=False)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM busybox\n")
+    services = {name: Service(name=name, build=BuildConfig(context=str(tmp_path / "app"),
+                                                           args=frozen_map({"N": name})))
+                for name in ("one", "two")}
+    project = Project(name="p", working_dir=str(tmp_path), services=frozen_map(services))
+    connected = images.connect()
+    assert connected.socket == engine.path
+    built = images.build_images(project, ["one"], progress="none", engine=connected)
+    assert built["one"].image_id == image
+    built = images.build_images(project, ["two"], progress="none", engine=connected)
+    assert built["two"].image_id == image
+    posts = [(r[1], r[2].get("User-Agent")) for r in engine.requests if r[0] == "POST"]
+    assert [("version=2" in path, agent) for path, agent in posts] == [
+        (True, "c2k"), (False, "c2k"), (False, "c2k")]
+    assert all("buildargs=%7B%22N%22%3A+%22" in path for path, _ in posts)

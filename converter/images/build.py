@@ -4,8 +4,9 @@ Services whose build configuration is identical are built once and tagged for ea
 that share a context directory share one context archive (``buildcontext``). The engine's
 BuildKit is used by default: ``POST /build?version=2`` with the archive as the body needs no
 gRPC session (unlike the docker CLI's), and its progress arrives as protobuf traces
-(``buildoutput``); ``builder="classic"`` (or DOCKER_BUILDKIT=0) uses ``APIClient.build`` and the
-classic builder.
+(``buildoutput``); ``builder="classic"`` (or DOCKER_BUILDKIT=0) is the same request without
+``version=2``. On the local engine it goes through ``SocketClient``, elsewhere through
+docker-py; a remote (git or URL) context goes through ``APIClient.build``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..progress import make_reporter
 from ..records import record
 from .engine import BuiltImage, Cancelled, Engine, api_errors, api_message, connect, \
     engine_error, failures, failures_reported, run_pool, select_services, skip_if_stopped
+from .dockerconfig import proxy_build_args
 from .socketclient import SocketClient
 
 
@@ -168,13 +170,16 @@ def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull,
     started = time.monotonic()
     options = dict(
         tag=f"{name}:{tag}", nocache=no_cache or build.no_cache, pull=pull or build.pull,
-        buildargs=_build_args(project, build), target=build.target, labels=dict(build.labels),
+        buildargs={**proxy_build_args(engine.config, engine.url), **_build_args(project, build)},
+        target=build.target, labels=dict(build.labels),
         cache_from=list(build.cache_from), network_mode=build.network, shmsize=build.shm_size,
         extra_hosts=[f"{h}:{ip}" for h, ip in build.extra_hosts], platform=_platform(first))
     use_buildkit = archive is not None and engine.use_buildkit(builder)
 
+    # An archive goes to the engine as the request's body (SocketClient on the local engine); a
+    # remote context is the engine's to fetch, through docker-py's APIClient.build.
     with failures_reported(reporter, job.services), \
-            closing(engine.build_client() if use_buildkit else engine.client()) as client:
+            closing(engine.build_client() if archive else engine.client()) as client:
         reporter.status(first.name, "sending the build context")
         output = _run_build(engine, client, first.name, reporter, stop, archive, build,
                             options, use_buildkit, auth_headers)
@@ -203,10 +208,14 @@ def _run_build(engine, client, task, reporter, stop, archive, build, options, us
     """Stream one build; returns the output reader (with the image id)."""
     output = (BuildkitOutput if use_buildkit else ClassicOutput)(task, reporter)
     try:
-        if use_buildkit:
-            events = _buildkit_build(client, archive, options, auth_headers)
+        if archive is None:
+            events = _remote_build(client, build, options, auth_headers)
         else:
-            events = _classic_build(client, archive, build, options, auth_headers)
+            # X-Registry-Config: the run's credentials, as APIClient.build sends them.
+            events = _post_archive(client, _build_params(options, archive.dockerfile,
+                                                         use_buildkit),
+                                   {"Content-Type": "application/x-tar", **auth_headers},
+                                   archive.path)
         for event in events:
             if stop.is_set():
                 raise Cancelled()
@@ -219,40 +228,20 @@ def _run_build(engine, client, task, reporter, stop, archive, build, options, us
                 getattr(exc, "status_code", 0) in (400, 500, 501) and output.image_id is None:
             # An engine without BuildKit: use the classic builder from now on.
             engine.buildkit = False
-            with closing(engine.client()) as classic:
-                return _run_build(engine, classic, task, reporter, stop, archive, build,
-                                  options, False, auth_headers)
+            return _run_build(engine, client, task, reporter, stop, archive, build, options,
+                              False, auth_headers)
         raise _build_failure(task, output.failure(message)) from None
     except failures() as exc:
         raise engine_error(exc, engine) from None
     return output
 
 
-def _classic_build(client, archive, build, options, auth_headers):
-    """docker-py's APIClient.build: the classic builder, or a remote context."""
-    # The run's credentials (Engine.build_auth_headers), where APIClient.build would ask the
-    # credential helpers again for every build.
-    client._set_auth_headers = lambda headers: headers.update(auth_headers)
-    if archive is None:
-        yield from client.build(path=build.context, dockerfile=build.dockerfile,
-                                **_classic(options))
-        return
-    with open(archive.path, "rb") as fileobj:
-        yield from client.build(fileobj=fileobj, custom_context=True,
-                                dockerfile=archive.dockerfile, **_classic(options))
-
-
-def _classic(options: dict) -> dict:
-    kwargs = dict(decode=True, rm=True, forcerm=True)
-    kwargs.update({k: v for k, v in options.items() if v})
-    return kwargs
-
-
-def _buildkit_build(client, archive, options, auth_headers):
-    """POST /build?version=2 with the context archive as the body: the engine's BuildKit,
-    without the gRPC session the docker CLI opens (the context is uploaded instead)."""
-    params = {"version": "2", "t": options["tag"], "dockerfile": archive.dockerfile,
-              "rm": "1", "forcerm": "1"}
+def _build_params(options: dict, dockerfile: str, buildkit: bool) -> dict:
+    """The query of ``POST /build`` with the context archive as the body: the engine's
+    BuildKit (``version=2``, without the gRPC session the docker CLI opens: the context is
+    uploaded instead) or its classic builder; what APIClient.build sends for the same."""
+    params = {"version": "2"} if buildkit else {}
+    params.update({"t": options["tag"], "dockerfile": dockerfile, "rm": "1", "forcerm": "1"})
     if options["nocache"]:
         params["nocache"] = "1"
     if options["pull"]:
@@ -269,19 +258,32 @@ def _buildkit_build(client, archive, options, auth_headers):
             params[param] = json.dumps(options[key])
     if options["extra_hosts"]:
         params["extrahosts"] = options["extra_hosts"]
-    # X-Registry-Config: the run's credentials, as APIClient.build sends them.
-    headers = {"Content-Type": "application/x-tar", **auth_headers}
+    return params
+
+
+def _post_archive(client, params, headers, path):
+    """The build's messages, from SocketClient or from a docker-py APIClient."""
     if isinstance(client, SocketClient):
-        return client.build(params, headers, archive.path)
-    return _post_build(client, params, headers, archive.path)
+        return client.build(params, headers, path)
+    return _post_through_docker_py(client, params, headers, path)
 
 
-def _post_build(client, params, headers, path):
-    """The same POST through a docker-py APIClient (an engine other than the local socket)."""
+def _post_through_docker_py(client, params, headers, path):
     with open(path, "rb") as fileobj:
         response = client._post(client._url("/build"), data=fileobj, params=params,
                                 headers=headers, stream=True, timeout=None)
         yield from client._stream_helper(response, decode=True)
+
+
+def _remote_build(client, build, options, auth_headers):
+    """docker-py's APIClient.build of a remote (git or URL) context, which the engine fetches
+    and builds with its classic builder."""
+    # The run's credentials (Engine.build_auth_headers), where APIClient.build would ask the
+    # credential helpers again; the config's proxies are in the options already.
+    client._set_auth_headers = lambda headers: headers.update(auth_headers)
+    kwargs = dict(decode=True, rm=True, forcerm=True, use_config_proxy=False)
+    kwargs.update({k: v for k, v in options.items() if v})
+    yield from client.build(path=build.context, dockerfile=build.dockerfile, **kwargs)
 
 
 def _build_failure(service, failed: BuildFailed) -> ImageError:

@@ -93,6 +93,24 @@ def file_credentials(config: dict) -> dict | None:
     return found
 
 
+def proxy_build_args(config: dict | None, host: str) -> dict:
+    """The build arguments the docker CLI and docker compose add from the config's proxies:
+    those of the engine's address (``host``), else the "default" ones; HTTP_PROXY,
+    HTTPS_PROXY, FTP_PROXY and NO_PROXY, each in both cases. A build's own arguments win."""
+    proxies = (config or {}).get("proxies")
+    if not isinstance(proxies, dict):
+        return {}
+    chosen = proxies.get(host) if host in proxies else proxies.get("default")
+    if not isinstance(chosen, dict):
+        return {}
+    args = {}
+    for key, name in (("httpProxy", "HTTP_PROXY"), ("httpsProxy", "HTTPS_PROXY"),
+                      ("ftpProxy", "FTP_PROXY"), ("noProxy", "NO_PROXY")):
+        if chosen.get(key):
+            args[name] = args[name.lower()] = str(chosen[key])
+    return args
+
+
 def encode_credentials(found: dict) -> bytes:
     """The X-Registry-Config header's value: URL-safe base64 of the JSON, as docker-py sends it."""
     return base64.urlsafe_b64encode(json.dumps(found).encode("ascii"))

@@ -1,5 +1,5 @@
-"""The Docker engine (docker-py's low-level APIClient; ``SocketClient`` for BuildKit builds on
-the local socket) and what builds and pushes share: the image record, the service selection
+"""The Docker engine (docker-py's low-level APIClient; ``SocketClient`` for builds on the
+local socket) and what builds and pushes share: the image record, the service selection
 and the thread pool that stops on the first failure.
 
 docker is imported here, lazily (Engine.docker), so that `c2k --help` never loads it, nor
@@ -125,8 +125,8 @@ class Engine:
         return self._new_client(version=self.version, timeout=self.timeout)
 
     def build_client(self):
-        """The client for a BuildKit build: a SocketClient on the local socket, else an
-        APIClient."""
+        """The client for a build of a context archive: a SocketClient on the local socket,
+        else an APIClient."""
         if self.socket:
             return SocketClient(self.socket, self.version, self.timeout)
         return self.client()

@@ -1,11 +1,11 @@
 """The Docker engine's API over its local Unix socket, with the standard library's http.client:
-the calls a BuildKit build makes (ping, ``POST /build``, image inspect and tag), nothing more.
+the calls a build makes (ping, ``POST /build``, image inspect and tag), nothing more.
 
 Why not docker-py here: importing it, with requests and urllib3, takes ~0.05 s before the first
 request, a quarter of a cached one-service rebuild, and the engine answers these few calls
 the same either way. `c2k build` uses this client when the engine is the local socket (see
-``dockerconfig``); every other engine, the classic builder, pushes and `c2k images` go through
-docker-py.
+``dockerconfig``); every other engine, a remote build context, pushes and `c2k images` go
+through docker-py.
 """
 
 from __future__ import annotations
