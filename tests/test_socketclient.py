@@ -188,7 +188,7 @@ def test_an_engine_that_stops_mid_answer_is_a_connection_error(engine, tmp_path)
     archive.write_bytes(b"x")
     events = SocketClient(engine.path, "1.41").build({}, {}, str(archive))
     assert next(events) == {"stream": "ok"}
-    with pytest.raises(ConnectionError, match="broke off or is not the Docker API's"):
+    with pytest.raises(ConnectionError, match="^its answer broke off$"):
         list(events)
 
 
@@ -197,7 +197,8 @@ def test_something_other_than_an_engine_on_the_socket(engine):
         h.wfile.write(b"SSH-2.0-OpenSSH_9.2\r\n")
         h.close_connection = True
     engine.script = script
-    with pytest.raises(ConnectionError, match="not the Docker API's"):
+    with pytest.raises(ConnectionError, match="^the answer is not the Docker API's "
+                                              r"\(BadStatusLine: SSH-2.0-OpenSSH_9.2"):
         SocketClient(engine.path).ping()
 
 
@@ -320,3 +321,27 @@ def test_an_engine_that_refuses_buildkit_gets_a_classic_build(engine, tmp_path, 
     assert [("version=2" in path, agent) for path, agent in posts] == [
         (True, "c2k"), (False, "c2k"), (False, "c2k")]
     assert all("buildargs=%7B%22N%22%3A+%22" in path for path, _ in posts)
+
+
+def test_a_build_whose_engine_stops_mid_answer_is_one_error_line(engine, tmp_path):
+    def script(h):
+        if h.path == "/_ping":
+            h.reply(200, b"OK", {"API-Version": "1.41", "Builder-Version": "2"})
+        else:
+            h.chunked([b'{"stream": "Step 1/1 : FROM busybox\\n"}\n'], end=False)
+            h.wfile.write(b"400\r\n{\"stream\": \"cut")     # the engine dies mid-chunk
+            h.close_connection = True
+    engine.script = script
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM busybox\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  app:\n    build: ./app\n")
+    env = {**os.environ, "DOCKER_HOST": f"unix://{engine.path}", "PYTHONPATH": str(ROOT),
+           "DOCKER_CONFIG": str(tmp_path / "no-config")}
+    proc = subprocess.run([sys.executable, "-m", "converter.cli", "build", "--progress",
+                           "plain"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert errors == [f"error: the Docker engine at unix://{engine.path} stopped answering: "
+                      "its answer broke off"], proc.stderr
+    assert "hint: see the engine's log" in proc.stderr

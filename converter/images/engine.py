@@ -21,7 +21,7 @@ from ..progress import Reporter
 from ..records import record
 from .credentials import Credentials
 from .dockerconfig import DEFAULT_SOCKET, local_socket, plain_config
-from .socketclient import ApiError, SocketClient
+from .socketclient import BROKE_OFF, ApiError, SocketClient
 
 BUILDERS = ("auto", "buildkit", "classic")
 
@@ -239,6 +239,10 @@ def engine_settings(docker) -> tuple[dict, str | None]:
 def engine_error(exc, engine) -> ImageError:
     url = engine.url + (f" (Docker context {engine.context!r})" if engine.context else "")
     text = str(exc)
+    if text == BROKE_OFF:
+        return ImageError(f"the Docker engine at {url} stopped answering: {BROKE_OFF}",
+                          hint="see the engine's log (`journalctl -u docker`, or dockerd's "
+                               "output): it may have restarted or run out of memory")
     if "FileNotFoundError" in text or "No such file" in text:
         why = "the socket does not exist"
     elif "Connection refused" in text or "ConnectionRefused" in text:

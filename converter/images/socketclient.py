@@ -18,6 +18,7 @@ import socket
 import urllib.parse
 
 BLOCK = 1 << 16
+BROKE_OFF = "its answer broke off"     # engine_error words it: the engine stopped mid-answer
 
 
 class ApiError(Exception):
@@ -105,8 +106,11 @@ class SocketClient:
             self._connection.request(method, url, body=body,
                                      headers={"User-Agent": "c2k", **(headers or {})})
             self._response = self._connection.getresponse()
+        except http.client.RemoteDisconnected:
+            raise                   # a ConnectionResetError: the engine closed the connection
         except http.client.HTTPException as exc:
-            raise _broken(exc) from None
+            raise ConnectionError(f"the answer is not the Docker API's "
+                                  f"({type(exc).__name__}: {str(exc)[:100]})") from None
         return self._response
 
     def _json(self, method: str, path: str) -> dict:
@@ -126,13 +130,6 @@ class SocketClient:
         raise ApiError(response.status, message or body.strip() or response.reason)
 
 
-def _broken(exc: http.client.HTTPException) -> ConnectionError:
-    """A connection error (what failures() catches) for an answer that is not HTTP, or that
-    ended early: not an engine on the socket, or an engine that stopped."""
-    return ConnectionError(f"the answer broke off or is not the Docker API's "
-                           f"({type(exc).__name__}: {exc})")
-
-
 def _quote(part: str) -> str:
     return urllib.parse.quote(part, safe="/:")
 
@@ -145,8 +142,8 @@ def _messages(response: http.client.HTTPResponse):
     while True:
         try:
             chunk = response.read1(BLOCK)
-        except http.client.HTTPException as exc:
-            raise _broken(exc) from None
+        except http.client.HTTPException:
+            raise ConnectionError(BROKE_OFF) from None
         buffer += text.decode(chunk, final=not chunk)
         start = 0
         while True:
