@@ -962,8 +962,8 @@ def write_report(args, versions, load, small, big, startup, imports, profile_row
                "build request ~0.09 s after it starts (CPython, click, the loader, and the "
                "standard library's http.client on the socket), about when the Go binary opens "
                "its BuildKit session. Through docker-py, whose import with requests and urllib3 "
-               "is ~0.085 s (what c2k still uses for a Docker context, tcp, ssh, credential "
-               "helpers and the classic builder), it was ~0.15 s: 2-4 % slower on a cold "
+               "is ~0.085 s (what c2k still uses for tcp and ssh engines, credential "
+               "helpers and remote build contexts), it was ~0.15 s: 2-4 % slower on a cold "
                "build, 20-30 % on a cached rebuild.",
                "- More images: the engine's work decides; eight on two CPUs load it fully, "
                "and c2k's builds, whose context arrives in the request instead of being "

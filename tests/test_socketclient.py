@@ -6,6 +6,7 @@ split messages, refusals, answers that break off, and the requests it sends."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.server
 import json
 import os
@@ -26,19 +27,36 @@ ROOT = Path(__file__).resolve().parent.parent
 # ---- which engine is the local socket ---------------------------------------------------------
 
 @pytest.mark.parametrize("host, context, config, expected", [
-    (None, None, {}, DEFAULT_SOCKET),
-    ("", None, {"currentContext": "default"}, DEFAULT_SOCKET),
-    ("unix:///run/user/1000/podman/podman.sock", None, {}, "/run/user/1000/podman/podman.sock"),
-    ("unix:///custom.sock", "colima", {"currentContext": "colima"}, "/custom.sock"),  # host wins
+    (None, None, {}, (DEFAULT_SOCKET, None)),
+    ("", None, {"currentContext": "default"}, (DEFAULT_SOCKET, None)),
+    ("unix:///run/user/1000/podman/podman.sock", None, {},
+     ("/run/user/1000/podman/podman.sock", None)),
+    ("unix:///custom.sock", "colima", {"currentContext": "colima"}, ("/custom.sock", None)),
     ("tcp://127.0.0.1:2376", None, {}, None),
     ("ssh://builder@buildbox.example", None, {}, None),
     ("unix://relative.sock", None, {}, None),          # left to docker-py to judge
-    (None, "colima", {}, None),
-    (None, "default", {"currentContext": "colima"}, DEFAULT_SOCKET),
-    (None, None, {"currentContext": "desktop-linux"}, None),
+    (None, "colima", {}, ("/Users/me/.colima/default/docker.sock", "colima")),
+    (None, None, {"currentContext": "colima"}, ("/Users/me/.colima/default/docker.sock",
+                                                "colima")),
+    (None, "default", {"currentContext": "colima"}, (DEFAULT_SOCKET, None)),
+    (None, None, {"currentContext": "remote"}, None),  # tcp: docker-py
+    (None, None, {"currentContext": "secure"}, None),  # TLS material: docker-py
+    (None, None, {"currentContext": "nope"}, None),    # docker-py says it does not exist
+    (None, None, {"currentContext": "broken"}, None),  # docker-py reports it
 ])
-def test_the_local_socket_is_chosen_as_the_docker_cli_chooses(monkeypatch, host, context,
-                                                              config, expected):
+def test_the_local_socket_is_chosen_as_the_docker_cli_chooses(monkeypatch, tmp_path, host,
+                                                              context, config, expected):
+    contexts = tmp_path / "contexts"
+    for name, address in (("colima", "unix:///Users/me/.colima/default/docker.sock"),
+                          ("remote", "tcp://build.example:2375"),
+                          ("secure", "unix:///run/secure.sock"), ("broken", None)):
+        key = hashlib.sha256(name.encode()).hexdigest()
+        (contexts / "meta" / key).mkdir(parents=True)
+        (contexts / "meta" / key / "meta.json").write_text(
+            json.dumps({"Name": name, "Endpoints": {"docker": {"Host": address}}})
+            if address else "{not json")
+    (contexts / "tls" / hashlib.sha256(b"secure").hexdigest() / "docker").mkdir(parents=True)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     for name, value in (("DOCKER_HOST", host), ("DOCKER_CONTEXT", context)):
         if value is None:
             monkeypatch.delenv(name, raising=False)

@@ -1,5 +1,5 @@
 """Build, push and inspect a project's images with docker-py's low-level streaming API (and,
-for builds on the local engine, the standard library's http.client).
+for builds on an engine's Unix socket, the standard library's http.client).
 
 - ``build_images`` (``build.py``): every service with a ``build`` section, in a thread pool.
 - ``push_images`` (``push.py``): with the Docker config's credentials; digests checked against
@@ -18,7 +18,7 @@ tag (default: the image's tag, else ``latest``). The registry and tag options ap
 services with a ``build`` section, whose images c2k owns.
 
 docker is imported lazily (``engine.Engine.docker``), so ``c2k --help`` never loads it, nor a
-build on the local socket (docker-py's requests stack is ~0.05 s of start-up, a
+build on a Unix socket (docker-py's requests stack is ~0.05 s of start-up, a
 quarter of a cached rebuild); nothing outside this package imports it.
 """
 

@@ -5,8 +5,8 @@ that share a context directory share one context archive (``buildcontext``). The
 BuildKit is used by default: ``POST /build?version=2`` with the archive as the body needs no
 gRPC session (unlike the docker CLI's), and its progress arrives as protobuf traces
 (``buildoutput``); ``builder="classic"`` (or DOCKER_BUILDKIT=0) is the same request without
-``version=2``. On the local engine it goes through ``SocketClient``, elsewhere through
-docker-py; a remote (git or URL) context goes through ``APIClient.build``.
+``version=2``. On an engine's Unix socket it goes through ``SocketClient``, elsewhere
+through docker-py; a remote (git or URL) context goes through ``APIClient.build``.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull,
         extra_hosts=[f"{h}:{ip}" for h, ip in build.extra_hosts], platform=_platform(first))
     use_buildkit = archive is not None and engine.use_buildkit(builder)
 
-    # An archive goes to the engine as the request's body (SocketClient on the local engine); a
+    # An archive goes to the engine as the request's body (SocketClient on a Unix socket); a
     # remote context is the engine's to fetch, through docker-py's APIClient.build.
     with failures_reported(reporter, job.services), \
             closing(engine.build_client() if archive else engine.client()) as client:

@@ -1,10 +1,10 @@
 """The docker CLI's configuration, read without docker-py where it is plain: which engine the CLI
 would use, and the registry credentials kept in the config file itself.
 
-`c2k build` reaches the usual engine, the local Unix socket, with ``socketclient`` instead of
-docker-py; that needs both answers before docker-py is loaded. Whatever is not plain here (a
-Docker context, a tcp or ssh address, a credential store or helper, a legacy or unreadable
-config) is answered by None, and docker-py decides, as for every other engine.
+`c2k build` reaches an engine on a Unix socket with ``socketclient`` instead of docker-py;
+that needs both answers before docker-py is loaded. Whatever is not plain here (a tcp or ssh
+address, a context with TLS material or unreadable, a credential store or helper, a legacy or
+unreadable config) is answered by None, and docker-py decides, as for every other engine.
 """
 
 from __future__ import annotations
@@ -47,15 +47,38 @@ def plain_config() -> dict | None:
     return config if isinstance(config, dict) else None
 
 
-def local_socket(config: dict) -> str | None:
-    """The path of the engine's Unix socket when the docker CLI's choice leads to one with no
-    Docker context involved: DOCKER_HOST=unix:///path, or no DOCKER_HOST and the "default"
-    context (neither DOCKER_CONTEXT nor the config's currentContext names another)."""
+def local_socket(config: dict) -> tuple[str, str | None] | None:
+    """(path of the engine's Unix socket, Docker context name or None) when the docker CLI's
+    choice leads to a Unix socket: DOCKER_HOST=unix:///path; else the context that
+    DOCKER_CONTEXT or the config's currentContext names, when its engine is a unix:///
+    address without TLS material (Docker Desktop's, Colima's, Rancher Desktop's, Podman's);
+    else the "default" context, the local socket. None for anything else."""
     host = os.environ.get("DOCKER_HOST")
     if host:
-        return host[len("unix://"):] if host.startswith("unix:///") else None
-    context = os.environ.get("DOCKER_CONTEXT") or config.get("currentContext")
-    return DEFAULT_SOCKET if context in (None, "", "default") else None
+        return (host[len("unix://"):], None) if host.startswith("unix:///") else None
+    name = os.environ.get("DOCKER_CONTEXT") or config.get("currentContext")
+    if name in (None, "", "default"):
+        return DEFAULT_SOCKET, None
+    host = _context_host(name)
+    return (host[len("unix://"):], name) if host and host.startswith("unix:///") else None
+
+
+def _context_host(name: str) -> str | None:
+    """The docker endpoint's address in a context made by `docker context create`
+    (contexts/meta/<sha256 of the name>/meta.json in the config directory); None when the
+    context is missing or unreadable, or has TLS material: docker-py reads or reports it."""
+    import hashlib          # here: its OpenSSL start-up is ~3 ms, and only contexts need it
+    directory = os.path.join(os.environ.get("DOCKER_CONFIG") or
+                             os.path.join(os.path.expanduser("~"), ".docker"), "contexts")
+    key = hashlib.sha256(name.encode()).hexdigest()
+    if os.path.exists(os.path.join(directory, "tls", key)):
+        return None
+    try:
+        with open(os.path.join(directory, "meta", key, "meta.json"), encoding="utf-8") as meta:
+            host = json.load(meta)["Endpoints"]["docker"]["Host"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return host if isinstance(host, str) else None
 
 
 def file_credentials(config: dict) -> dict | None:

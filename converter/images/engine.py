@@ -58,18 +58,20 @@ class BuiltImage:
 # ---- the engine -------------------------------------------------------------------------------
 
 class Engine:
-    """How to reach the Docker engine. The local Unix socket, when the docker CLI's choice is
-    plain (``dockerconfig.local_socket``), is pinged and built on with ``SocketClient``;
+    """How to reach the Docker engine. A Unix socket, when the docker CLI's choice leads to
+    one (``dockerconfig.local_socket``), is pinged and built on with ``SocketClient``;
     docker-py, imported on first use, makes every other engine's clients and all pushes."""
 
     def __init__(self, *, timeout: float | None = None):
         self.timeout = timeout
         self._docker = None
         config = plain_config()
-        self.socket = local_socket(config) if config is not None else None
+        local = local_socket(config) if config is not None else None
         self.config = config          # the Docker config's JSON (None: docker-py reads it)
-        if self.socket:
-            self.kwargs, self.context = {"base_url": "unix://" + self.socket}, None
+        self.socket = None
+        if local:
+            self.socket, self.context = local
+            self.kwargs = {"base_url": "unix://" + self.socket}
         else:
             self.kwargs, self.context = engine_settings(self.docker)
         self.url = self.kwargs.get("base_url") or "unix://" + DEFAULT_SOCKET

@@ -3,8 +3,8 @@ the calls a build makes (ping, ``POST /build``, image inspect and tag), nothing 
 
 Why not docker-py here: importing it, with requests and urllib3, takes ~0.05 s before the first
 request, a quarter of a cached one-service rebuild, and the engine answers these few calls
-the same either way. `c2k build` uses this client when the engine is the local socket (see
-``dockerconfig``); every other engine, a remote build context, pushes and `c2k images` go
+the same either way. `c2k build` uses this client when the engine is on a Unix socket (see
+``dockerconfig``); tcp and ssh engines, a remote build context, pushes and `c2k images` go
 through docker-py.
 """
 
