@@ -179,11 +179,11 @@ def test_credentials_kept_in_the_file_are_read_as_docker_py_reads_them(config, c
     found = file_credentials(plain)
     assert found is not None
     theirs = docker.auth.load_config().get_all_credentials()
+    assert found == theirs
     if docker.auth.INDEX_NAME in theirs:
         theirs.setdefault(docker.auth.INDEX_URL, theirs[docker.auth.INDEX_NAME])
-    assert found == theirs
     assert credentials().build_headers(pytest.fail) == \
-        ({"X-Registry-Config": encode_credentials(found)} if found else {})
+        ({"X-Registry-Config": encode_credentials(theirs)} if theirs else {})
 
 
 @pytest.mark.parametrize("content", [

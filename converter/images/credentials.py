@@ -14,7 +14,8 @@ import shutil
 import threading
 
 from ..errors import ImageError
-from .dockerconfig import HELPER_PREFIX, config_file, encode_credentials, file_credentials
+from .dockerconfig import HELPER_PREFIX, INDEX_NAME, INDEX_URL, config_file, \
+    encode_credentials, file_credentials
 
 
 class Credentials:
@@ -64,6 +65,10 @@ class Credentials:
                 found = file_credentials(plain) if plain is not None else None
                 if found is None:
                     found = self._all_credentials(warn)
+                # As docker-py: Docker Hub's credentials under its index URL too
+                # (docker-py#1683).
+                if INDEX_URL not in found and INDEX_NAME in found:
+                    found[INDEX_URL] = found[INDEX_NAME]
                 self._build_headers = \
                     {"X-Registry-Config": encode_credentials(found)} if found else {}
             return self._build_headers
@@ -88,9 +93,6 @@ class Credentials:
                  f"{str(exc).splitlines()[0][:300]}; builds get only the credentials "
                  "kept in the file itself")
             found = dict(config.auths)
-        # As docker-py: Docker Hub's credentials under its index URL too (docker-py#1683).
-        if docker.auth.INDEX_URL not in found and docker.auth.INDEX_NAME in found:
-            found[docker.auth.INDEX_URL] = found[docker.auth.INDEX_NAME]
         return found
 
     def _load(self):

@@ -111,8 +111,6 @@ def file_credentials(config: dict) -> dict | None:
                                    "email": entry.get("email"), "serveraddress": registry}
             except (TypeError, ValueError, binascii.Error):
                 return None
-    if INDEX_URL not in found and INDEX_NAME in found:
-        found[INDEX_URL] = found[INDEX_NAME]       # Docker Hub under its index URL too
     return found
 
 
