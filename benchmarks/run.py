@@ -969,7 +969,7 @@ def write_report(args, versions, load, small, big, startup, imports, profile_row
                "and c2k's builds, whose context arrives in the request instead of being "
                "streamed over a gRPC session, finish first.",
                "- The large context (5,000 files, 15 MB, by default): c2k archives it in "
-               "~0.13 s (its own tar writer, `converter/tarwriter.py`; `tarfile` took 0.5 s). "
+               "~0.13 s (its own tar writer, `converter/images/tarwriter.py`; `tarfile` took 0.5 s). "
                "Cold, the two are within a few percent of each other, either way from run to "
                "run: the engine's work decides. Rebuilt with nothing changed: c2k uploads the "
                "whole archive and the engine unpacks it again, while compose's session has the "

@@ -1,4 +1,4 @@
-"""Unit tests of converter.images, converter.buildcontext and converter.progress that need no
+"""Unit tests of converter.images (with its buildcontext and progress) that need no
 Docker engine: naming, .dockerignore, context archives, stream handling (a fake APIClient
 replays event streams), error messages, progress output."""
 
@@ -19,13 +19,14 @@ import time
 
 import pytest
 
-from converter import buildcontext, images
+from converter import images
+from converter.images import buildcontext
 from converter.images.engine import Cancelled, run_pool
 from converter.images import push as images_push  # where push_images looks registry_digest up
-from converter.buildcontext import IgnoreRules, parse_ignore, write_context
+from converter.images.buildcontext import IgnoreRules, parse_ignore, write_context
 from converter.errors import ImageError
 from converter.model import BuildConfig, Project, Service, frozen_map
-from converter.progress import LiveReporter, NullReporter, PlainReporter, make_reporter
+from converter.images.progress import LiveReporter, NullReporter, PlainReporter, make_reporter
 
 
 def project(*services, name="proj"):
@@ -544,7 +545,7 @@ def test_a_classic_answer_to_a_buildkit_request_is_read(tmp_path, fail):
 
 
 def test_decode_status_ignores_unknown_fields():
-    from converter.buildoutput import decode_status
+    from converter.images.buildoutput import decode_status
     raw = _pb_field(1, _pb_field(1, "sha256:x") + _pb_field(3, "[1/1] RUN x") +
                     _pb_field(8, b"\x0a\x01g") + _pb_field(4, True)) + _pb_field(2, b"\x0a\x01s")
     vertexes, logs = decode_status(raw)

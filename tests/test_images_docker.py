@@ -21,7 +21,7 @@ from tests import docker_env as env
 from converter import cli as cli_module
 from converter import images
 from converter.errors import ImageError
-from converter.progress import PlainReporter
+from converter.images.progress import PlainReporter
 
 pytestmark = pytest.mark.docker
 

@@ -25,8 +25,8 @@ quarter of a cached rebuild); nothing outside this package imports it.
 from __future__ import annotations
 
 from ..imagerefs import image_name, split_reference
-from ..progress import make_reporter
-from ..registry import registry_digest
+from .progress import make_reporter
+from .registry import registry_digest
 from .build import build_images
 from .engine import BUILDERS, BuiltImage, Engine, connect, default_parallel, engine_error
 from .listing import describe, list_images

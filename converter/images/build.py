@@ -18,11 +18,11 @@ import threading
 import time
 from contextlib import closing
 
-from ..buildcontext import DEFAULT_MAX_CONTEXT_BYTES, is_remote, write_context
-from ..buildoutput import BuildFailed, BuildkitOutput, ClassicOutput
+from .buildcontext import DEFAULT_MAX_CONTEXT_BYTES, is_remote, write_context
+from .buildoutput import BuildFailed, BuildkitOutput, ClassicOutput
 from ..errors import ImageError
 from ..imagerefs import image_name, split_reference
-from ..progress import make_reporter
+from .progress import make_reporter
 from ..records import record
 from .engine import BuiltImage, Cancelled, Engine, api_errors, api_message, connect, \
     engine_error, failures, failures_reported, run_pool, select_services, skip_if_stopped

@@ -17,7 +17,7 @@ import threading
 from contextlib import contextmanager
 
 from ..errors import ImageError
-from ..progress import Reporter
+from .progress import Reporter
 from ..records import record
 from .credentials import Credentials
 from .dockerconfig import DEFAULT_SOCKET, local_socket, plain_config

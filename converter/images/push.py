@@ -15,8 +15,8 @@ from contextlib import closing
 
 from ..errors import ImageError
 from ..imagerefs import image_name, split_host
-from ..progress import make_reporter
-from ..registry import registry_digest
+from .progress import make_reporter
+from .registry import registry_digest
 from .engine import BuiltImage, Cancelled, Engine, api_message, connect, engine_error, failures, \
     failures_reported, run_pool, select_services, skip_if_stopped
 

@@ -12,8 +12,8 @@ import base64
 import json
 import re
 
-from .errors import ImageError
-from .imagerefs import split_host  # noqa: F401  (re-exported)
+from ..errors import ImageError
+from ..imagerefs import split_host
 
 
 MANIFEST_ACCEPT = ", ".join((
