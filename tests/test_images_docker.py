@@ -326,7 +326,7 @@ def test_the_engine_of_the_current_docker_context(docker_env, tmp_path, monkeypa
     assert f"at unix://{link} (Docker context 'c2ktest')" in info.value.message
 
     link.symlink_to(docker_env.socket)
-    assert images.connect().socket == str(link)    # the context read without docker-py
+    assert images.connect().address.socket == str(link)    # the context read here
     built = images.build_images(project, progress="none")
     result = invoke(monkeypatch, project, ["images", "--format", "json"])
     assert result.exit_code == 0, result.output
