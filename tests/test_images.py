@@ -27,6 +27,7 @@ from converter.images.jobs import Cancelled, run_pool
 from converter.images import push as images_push  # where push_images looks registry_digest up
 from converter.images.buildcontext import IgnoreRules, parse_ignore, write_context
 from converter.errors import ImageError
+from converter.imagerefs import canonical, digests_of
 from converter.model import BuildConfig, Project, Service, frozen_map
 from converter.images.progress import LiveReporter, NullReporter, PlainReporter, make_reporter
 
@@ -88,6 +89,25 @@ def test_bad_naming_options(kwargs, message):
 ])
 def test_split_reference(ref, expected):
     assert images.split_reference(ref) == expected
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("redis", ("docker.io", "library/redis")),
+    ("docker.io/library/redis", ("docker.io", "library/redis")),
+    ("index.docker.io/redis", ("docker.io", "library/redis")),
+    ("me/app", ("docker.io", "me/app")),
+    ("localhost:5000/app", ("localhost:5000", "app")),
+])
+def test_repository_names_as_the_engine_resolves_them(name, expected):
+    assert canonical(name) == expected
+
+
+def test_the_digests_recorded_for_a_repository():
+    refs = ["redis@sha256:a", "r:5000/redis@sha256:c", "docker.io/library/redis@sha256:b",
+            "me/redis@sha256:d", "redis:7"]
+    assert digests_of("redis", refs) == ["sha256:a", "sha256:b"]
+    assert digests_of("index.docker.io/library/redis", refs) == ["sha256:a", "sha256:b"]
+    assert digests_of("r:5000/redis", refs) == ["sha256:c"]
 
 
 def test_pinned_needs_a_digest():

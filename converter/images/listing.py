@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from contextlib import closing
 
-from ..imagerefs import image_name, split_host
+from ..imagerefs import digests_of, image_name
 from .api import FAILURES, NotFound
 from .engine import Engine, connect, engine_error
 from .jobs import BuiltImage, check_service_names
@@ -29,21 +29,13 @@ def list_images(project, services=None, *, registry=None, tag=None,
             try:
                 info = session.inspect_image(f"{name}:{tag_}")
                 image_id = info["Id"]
-                digest = next((d.partition("@")[2] for d in info.get("RepoDigests") or ()
-                               if d.partition("@")[0] in (name, _docker_io(name))), None)
+                digest = next(iter(digests_of(name, info.get("RepoDigests") or ())), None)
             except NotFound:
                 pass
             except FAILURES as exc:
                 raise engine_error(exc, engine) from None
             rows.append(BuiltImage(service.name, name, tag_, image_id, digest))
     return rows
-
-
-def _docker_io(name: str) -> str:
-    host, path = split_host(name)
-    if host is not None:
-        return name
-    return f"docker.io/{path if '/' in path else 'library/' + path}"
 
 
 def describe(images, fmt: str = "table") -> str:

@@ -14,7 +14,7 @@ import time
 from contextlib import closing
 
 from ..errors import ImageError
-from ..imagerefs import image_name, split_host
+from ..imagerefs import digests_of, image_name, split_host
 from .api import FAILURES, ApiError, NotFound
 from .engine import Engine, connect, engine_error
 from .jobs import BuiltImage, Cancelled, failures_reported, run_pool, select_services, \
@@ -123,9 +123,7 @@ def _push_job(engine, ref, services, reporter, stop, *, verify):
             # An engine that sent no digest: accept the registry's answer only if it is one
             # the engine recorded for this image (RepoDigests), never an older push's.
             remote = registry_digest(name, tag, auth=auth)
-            recorded = {d.partition("@")[2] for d in info.get("RepoDigests") or ()
-                        if d.partition("@")[0] == name}
-            if remote is None or remote not in recorded:
+            if remote is None or remote not in digests_of(name, info.get("RepoDigests") or ()):
                 raise ImageError(f"service {first!r}: the push of {name}:{tag} reported no "
                                  "digest, and the registry did not confirm one")
             digest, verified = remote, True
