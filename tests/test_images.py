@@ -954,14 +954,19 @@ def test_the_engine_announces_its_builder(fake_engine, monkeypatch, header, buil
     assert engine.use_buildkit("buildkit") and not engine.use_buildkit("classic")
 
 
-def write_docker_context(config_dir, name, host, current=False):
-    """A Docker context as `docker context create NAME --docker host=HOST` stores it."""
+def write_docker_context(config_dir, name, host, current=False, *, tls=False,
+                         skip_verify=False):
+    """A Docker context as `docker context create NAME --docker host=HOST` stores it (with
+    ca=,cert=,key=: ``tls``; skip-tls-verify=true: ``skip_verify``)."""
     import hashlib
-    meta = config_dir / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
+    key = hashlib.sha256(name.encode()).hexdigest()
+    meta = config_dir / "contexts" / "meta" / key
     meta.mkdir(parents=True)
     (meta / "meta.json").write_text(json.dumps({
         "Name": name, "Metadata": {},
-        "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": False}}}))
+        "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": skip_verify}}}))
+    if tls:
+        _pem_files(config_dir / "contexts" / "tls" / key / "docker")
     config = config_dir / "config.json"
     content = json.loads(config.read_text()) if config.exists() else {}
     if current:
@@ -1021,6 +1026,53 @@ def test_an_unreachable_context_names_it(contexts, tmp_path):
                                   "colima.sock (Docker context 'colima'): the socket does not "
                                   "exist")
     assert "`docker context use` another context" in info.value.hint
+
+
+def _pem_files(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("ca.pem", "cert.pem", "key.pem"):
+        (folder / name).write_text("PEM")
+    return folder
+
+
+def _tls_of(tls):
+    """(ca, (cert, key), verify) of c2k's Tls or of docker-py's TLSConfig."""
+    if tls is None:
+        return None
+    if hasattr(tls, "ca_cert"):
+        return tls.ca_cert, tls.cert, tls.verify
+    return tls.ca, (tls.cert, tls.key), tls.verify
+
+
+@pytest.mark.parametrize("variables", [
+    {}, {"DOCKER_TLS_VERIFY": "1"}, {"DOCKER_TLS_VERIFY": ""}, {"DOCKER_CERT_PATH": "certs"},
+    {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": "certs"}])
+def test_docker_host_and_its_tls_variables_are_read_as_docker_py_reads_them(
+        contexts, monkeypatch, tmp_path, variables):
+    import docker
+    from converter.images.dockerconfig import engine_address, read_config
+    _pem_files(tmp_path / "home" / ".docker")          # the default DOCKER_CERT_PATH
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DOCKER_HOST", "tcp://10.0.0.5:2376")
+    for name in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, str(_pem_files(tmp_path / value)) if value == "certs" else value)
+    ours, theirs = engine_address(read_config()), docker.utils.kwargs_from_env()
+    assert (ours.url, ours.context) == (theirs["base_url"], None)
+    assert _tls_of(ours.tls) == _tls_of(theirs.get("tls"))
+
+
+@pytest.mark.parametrize("skip_verify", [False, True])
+def test_a_contexts_tls_material_is_read_as_docker_py_reads_it(contexts, skip_verify):
+    import docker
+    from converter.images.dockerconfig import engine_address, read_config
+    write_docker_context(contexts, "secure", "tcp://10.0.0.5:2376", current=True, tls=True,
+                         skip_verify=skip_verify)
+    ours, theirs = engine_address(read_config()), docker.context.ContextAPI.get_context("secure")
+    assert (ours.url, ours.context) == (theirs.Host, "secure")
+    assert _tls_of(ours.tls) == _tls_of(theirs.TLSConfig)
+    assert ours.socket is None
 
 
 @pytest.mark.parametrize("by_variable", [True, False])

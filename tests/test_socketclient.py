@@ -273,6 +273,54 @@ def test_a_stream_left_unread_does_not_block_the_next_call(engine, tmp_path):
     assert client.inspect_image("app")["Id"] == "sha256:1"
 
 
+# ---- the two transports of the engine interface agree ----------------------------------------
+
+def _both_sessions(engine):
+    """A SocketClient and a docker-py session on the scripted engine."""
+    from converter.images.dockerconfig import Address
+    from converter.images.dockerpy import DockerPy
+    return [SocketClient(engine.path, "1.41"),
+            DockerPy(Address(f"unix://{engine.path}")).session("1.41", None)]
+
+
+@pytest.mark.parametrize("remote", [False, True])
+def test_both_transports_send_the_same_build_request(engine, tmp_path, remote):
+    engine.script = lambda h: h.chunked([b'{"stream": "ok"}\n'])
+    archive = tmp_path / "context.tar"
+    archive.write_bytes(b"tar bytes" * 100)
+    params = {"t": "app:1", "remote": "https://example.com/app.git"} if remote else \
+        {"version": "2", "t": "app:1", "extrahosts": ["h1:10.0.0.1", "h2:10.0.0.2"]}
+    headers = {"X-Registry-Config": "e30=",
+               **({} if remote else {"Content-Type": "application/x-tar"})}
+    for session in _both_sessions(engine):
+        assert list(session.build(params, headers, None if remote else str(archive))) == \
+            [{"stream": "ok"}]
+        session.close()
+    (method, path, sent, body), theirs = engine.requests
+    assert (method, path, body) == theirs[:2] + theirs[3:]
+    assert path.startswith("/v1.41/build?") and body == (b"" if remote else archive.read_bytes())
+    for key in ("Content-Type", "Content-Length", "X-Registry-Config"):
+        assert sent.get(key) == theirs[2].get(key), key
+
+
+def test_both_transports_raise_the_same_refusals(engine):
+    def script(h):
+        if "/images/" in h.path:
+            h.reply(404, b'{"message": "No such image: app:1"}')
+        else:
+            h.reply(400, b'{"message": "buildkit not supported by daemon"}')
+    engine.script = script
+    for session in _both_sessions(engine):
+        with pytest.raises(NotFound) as info:
+            session.inspect_image("app:1")
+        assert info.value.explanation == "No such image: app:1"
+        with pytest.raises(ApiError) as info:
+            list(session.build({"version": "2"}, {}, None))
+        assert (info.value.status_code, info.value.explanation) == \
+            (400, "buildkit not supported by daemon")
+        session.close()
+
+
 # ---- end to end: `c2k build` on the local socket does not load docker-py ------------------------
 
 def test_c2k_build_on_the_local_socket_leaves_docker_py_unloaded(engine, tmp_path):
