@@ -165,22 +165,18 @@ def _build_args(project, build) -> dict:
 def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull, builder,
                auth_headers):
     first = job.services[0]
-    build = first.build
     name, tag = job.refs[0]
     skip_if_stopped(stop, reporter, job.services, "not built: another build failed")
     started = time.monotonic()
-    options = dict(
-        tag=f"{name}:{tag}", nocache=no_cache or build.no_cache, pull=pull or build.pull,
-        buildargs={**proxy_build_args(engine.config, engine.url), **_build_args(project, build)},
-        target=build.target, labels=dict(build.labels),
-        cache_from=list(build.cache_from), network_mode=build.network, shmsize=build.shm_size,
-        extra_hosts=[f"{h}:{ip}" for h, ip in build.extra_hosts], platform=_platform(first))
-    use_buildkit = archive is not None and engine.use_buildkit(builder)
+    params = _build_params(engine, project, first, f"{name}:{tag}", archive, no_cache=no_cache,
+                           pull=pull, buildkit=archive is not None and engine.use_buildkit(builder))
+    # X-Registry-Config: the run's credentials, as APIClient.build sends them.
+    headers = {"Content-Type": "application/x-tar", **auth_headers} if archive else auth_headers
 
     with failures_reported(reporter, job.services), closing(engine.build_session()) as session:
         reporter.status(first.name, "sending the build context")
-        output = _run_build(engine, session, first.name, reporter, stop, archive, build,
-                            options, use_buildkit, auth_headers)
+        output = _run_build(engine, session, first.name, reporter, stop, params, headers,
+                            archive.path if archive else None)
         image_id = output.image_id
         if image_id is None:
             image_id = session.inspect_image(f"{name}:{tag}")["Id"]
@@ -201,68 +197,63 @@ def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull,
         return results
 
 
-def _run_build(engine, session, task, reporter, stop, archive, build, options, use_buildkit,
-               auth_headers):
+def _build_params(engine, project, service, ref, archive, *, no_cache, pull,
+                  buildkit) -> dict:
+    """The query of ``POST /build``, what APIClient.build sends for the same: with the context
+    archive as the body, for the engine's BuildKit (``version=2``, without the gRPC session the
+    docker CLI opens: the context is uploaded instead) or its classic builder; without one
+    (``archive`` None), a ``remote`` context, which the engine fetches and builds classically."""
+    build = service.build
+    params = {"version": "2"} if buildkit else {}
+    params["t"] = ref
+    if archive is None:
+        params["remote"] = build.context
+    dockerfile = build.dockerfile if archive is None else archive.dockerfile
+    if dockerfile:
+        params["dockerfile"] = dockerfile
+    params.update({"rm": "1", "forcerm": "1"})
+    if no_cache or build.no_cache:
+        params["nocache"] = "1"
+    if pull or build.pull:
+        params["pull"] = "1"
+    for param, value in (("target", build.target), ("networkmode", build.network),
+                         ("platform", _platform(service))):
+        if value:
+            params[param] = value
+    if build.shm_size:
+        params["shmsize"] = str(build.shm_size)
+    buildargs = {**proxy_build_args(engine.config, engine.url), **_build_args(project, build)}
+    for param, value in (("buildargs", buildargs), ("labels", dict(build.labels)),
+                         ("cachefrom", list(build.cache_from))):
+        if value:
+            params[param] = json.dumps(value)
+    if build.extra_hosts:
+        params["extrahosts"] = [f"{host}:{ip}" for host, ip in build.extra_hosts]
+    return params
+
+
+def _run_build(engine, session, task, reporter, stop, params, headers, archive):
     """Stream one build; returns the output reader (with the image id)."""
-    output = (BuildkitOutput if use_buildkit else ClassicOutput)(task, reporter)
+    buildkit = params.get("version") == "2"
+    output = (BuildkitOutput if buildkit else ClassicOutput)(task, reporter)
     try:
-        # X-Registry-Config: the run's credentials, as APIClient.build sends them.
-        if archive is None:
-            events = session.build(_build_params(options, build.dockerfile, False,
-                                                 remote=build.context), auth_headers, None)
-        else:
-            events = session.build(_build_params(options, archive.dockerfile, use_buildkit),
-                                   {"Content-Type": "application/x-tar", **auth_headers},
-                                   archive.path)
-        for event in events:
+        for event in session.build(params, headers, archive):
             if stop.is_set():
                 raise Cancelled()
             output.feed(event)
     except BuildFailed as failed:
         raise _build_failure(task, failed) from None
     except ApiError as exc:
-        if use_buildkit and "buildkit" in exc.explanation.lower() and \
+        if buildkit and "buildkit" in exc.explanation.lower() and \
                 exc.status_code in (400, 500, 501) and output.image_id is None:
             # An engine without BuildKit: use the classic builder from now on.
             engine.buildkit = False
-            return _run_build(engine, session, task, reporter, stop, archive, build, options,
-                              False, auth_headers)
+            classic = {key: value for key, value in params.items() if key != "version"}
+            return _run_build(engine, session, task, reporter, stop, classic, headers, archive)
         raise _build_failure(task, output.failure(exc.explanation)) from None
     except FAILURES as exc:
         raise engine_error(exc, engine) from None
     return output
-
-
-def _build_params(options: dict, dockerfile: str | None, buildkit: bool, *,
-                  remote: str | None = None) -> dict:
-    """The query of ``POST /build``: with the context archive as the body, for the engine's
-    BuildKit (``version=2``, without the gRPC session the docker CLI opens: the context is
-    uploaded instead) or its classic builder; or a ``remote`` context, which the engine fetches
-    and builds classically. What APIClient.build sends for the same."""
-    params = {"version": "2"} if buildkit else {}
-    params["t"] = options["tag"]
-    if remote:
-        params["remote"] = remote
-    if dockerfile:
-        params["dockerfile"] = dockerfile
-    params.update({"rm": "1", "forcerm": "1"})
-    if options["nocache"]:
-        params["nocache"] = "1"
-    if options["pull"]:
-        params["pull"] = "1"
-    for key, param in (("target", "target"), ("network_mode", "networkmode"),
-                       ("platform", "platform")):
-        if options[key]:
-            params[param] = options[key]
-    if options["shmsize"]:
-        params["shmsize"] = str(options["shmsize"])
-    for key, param in (("buildargs", "buildargs"), ("labels", "labels"),
-                       ("cache_from", "cachefrom")):
-        if options[key]:
-            params[param] = json.dumps(options[key])
-    if options["extra_hosts"]:
-        params["extrahosts"] = options["extra_hosts"]
-    return params
 
 
 def _build_failure(service, failed: BuildFailed) -> ImageError:
