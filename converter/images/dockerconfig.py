@@ -63,6 +63,8 @@ def config_dir() -> str:
 
 
 def config_file() -> str | None:
+    """The config file (docker-py's search, which falls back to the home directory's when
+    $DOCKER_CONFIG has none); None when there is none."""
     home = os.path.expanduser("~")
     candidates = [os.path.join(home, ".docker", "config.json"), os.path.join(home, LEGACY_NAME)]
     if os.environ.get("DOCKER_CONFIG"):
@@ -102,7 +104,7 @@ def engine_address(config: DockerConfig) -> Address:
     """The engine the docker CLI would use. Raises ImageError for a context that does not exist
     or cannot be read."""
     host = os.environ.get("DOCKER_HOST")
-    if host:
+    if host:      # the TLS variables are for tcp://; a Unix socket is local
         return Address(host, None, None if host.startswith("unix://") else _env_tls())
     name = os.environ.get("DOCKER_CONTEXT") or config.data.get("currentContext")
     if not name or name == "default":
