@@ -24,6 +24,7 @@ import os
 import re
 
 from ..errors import C2KError
+from ..imagerefs import split_reference
 from . import yamlio
 from .manifests import file_name
 
@@ -61,12 +62,8 @@ def values_expr(path) -> str:
 
 def split_image(ref: str) -> dict:
     """`host:5000/a/b:tag@sha256:x` -> {repository, tag, digest} (empty strings when absent)."""
-    name, _, digest = ref.partition("@")
-    tag = ""
-    colon = name.rfind(":")
-    if colon > name.rfind("/"):
-        name, tag = name[:colon], name[colon + 1:]
-    return {"repository": name, "tag": tag, "digest": digest}
+    name, tag, digest = split_reference(ref)
+    return {"repository": name, "tag": tag or "", "digest": digest or ""}
 
 
 # ---- tokens -----------------------------------------------------------------------------------
