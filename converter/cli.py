@@ -164,7 +164,7 @@ def config_cmd(settings, fmt, services, volumes, profiles, images, no_interpolat
     from .compose.render import render_config
     result = settings.load(interpolate=not no_interpolate, consistency=not no_consistency)
     text = render_config(result, fmt=fmt, services=services, volumes=volumes,
-                         profiles=profiles, images=images, escape_dollars=not no_interpolate)
+                         profiles=profiles, images=images, interpolated=not no_interpolate)
     _write_text(text, output)
     _nothing_left_to_clean()
 

@@ -46,6 +46,7 @@ services:
     image: busybox
     command: ["sh", "-c", "cat /run/secrets/db"]
     secrets: [db]
+    configs: [settings]
 secrets:
   db:
     file: ./db.txt
