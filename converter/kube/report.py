@@ -103,3 +103,7 @@ class Report:
 class ConversionResult:
     objects: list[dict]
     report: Report
+    wiring: tuple = ()          # wiring.Finding: references no Service forwards (--strict)
+    # workload name -> the Jobs it starts after (depends_on service_completed_successfully):
+    # `c2k up` applies it once they have completed, as docker compose starts it.
+    start_after: dict = field(default_factory=dict)
