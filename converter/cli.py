@@ -514,7 +514,6 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
            timeout, build, push, convert, *, out):
     from .cluster.apply import apply_objects, prepare
     from .cluster.applyset import ApplySet
-    from .cluster.wait import wait_for
     conn = _connect(kubeconfig, context, namespace)
     project, conversion = _cluster_objects(settings, conn, convert, build=build, push=push)
     objects = conversion.objects
@@ -533,8 +532,7 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
     result = apply_objects(conn, project.name, objects, prune=prune, force=force_conflicts,
                            dry_run=dry_run == "server", progress=out, order=order)
     if waiting:
-        wait_for(conn, order.left_to_wait([obj for obj, _ in result.applied]),
-                 order.remaining(), progress=out)
+        order.wait_rest([obj for obj, _ in result.applied])
 
 
 @compose_command(cli, "apply")

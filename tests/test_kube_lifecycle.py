@@ -78,8 +78,9 @@ def test_dependants_wait_for_the_job_with_least_rbac():
     assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
                                   "name": "frappe-job-waiter"}
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "frappe-job-waiter"}]
-    assert result.start_after == {"backend": ("configurator",),
-                                  "queue-long": ("configurator",)}
+    assert result.start_after == {"backend": (("configurator", "completed"),),
+                                  "frontend": (("backend", "started"),),
+                                  "queue-long": (("configurator", "completed"),)}
 
 
 def test_airflow_init_without_restart_is_a_job_run_once():

@@ -40,6 +40,7 @@ class Context:
     references: list = field(default_factory=list)     # host:port references (references.py)
     waiters: dict = field(default_factory=dict)        # service -> {condition -> dependants}
     job_waits: dict = field(default_factory=dict)      # workload -> Jobs its pods wait for
+    starts_after: dict = field(default_factory=dict)   # workload -> {(workload, how)}
     job_wait_accounts: set = field(default_factory=set)  # ServiceAccounts of those pods
     governing: dict = field(default_factory=dict)      # StatefulSet name -> governing Service
     objects: dict = field(default_factory=dict)        # (kind, name) -> object

@@ -51,8 +51,11 @@ def wait_containers(ctx, group, pod) -> list[dict]:
                 continue
             kdep = ctx.names[dep]
             dep_kind = ctx.kinds[ctx.group_of[dep].name]
+            completes = cond.condition == "service_completed_successfully" and dep_kind == "Job"
+            ctx.starts_after.setdefault(group.name, set()).add(
+                (ctx.group_of[dep].name, "completed" if completes else "started"))
             if cond.condition == "service_completed_successfully":
-                if dep_kind != "Job":
+                if not completes:
                     report.approximated(member, key,
                                         f"{dep} is a {dep_kind}, not a Job: {member} starts "
                                         "without waiting for it to complete")

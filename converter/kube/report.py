@@ -104,6 +104,6 @@ class ConversionResult:
     objects: list[dict]
     report: Report
     wiring: tuple = ()          # wiring.Finding: references no Service forwards (--strict)
-    # workload name -> the Jobs it starts after (depends_on service_completed_successfully):
-    # `c2k up` applies it once they have completed, as docker compose starts it.
+    # workload -> ((workload it depends on, "completed" | "started"), ...): docker compose's
+    # start order; `c2k up` applies a workload once the Jobs it needs "completed" have.
     start_after: dict = field(default_factory=dict)

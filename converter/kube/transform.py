@@ -84,7 +84,8 @@ def to_manifests(project, options: ConvertOptions | None = None, *,
     report_coverage(ctx)
     objects.sort(key=lambda o: (_rank(o["kind"]), o["metadata"]["name"]))
     return ConversionResult(objects=objects, report=ctx.report, wiring=tuple(findings),
-                            start_after={k: tuple(v) for k, v in sorted(ctx.job_waits.items())})
+                            start_after={k: tuple(sorted(v))
+                                         for k, v in sorted(ctx.starts_after.items())})
 
 
 def _rank(kind: str) -> int:
