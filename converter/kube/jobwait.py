@@ -34,7 +34,8 @@ u=https://$h:$KUBERNETES_SERVICE_PORT/apis/batch/v1/namespaces/`cat $d/namespace
 until t=`cat $d/token`; s=`curl -sS -m 10 --cacert $d/ca.crt -H "Authorization: Bearer $t" $u`
   case "$s" in
     *'"type":"Complete","status":"True"'*) true;;
-    *'"type":"Failed","status":"True"'*) echo "job {job} failed: {dependant} does not start"; exit 1;;
+    *'"type":"Failed","status":"True"'*)
+      echo "job {job} failed: {dependant} does not start"; exit 1;;
     *'"kind":"Status"'*) echo "$s" | grep -o '"reason":"[A-Za-z]*"'; false;;
     *) false;;
   esac

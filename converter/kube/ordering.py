@@ -10,9 +10,9 @@ resolve (`nslookup`), which happens once one of its pods is ready.
 
 For `service_completed_successfully` the dependency is a Job (workloads.py) and the init
 container asks the API server whether it has completed (jobwait.py: its image, RBAC and
-token). `c2k up` also applies the dependants only once the Job has completed (cluster/apply.py).
-`restart: true` (restart dependants when the dependency restarts) has no Kubernetes equivalent
-and is reported.
+token). `c2k up` also applies the dependants only once the Job has completed
+(cluster/startorder.py). `restart: true` (restart dependants when the dependency restarts) has no
+Kubernetes equivalent and is reported.
 """
 
 from __future__ import annotations

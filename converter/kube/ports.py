@@ -20,7 +20,6 @@ PROTOCOLS = {"tcp": "TCP", "udp": "UDP", "sctp": "SCTP"}
 
 @record
 class PortSpec:
-    port: int
     target: int
     protocol: str            # TCP | UDP | SCTP
     key: str                 # compose key it came from, e.g. "ports[0]"
@@ -69,7 +68,7 @@ def _specs(service, report) -> list[PortSpec]:
         if port.mode == "host":
             report.approximated(service.name, key, "mode host: a Service port, not a port on "
                                                    "the node (see kompose.controller.port.expose)")
-        out.append(PortSpec(port=published or port.target, target=port.target, protocol=proto,
+        out.append(PortSpec(target=port.target, protocol=proto,
                             key=key, published=published, host_ip=port.host_ip,
                             name=port.name, app_protocol=port.app_protocol))
     for i, item in enumerate(service.expose):
@@ -84,7 +83,7 @@ def _specs(service, report) -> list[PortSpec]:
             report.not_converted(service.name, key, f"a range of {len(values)} ports is more "
                                                     f"than {MAX_RANGE}")
             continue
-        out.extend(PortSpec(port=v, target=v, protocol=proto, key=key) for v in values)
+        out.extend(PortSpec(target=v, protocol=proto, key=key) for v in values)
     return out
 
 

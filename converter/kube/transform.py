@@ -34,9 +34,10 @@ from .services import build_services
 from .wiring import check_wiring
 from .workloads import decide_kind, waiters, workload
 
-KIND_ORDER = ("Namespace", "ServiceAccount", "Role", "RoleBinding", "Secret", "ConfigMap", "PersistentVolumeClaim",
-              "Service", "Deployment", "StatefulSet", "DaemonSet", "ReplicationController",
-              "Job", "CronJob", "Ingress", "HorizontalPodAutoscaler", "NetworkPolicy")
+KIND_ORDER = ("Namespace", "ServiceAccount", "Role", "RoleBinding", "Secret", "ConfigMap",
+              "PersistentVolumeClaim", "Service", "Deployment", "StatefulSet", "DaemonSet",
+              "ReplicationController", "Job", "CronJob", "Ingress", "HorizontalPodAutoscaler",
+              "NetworkPolicy")
 
 
 def _once_per_path(reader):

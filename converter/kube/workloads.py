@@ -138,12 +138,13 @@ def _report_kind(ctx, service, kind) -> None:
         report.mapped(name, "depends_on", f"a Job: {', '.join(sorted(waiting))} "
                                           f"wait{'s' if len(waiting) == 1 else ''} for it to "
                                           "complete (service_completed_successfully)")
-    restart_set = service.restart is not None or (service.deploy and service.deploy.restart_policy)
-    if kind in ("Job", "CronJob") and (restart_set or kind == "Job"):
+    restart_set = service.restart is not None or bool(
+        service.deploy and service.deploy.restart_policy)
+    if kind in ("Job", "CronJob"):
         policy, limit = job_policy(service)
         detail = f"Job restartPolicy {policy}" + (
             f", backoffLimit {limit}" if limit is not None else "")
-        if once is None and restart_set:
+        if restart_set and once is None:
             report.approximated(name, key, detail + ": it runs to completion once; compose "
                                                     "would restart it after it succeeded too")
         elif restart_set:
