@@ -19,11 +19,13 @@ from ..lazyre import lazy
 from ..records import record
 from ..secretnames import holds_secret
 
-# scheme://[userinfo@]host[:port]; the scheme may follow `jdbc:` or a quote.
-_URL = lazy(r"(?<![\w.+-])([A-Za-z][A-Za-z0-9+.-]*)://(?:[^\s/?#@'\"]*@)?"
-            r"([A-Za-z0-9_][A-Za-z0-9_.-]*)(?::(\d{1,5}))?(?!\d)")
-# host:port on its own: not inside a path or a longer name, not `user:1234@`, not `redis:7.2`.
-_BARE = lazy(r"(?<![\w.:/-])([A-Za-z0-9_][A-Za-z0-9_.-]*):(\d{1,5})(?![\w.:@-])")
+# After `scheme://`: [userinfo@]host[:port]. Before it, the scheme (`jdbc:postgresql://`: the
+# scheme is `postgresql`).
+_AUTHORITY = lazy(r"(?:[^\s/?#@'\"]*@)?([A-Za-z0-9_][A-Za-z0-9_.-]*)(?::(\d{1,5}))?(?!\d)")
+# `:port` that ends a host:port: not `redis:7.2`, not `user:1234@`, not `a:1:2`.
+_PORT = lazy(r":(\d{1,5})(?![\w.:@-])")
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 
 
 @record
@@ -67,29 +69,53 @@ def network_names(project) -> dict[str, tuple[str, str]]:
 
 
 def scan(text: str):
-    """(host, port, text) for every `scheme://host:port` and `host:port` in text."""
+    """(host, port, text) for every `scheme://host:port` and `host:port` in text.
+
+    Hand-rolled around `://` and `:<digits>` rather than one regex tried at every position:
+    mounted config files make this the conversion's largest text to read."""
     if ":" not in text:
         return
     taken: list[tuple[int, int]] = []
-    for m in _URL.finditer(text):
-        taken.append(m.span())
-        if m.group(3):
-            yield m.group(2), int(m.group(3)), f"{m.group(1)}://{m.group(2)}:{m.group(3)}"
-    for m in _BARE.finditer(text):
-        if not any(a <= m.start() < b for a, b in taken):
-            yield m.group(1), int(m.group(2)), f"{m.group(1)}:{m.group(2)}"
+    at = text.find("://")
+    while at != -1:
+        start = _run_before(text, at, _SCHEME_CHARS)
+        scheme = text[start:at]
+        found = _AUTHORITY.match(text, at + 3)
+        if scheme and scheme[0].isascii() and scheme[0].isalpha() and found and not (
+                start and (text[start - 1].isalnum() or text[start - 1] == "_")):
+            taken.append((start, found.end()))
+            if found.group(2):
+                yield found.group(1), int(found.group(2)), \
+                    f"{scheme}://{found.group(1)}:{found.group(2)}"
+        at = text.find("://", at + 3)
+    for found in _PORT.finditer(text):
+        colon = found.start()
+        start = _run_before(text, colon, _HOST_CHARS)
+        host = text[start:colon]
+        if not host or host[0] in ".-" or (start and text[start - 1] in ":/"):
+            continue
+        if not any(a <= start < b for a, b in taken):
+            yield host, int(found.group(1)), f"{host}:{found.group(1)}"
+
+
+def _run_before(text: str, end: int, chars: frozenset) -> int:
+    """Where the run of `chars` that ends at `end` starts."""
+    start = end
+    while start > 0 and text[start - 1] in chars:
+        start -= 1
+    return start
 
 
 def _texts(project, service, reader):
     """(where, file, text, secret) for every place a service's configuration can name a host."""
     for key, value in service.environment.items():
-        if value is not None:
+        if value is not None and ":" in str(value):
             yield f"environment.{key}", "", str(value), holds_secret(key)
     for key in ("entrypoint", "command"):
         words = getattr(service, key)
         if words:
             yield key, "", " ".join(words), False
-    root = project.working_dir
+    root = os.path.join(os.path.abspath(project.working_dir), "")
     for i, mount in enumerate(service.volumes):
         if mount.type == "bind" and mount.source and _inside(mount.source, root):
             yield from _files(f"volumes[{i}]", reader(mount.source), False)
@@ -110,11 +136,8 @@ def _texts(project, service, reader):
 
 
 def _inside(path: str, root: str) -> bool:
-    try:
-        return os.path.commonpath([os.path.abspath(path), os.path.abspath(root)]) == \
-            os.path.abspath(root)
-    except ValueError:
-        return False
+    """path is in the folder root (given with its trailing separator)."""
+    return os.path.join(os.path.abspath(path), "").startswith(root)
 
 
 def _files(where: str, found, secret: bool):
