@@ -66,10 +66,10 @@ def wait_containers(ctx, group, pod) -> list[dict]:
                     waited.append(job)
                     cname = used.take(names.join("wait-for", job, "job"))
                     out.append(jobwait.wait_container(ctx, pod, job, ctx.names[member], cname))
-                report.mapped(member, key, f"init container waits until Job {job} has completed "
-                                           f"(asks the API server: image "
-                                           f"{ctx.options.job_wait_image}, Role "
-                                           f"{jobwait.account_name(ctx)})")
+                report.mapped(member, key, f"init container waits until Job {job} has "
+                                           "completed: it asks the API server, with the image "
+                                           f"{ctx.options.job_wait_image} (sh and curl) and the "
+                                           f"Role {jobwait.account_name(ctx)} (get on the Job)")
                 continue
             ports = [p for p in ctx.ports.get(dep) or [] if "protocol" not in p]
             if not ports and dep not in ctx.headless:
