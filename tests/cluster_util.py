@@ -64,7 +64,8 @@ def write_compose(folder: Path, text: str, name: str = "compose.yaml") -> Path:
 
 
 KINDS = "deployments,statefulsets,daemonsets,jobs,cronjobs,services,configmaps,secrets," \
-        "persistentvolumeclaims,ingresses,horizontalpodautoscalers,networkpolicies"
+        "persistentvolumeclaims,ingresses,horizontalpodautoscalers,networkpolicies," \
+        "serviceaccounts,roles,rolebindings"
 
 
 def members(kubeconfig: str, namespace: str) -> list[dict]:

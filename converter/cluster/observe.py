@@ -68,22 +68,25 @@ def port(conn, project: str, service: str, number: int, protocol: str = "TCP") -
     services = call(conn.resource("v1", "Service").get, namespace=conn.namespace,
                     label_selector=f"{NAME}={label}", what="listing services")
     for svc in services.get("items") or []:
-        for p in (svc.get("spec") or {}).get("ports") or []:
-            if p.get("protocol", "TCP") != protocol.upper():
-                continue
-            if number in (p.get("port"), p.get("targetPort")):
-                name = svc["metadata"]["name"]
-                out = {"cluster": f"{name}.{conn.namespace}.svc.cluster.local:{p['port']}",
-                       "service": name, "port": p["port"],
-                       "forward": f"kubectl port-forward -n {conn.namespace} svc/{name} "
-                                  f"{p['port']}:{p['port']}"}
-                if p.get("nodePort"):
-                    out["node_port"] = p["nodePort"]
-                ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
-                if ingress:
-                    host = ingress[0].get("ip") or ingress[0].get("hostname")
-                    out["external"] = f"{host}:{p['port']}"
-                return out
+        ports = [p for p in (svc.get("spec") or {}).get("ports") or []
+                 if p.get("protocol", "TCP") == protocol.upper()
+                 and number in (p.get("port"), p.get("targetPort"))]
+        if not ports:
+            continue
+        # the published port of container port `number` first, as docker compose port answers
+        p = min(ports, key=lambda p: (p.get("targetPort") != number, p.get("port") == number))
+        name = svc["metadata"]["name"]
+        out = {"cluster": f"{name}.{conn.namespace}.svc.cluster.local:{p['port']}",
+               "service": name, "port": p["port"],
+               "forward": f"kubectl port-forward -n {conn.namespace} svc/{name} "
+                          f"{p['port']}:{p['port']}"}
+        if p.get("nodePort"):
+            out["node_port"] = p["nodePort"]
+        ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
+        if ingress:
+            host = ingress[0].get("ip") or ingress[0].get("hostname")
+            out["external"] = f"{host}:{p['port']}"
+        return out
     raise ClusterError(f"service {service!r} does not publish port {number}/{protocol.lower()}",
                        hint="only ports and expose of the compose file become Service ports")
 
