@@ -245,6 +245,9 @@ def _workload(ctx, group: PodGroup, file_objects) -> None:
             ctx.report.mapped(member, "profiles", "converted because its profile is active")
         if svc.links:
             ctx.report.mapped(member, "links", "service names resolve through Services")
+    for copy in pod.copy_containers(ctx.options.wait_image):   # before the app's own
+        copy["name"] = cnames.take(copy["name"])
+        init.insert(0, copy)
     for wait in wait_containers(ctx, group):
         wait["name"] = cnames.take(wait["name"])
         init.append(wait)
