@@ -142,6 +142,18 @@ def test_a_host_folder_several_services_mount_is_one_claim():
     assert "shared with sidekiq" in str(report.of("service", "web"))
 
 
+def test_shared_path_names_never_hold_this_machines_folders():
+    objs, _ = convert(project(
+        svc("a", volumes=(bind("/home/alice/.jitsi/web", "/w"), bind("/proj", "/src"))),
+        svc("b", volumes=(bind("/home/alice/.jitsi/web", "/w"), bind("/proj", "/src")))),
+        reader=FakeReader({"/proj": "big"}))
+    assert sorted(n for k, n in kinds(objs) if k == "PersistentVolumeClaim") == [
+        "jitsi-web", "project"]
+    objs, _ = convert(project(svc("a", volumes=(bind("/proj/data", "/d"),))),
+                      volumes="hostPath")
+    assert source_at(objs, "a", "/d")[1]["name"] == "host-data"
+
+
 def test_a_host_folder_mounted_twice_by_one_service_is_one_claim():
     objs, _ = convert(project(svc("web", volumes=(bind("/srv/x", "/a"), bind("/srv/x", "/b")))))
     assert [n for k, n in kinds(objs) if k == "PersistentVolumeClaim"] == ["web-claim0"]

@@ -125,8 +125,10 @@ def _host_path(ctx, service, mount, pod, source, kind, read_only, key_name) -> d
     spec = {"path": source}
     if kind:
         spec["type"] = kind
-    vol = pod.get(("bind", source), "host-" + names.dns_label(source.strip("/") or "root",
-                                                              prefix="p"),
+    # named after the path, as the project names it (never this machine's folders)
+    shown = _rel(ctx, source) if _inside(source, ctx.project.working_dir) else source
+    shown = "project" if shown == "." else shown.strip("/") or "root"
+    vol = pod.get(("bind", source), "host-" + names.dns_label(shown, prefix="p"),
                   {"hostPath": spec})
     propagation = None
     if mount.propagation in _PROPAGATION:

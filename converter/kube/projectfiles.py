@@ -17,7 +17,7 @@ from . import names
 from .sharing import plan
 
 # Names of files that hold secrets wherever they are referenced from.
-SECRET_NAMES = (".env", ".env.*", "*.env", "*.key", "*.pem", "*.p12", "*.pfx", "*.jks",
+SECRET_NAMES = (".env", ".env.*", "*.env", "*.key", "*key*.pem", "*.p12", "*.pfx", "*.jks",
                 "*.keystore", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "*.htpasswd",
                 "htpasswd", ".netrc", ".pgpass")
 

@@ -75,11 +75,14 @@ class StoragePlan:
             self._names[(None, key)] = self._path_names.take(self._path_label(key[1]))
 
     def _path_label(self, path: str) -> str:
-        root = self.ctx.project.working_dir
-        rel = os.path.relpath(path, root)
-        if rel == "." or rel.startswith(".." + os.sep) or rel == "..":
-            rel = path
-        return names.dns_label(rel.replace(os.sep, "/").strip("/") or "root", prefix="vol")
+        """`public-system` for ./public/system; the last two parts of a path outside the
+        project (`/home/me/.cfg/web` -> `cfg-web`): never this machine's own folder names."""
+        rel = os.path.relpath(path, self.ctx.project.working_dir)
+        if rel == ".":
+            rel = "project"
+        elif rel == ".." or rel.startswith(".." + os.sep):
+            rel = "/".join(path.strip(os.sep).split(os.sep)[-2:]) or "root"
+        return names.dns_label(rel.replace(os.sep, "/"), prefix="vol")
 
     def pods_of(self, group: str) -> int:
         """Pods a workload runs at once: its replicas, at least 1; a DaemonSet runs several."""
