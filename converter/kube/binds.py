@@ -97,7 +97,7 @@ def bind_mount(ctx, service, mount, i, pod, kind) -> dict | None:
     if not writable:
         detail = f"{held} from {shown}{kept}"
         if not mount.read_only:
-            report.approximated(name, key_name, detail + "; mounted read-only (--volumes "
+            report.approximated(name, key_name, detail + "; mounted read-only (volumes as "
                                                          "configMap)")
         else:
             report.mapped(name, key_name, detail)
