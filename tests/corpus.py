@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
+
+
 def _shared() -> Path:
-    """../shared next to the repository, or next to a folder holding it (a git worktree in
-    wt/<name> finds the shared data two levels up)."""
-    for parent in Path(__file__).resolve().parents[2:4]:
-        if (parent / "shared" / "corpus").is_dir():
-            return parent / "shared"
-    return Path(__file__).resolve().parents[2] / "shared"
+    """../shared beside the clone; a git worktree nested deeper finds it further up."""
+    repo = Path(__file__).resolve().parents[1]
+    for folder in repo.parents:
+        if (folder / "shared" / "corpus").is_dir():
+            return folder / "shared"
+    return repo.parent / "shared"
 
 
 SHARED = _shared()
@@ -56,18 +58,3 @@ def compose_files() -> list[Path]:
             continue
         found.append(path)
     return found
-
-
-def realworld_projects() -> list[Path]:
-    """The project folders of corpus/realworld (collected at import time for parametrize)."""
-    return [p for p in corpus_cases("realworld") if p.is_dir()]
-
-
-def realworld_files(folder: Path) -> tuple[str, ...]:
-    """The `-f` files a realworld project needs (its ARGS file), as absolute paths; () to
-    discover them as docker compose does."""
-    args_file = folder / "ARGS"
-    if not args_file.exists():
-        return ()
-    words = args_file.read_text().split()
-    return tuple(str(folder / w) for i, w in enumerate(words) if i and words[i - 1] == "-f")

@@ -8,12 +8,13 @@ that every pod can mount. Then the repros of issue 18 taken from the projects th
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 
 import pytest
 
 import k8s_schema
-from corpus import corpus_dir, realworld_files, realworld_projects
+from corpus import corpus_cases, corpus_dir
 from converter.compose.loader import LoadOptions, load_project
 from converter.kube import names
 from converter.kube.hostpaths import host_rule
@@ -25,8 +26,14 @@ from converter.kube.transform import to_manifests
 pytestmark = pytest.mark.corpus
 
 
+def _files(folder) -> tuple[str, ...]:
+    """The `-f` files of the project's ARGS (all its ARGS hold); () to discover them."""
+    args = shlex.split((folder / "ARGS").read_text()) if (folder / "ARGS").exists() else []
+    return tuple(str(folder / a) for i, a in enumerate(args) if i and args[i - 1] == "-f")
+
+
 def _convert(folder, **options):
-    project = load_project(LoadOptions(files=realworld_files(folder), cwd=str(folder),
+    project = load_project(LoadOptions(files=_files(folder), cwd=str(folder),
                                        environ={})).project
     result = to_manifests(project, ConvertOptions(**options))
     k8s_schema.assert_valid(result.objects)
@@ -78,7 +85,8 @@ def _claims(objects):
             if o["kind"] == "PersistentVolumeClaim"}
 
 
-@pytest.mark.parametrize("folder", realworld_projects(), ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", [p for p in corpus_cases("realworld") if p.is_dir()],
+                         ids=lambda p: p.name)
 def test_no_claim_over_a_system_path_and_no_split_shared_storage(folder):
     corpus_dir("realworld")
     project, result = _convert(folder)
