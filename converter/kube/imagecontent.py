@@ -55,9 +55,8 @@ class ImageContent:
 
     def verdict(self, service, source: str, target: str, is_dir: bool) -> Verdict | None:
         """None when `source` is not inside (or around) a local build context of the image."""
-        from ..buildcontext import is_remote    # here: most conversions never need it
         build = self.build_of(service)
-        if build is None or not build.context or is_remote(build.context):
+        if build is None or not build.context or _remote(build.context):
             return None
         context = os.path.normpath(build.context)
         rel = os.path.relpath(source, context).replace(os.sep, "/")
@@ -96,8 +95,7 @@ class ImageContent:
         return image
 
     def _read(self, build, context: str) -> _Image:
-        from ..buildcontext import IgnoreRules, parse_ignore
-        from ..dockerfile import context_copies
+        from ..dockerfile import context_copies    # here: most conversions never need it
         if build.dockerfile_inline is not None:
             text, shown, full = build.dockerfile_inline, "dockerfile_inline", None
         else:
@@ -116,10 +114,7 @@ class ImageContent:
                 os.path.join(context, ".dockerignore")]:
             found = self._text(candidate)
             if found is not None:
-                try:
-                    ignore = IgnoreRules(parse_ignore(found))
-                except C2KError:
-                    ignore = None
+                ignore = _ignore_rules(found)
                 break
         return _Image(context, shown, tuple(copies), "", ignore)
 
@@ -135,6 +130,21 @@ class ImageContent:
     def _rel(self, path: str) -> str:
         rel = os.path.relpath(path, self.ctx.project.working_dir).replace(os.sep, "/")
         return path if rel.startswith("..") else rel
+
+
+def _remote(context: str) -> bool:
+    """A git or HTTP(S) context, which the model keeps as given (local ones are absolute)."""
+    return not os.path.isabs(context)
+
+
+def _ignore_rules(text: str):
+    """The .dockerignore's rules, matched by the code that archives build contexts (None for
+    a pattern it refuses: then nothing is known to be left out)."""
+    from ..buildcontext import IgnoreRules, parse_ignore
+    try:
+        return IgnoreRules(parse_ignore(text))
+    except C2KError:
+        return None
 
 
 def _lands_at(copy, rel: str, is_dir: bool) -> str | None:
