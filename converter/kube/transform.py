@@ -245,9 +245,6 @@ def _workload(ctx, group: PodGroup, file_objects) -> None:
             ctx.report.mapped(member, "profiles", "converted because its profile is active")
         if svc.links:
             ctx.report.mapped(member, "links", "service names resolve through Services")
-    for copy in pod.copy_containers(ctx.options.wait_image):   # before the app's own
-        copy["name"] = cnames.take(copy["name"])
-        init.insert(0, copy)
     for wait in wait_containers(ctx, group):
         wait["name"] = cnames.take(wait["name"])
         init.append(wait)
@@ -260,6 +257,9 @@ def _workload(ctx, group: PodGroup, file_objects) -> None:
         pod_spec["securityContext"] = security
     if pull_secrets:
         pod_spec["imagePullSecrets"] = [{"name": s} for s in pull_secrets]
+    for copy in pod.copy_containers(ctx.options.wait_image):   # first: the app's files
+        copy["name"] = cnames.take(copy["name"])
+        init.insert(0, copy)
     if init:
         pod_spec["initContainers"] = init
     pod_spec["containers"] = containers
