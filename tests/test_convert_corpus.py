@@ -77,6 +77,10 @@ KNOWN_DIFFERENCES = {
     ("single-file-output", "Service", "front_end"),
     # kompose numbers claims per pod group; c2k per service (dispatcher-claim0, librenms-claim0).
     ("service-group", "PersistentVolumeClaim", "librenms-dispatcher-claim0"),
+    # kompose puts the private key tls/a.key in ConfigMaps; c2k in a Secret (web-secret0/1).
+    ("configmap-volume", "ConfigMap", "web-cm0"), ("configmap-volume", "ConfigMap", "web-cm1"),
+    ("multiple-type-volumes", "ConfigMap", "web-cm0"),
+    ("multiple-type-volumes", "ConfigMap", "web-cm1"),
 }
 
 

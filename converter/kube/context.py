@@ -45,8 +45,7 @@ class Context:
     governing: dict = field(default_factory=dict)      # StatefulSet name -> governing Service
     objects: dict = field(default_factory=dict)        # (kind, name) -> object
     origins: dict = field(default_factory=dict)        # (kind, name) -> what produced it
-    volume_owners: dict | None = None                  # named volume -> workloads (lazy)
-    local_contexts: tuple | None = None                # local build contexts (lazy)
+    storage_plan: object | None = None                 # sharing.StoragePlan (lazy)
 
     @property
     def project_name(self) -> str:

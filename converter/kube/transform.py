@@ -268,6 +268,9 @@ def _workload(ctx, group: PodGroup, file_objects) -> None:
         pod_spec["securityContext"] = security
     if pull_secrets:
         pod_spec["imagePullSecrets"] = [{"name": s} for s in pull_secrets]
+    for copy in pod.copy_containers(ctx.options.wait_image):   # first: the app's files
+        copy["name"] = cnames.take(copy["name"])
+        init.insert(0, copy)
     if init:
         pod_spec["initContainers"] = init
     pod_spec["containers"] = containers
