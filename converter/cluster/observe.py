@@ -186,12 +186,13 @@ def _top_from_kubelets(conn, project: str, services) -> list[dict]:
 
 
 def _stats_summary(conn, node: str) -> dict:
+    from kubernetes import client
+    core = client.CoreV1Api(conn.api)
     try:
-        response = call(conn.api.call_api, "/api/v1/nodes/{name}/proxy/stats/summary", "GET",
-                        path_params={"name": node}, auth_settings=["BearerToken"],
+        response = call(core.connect_get_node_proxy_with_path, node, "stats/summary",
                         _preload_content=False, _request_timeout=20,
                         what=f"reading the stats of node {node}", attempts=2)
-        return json.loads(response[0].data)
+        return json.loads(response.data)
     except (ClusterError, ValueError) as exc:
         detail = exc.message if isinstance(exc, ClusterError) else "not JSON"
         raise ClusterError(f"no CPU and memory figures: the cluster has no metrics API "
