@@ -12,7 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
-from conftest_cluster import KWOK_NAMESPACE_ANNOTATIONS, cluster_dir, kubectl_path
+from conftest_cluster import KWOK_NAMESPACE_PREFIX, cluster_dir, kubectl_path
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -20,7 +20,6 @@ PART_OF = "applyset.kubernetes.io/part-of"
 
 
 def c2k(kubeconfig: str, *args, cwd=None, timeout=180, env=None) -> subprocess.CompletedProcess:
-    create_named_namespaces(kubeconfig, args)
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("COMPOSE_", "KUBECONFIG", "C2K_DEBUG"))}
     base.update({"PYTHONPATH": str(REPO), "KUBECONFIG": kubeconfig, **(env or {})})
@@ -31,7 +30,6 @@ def c2k(kubeconfig: str, *args, cwd=None, timeout=180, env=None) -> subprocess.C
 
 def kubectl(kubeconfig: str, *args, stdin: str | None = None, check: bool = True,
             env=None) -> subprocess.CompletedProcess:
-    create_named_namespaces(kubeconfig, args)
     proc = subprocess.run([kubectl_path(), "--kubeconfig", kubeconfig, *map(str, args)],
                           input=stdin, capture_output=True, text=True, timeout=120,
                           env={**os.environ, **(env or {})})
@@ -45,33 +43,15 @@ def get_json(kubeconfig: str, *args) -> dict:
     return json.loads(kubectl(kubeconfig, "get", *args, "-o", "json").stdout)
 
 
-# Names from new_namespace_name() not created yet: the first c2k() or kubectl() call naming
-# one creates it, annotated so that its pods go to the simulated (kwok) node.
-_KWOK_NAMESPACES: set[str] = set()
-
-
 def new_namespace_name() -> str:
-    """A fresh namespace for a test on the simulated node (fast, no images): created, with
-    KWOK_NAMESPACE_ANNOTATIONS, by the first c2k() or kubectl() call that names it. Tests that
-    run real containers use real_namespace_name()."""
-    name = f"t-{uuid.uuid4().hex[:8]}"
-    _KWOK_NAMESPACES.add(name)
-    return name
+    """A fresh namespace whose pods go to the simulated (kwok) node: fast, no image is pulled.
+    Tests that run real containers use real_namespace_name()."""
+    return f"{KWOK_NAMESPACE_PREFIX}{uuid.uuid4().hex[:8]}"
 
 
 def real_namespace_name() -> str:
     """A fresh namespace whose pods go to the real node (the cluster's default)."""
     return f"rn-{uuid.uuid4().hex[:8]}"
-
-
-def create_named_namespaces(kubeconfig: str, args) -> None:
-    for name in _KWOK_NAMESPACES.intersection(map(str, args)):
-        _KWOK_NAMESPACES.discard(name)
-        namespace = {"apiVersion": "v1", "kind": "Namespace",
-                     "metadata": {"name": name, "annotations": KWOK_NAMESPACE_ANNOTATIONS}}
-        subprocess.run([kubectl_path(), "--kubeconfig", kubeconfig, "apply", "-f", "-"],
-                       input=json.dumps(namespace), capture_output=True, text=True,
-                       timeout=60, check=True)
 
 
 def delete_namespace(kubeconfig: str, name: str) -> None:

@@ -15,8 +15,9 @@ Import it from the main conftest, e.g. ``from conftest_cluster import *`` or
   test is skipped, or fails when CI=true;
 * session fixture ``real_node``: the same kubeconfig, once the real node is
   Ready (skipped, or failed when CI=true, when the cluster has none);
-* ``KWOK_NAMESPACE_ANNOTATIONS``: a namespace with them sends its pods to the
-  simulated node (pods go to the real node by default);
+* ``KWOK_NAMESPACE_PREFIX``: the pods of a namespace whose name starts with it
+  go to the simulated node (cluster/kwok-namespaces.yaml); all others to the
+  real node;
 * ``kubectl_path()``: the kubectl built with the cluster;
 * ``cluster_dir()``: where the state, logs and extra kubeconfigs live
   (``unprivileged.kubeconfig`` is an authenticated user without RBAC rights).
@@ -42,7 +43,7 @@ import pytest
 
 __all__ = [
     "CLUSTER_SCRIPTS",
-    "KWOK_NAMESPACE_ANNOTATIONS",
+    "KWOK_NAMESPACE_PREFIX",
     "cluster_dir",
     "cluster_kubeconfig",
     "kubectl_path",
@@ -53,13 +54,9 @@ __all__ = [
 ]
 
 CLUSTER_SCRIPTS = Path(__file__).resolve().parent / "cluster"
-# With a real node the kwok node is tainted; the PodNodeSelector and PodTolerationRestriction
-# admission plugins give the pods of a namespace annotated so the kwok node and its toleration.
-KWOK_NAMESPACE_ANNOTATIONS = {
-    "scheduler.alpha.kubernetes.io/node-selector": "type=kwok",
-    "scheduler.alpha.kubernetes.io/defaultTolerations":
-        '[{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}]',
-}
+# With a real node the kwok node is tainted; an admission policy (cluster/kwok-namespaces.yaml)
+# gives the pods of namespaces named so its node selector and the toleration.
+KWOK_NAMESPACE_PREFIX = "t-"
 
 
 def cluster_dir() -> Path:

@@ -282,11 +282,9 @@ def test_corpus_chart_lints_and_renders_convert(tmp_path, helm_bin, path):
 @pytest.mark.cluster
 @pytest.mark.tools
 def test_chart_installs_and_uninstalls(tmp_path, helm_bin, cluster_kubeconfig):
-    from cluster_util import (KINDS, create_named_namespaces, delete_namespace, get_json,
-                              new_namespace_name)
+    from cluster_util import KINDS, delete_namespace, get_json, new_namespace_name
     project, objects, out = chart(tmp_path, REPO / "samples" / "storefront")
     ns = new_namespace_name()
-    create_named_namespaces(cluster_kubeconfig, [ns])
     helm_env = ("--kubeconfig", cluster_kubeconfig, "--namespace", ns)
     try:
         proc = run_tool(helm_bin, "install", "shop", out, *helm_env, "--create-namespace",

@@ -165,6 +165,7 @@ def test_base_applies_with_kubectl_k(tmp_path, cluster_kubeconfig):
     project, objects, out = tree(tmp_path, REPO / "samples" / "storefront")
     ns = new_namespace_name()
     try:
+        kubectl(cluster_kubeconfig, "create", "namespace", ns)
         kubectl(cluster_kubeconfig, "apply", "--server-side", "-n", ns, "-k", out / "base")
         live = {(o["kind"], o["metadata"]["name"])
                 for o in get_json(cluster_kubeconfig, KINDS, "-n", ns)["items"]}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conftest_cluster import KWOK_NAMESPACE_ANNOTATIONS, kubectl_path  # noqa: E402
+from conftest_cluster import KWOK_NAMESPACE_PREFIX, kubectl_path  # noqa: E402
 
 pytestmark = pytest.mark.cluster
 
@@ -33,17 +33,10 @@ def kubectl(kubeconfig: str, *args: str, stdin: str | None = None, check: bool =
     return proc
 
 
-def create_kwok_namespace(kubeconfig: str, name: str) -> None:
-    """A namespace whose pods go to the simulated node."""
-    kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(
-        {"apiVersion": "v1", "kind": "Namespace",
-         "metadata": {"name": name, "annotations": KWOK_NAMESPACE_ANNOTATIONS}}))
-
-
 @pytest.fixture
 def namespace(cluster_kubeconfig: str):
-    name = f"smoke-{uuid.uuid4().hex[:8]}"
-    create_kwok_namespace(cluster_kubeconfig, name)
+    name = f"{KWOK_NAMESPACE_PREFIX}smoke-{uuid.uuid4().hex[:8]}"   # its pods go to kwok
+    kubectl(cluster_kubeconfig, "create", "namespace", name)
     # Pods are refused until the namespace's default ServiceAccount exists.
     deadline = time.monotonic() + 60
     while kubectl(cluster_kubeconfig, "-n", name, "get", "sa", "default", check=False).returncode:
@@ -147,9 +140,9 @@ def test_workloads_become_ready(cluster_kubeconfig: str, namespace: str) -> None
 
 
 def test_namespace_deletion_finishes(cluster_kubeconfig: str) -> None:
-    name = f"smoke-del-{uuid.uuid4().hex[:8]}"
+    name = f"{KWOK_NAMESPACE_PREFIX}smoke-del-{uuid.uuid4().hex[:8]}"
     kc = lambda *a, **kw: kubectl(cluster_kubeconfig, *a, **kw)  # noqa: E731
-    create_kwok_namespace(cluster_kubeconfig, name)
+    kc("create", "namespace", name)
     kc("-n", name, "create", "configmap", "c", "--from-literal=k=v")
     kc("-n", name, "create", "deployment", "d", "--image=busybox:1", "--replicas=1")
     kc("-n", name, "wait", "--for=condition=Available", "deployment/d", "--timeout=90s")
