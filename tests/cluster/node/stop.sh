@@ -6,6 +6,9 @@ node_stop() {
   [[ -f $CLUSTER_DIR/kubeconfig ]] || kc_args=(--kubeconfig "$CLUSTER_DIR/kubeconfig.tmp" --request-timeout=10s)
   # 1. Let the kubelet take the pods down, so that CNI releases their addresses and veths.
   if pid_alive kube-apiserver && pid_alive kubelet; then
+    # Their controllers first, or they make new pods while the old ones go.
+    "$BIN/kubectl" "${kc_args[@]}" delete deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs \
+      --all -A --wait=false >/dev/null 2>&1
     "$BIN/kubectl" "${kc_args[@]}" delete pods --all -A --field-selector "spec.nodeName=$REAL_NODE_NAME" \
       --grace-period=1 --wait=true --timeout=20s >/dev/null 2>&1 ||
       echo "down: some pods did not go in 20 s; their containers are killed below" >&2
