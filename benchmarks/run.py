@@ -1006,7 +1006,15 @@ def write_report(args, versions, load, small, big, startup, imports, profile_row
             md += [f"| {cum:.3f} s | {tot:.3f} s | {n} | `{where}` |"
                    for cum, tot, n, where in profile_rows[key]]
     md += ["", "Run it again with `make bench` (or `python -m benchmarks.run --help`).", ""]
-    out.write_text("\n".join(md))
+    out.write_text("\n".join(md) + kept_sections(out))
+
+
+def kept_sections(out: Path) -> str:
+    """The sections other benchmarks wrote into out (`<!-- section: ... -->` to `<!-- end of
+    section: ... -->`, e.g. benchmarks/realnode.py's), kept when this report is rewritten."""
+    text = out.read_text() if out.exists() else ""
+    found = re.findall(r"(?ms)^<!-- section: .*?^<!-- end of section: [^>]*-->$", text)
+    return "".join(f"\n{block}\n" for block in found)
 
 
 if __name__ == "__main__":

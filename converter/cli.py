@@ -695,15 +695,23 @@ _verb("start", "Bring stopped services back to the replicas they had.")
               help="How long to wait for the Job.")
 def run_cmd(settings, kubeconfig, context, namespace, service, command, detach, remove,
             timeout):
-    """Run a one-off command as a Job made from the service's pod template."""
+    """Run a one-off command as a Job made from the service's pod template; show its output
+    and exit with its exit code (with -d: print the Job's name and return)."""
     from .cluster.oneoff import run
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
-    job = run(conn, project, service, command, wait=not detach, timeout=timeout,
-              remove=remove and not detach)
+    job, code = run(conn, project, service, command, wait=not detach, timeout=timeout,
+                    remove=remove and not detach, out=lambda text: click.echo(text, nl=False),
+                    warn=warn)
     name = job["metadata"]["name"]
-    click.echo(f"job.batch/{name} {'created' if detach else 'complete'}")
-    if not detach and not remove and not settings.quiet:
-        click.echo(f"logs: kubectl logs -n {conn.namespace} job/{name}", err=True)
+    if detach:
+        click.echo(f"job.batch/{name} created")
+        return
+    if not settings.quiet:
+        ended = "complete" if not code else f"failed (exit {code})"
+        kept = "removed" if remove else f"kept: kubectl logs -n {conn.namespace} job/{name}"
+        click.echo(f"job.batch/{name} {ended}; {kept}", err=True)
+    if code:
+        raise SystemExit(code)
 
 
 @compose_command(cli, "rm")
