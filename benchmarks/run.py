@@ -197,8 +197,7 @@ def install_c2k(interpreter: str) -> Path:
     """The Python of a virtualenv holding c2k as users get it: `pip install .` of this tree
     (what pipx does), not the editable development install, whose import hook alone costs
     ~20 ms at every start. Created once (dependencies from PyPI, at the versions of
-    constraints.txt); the package is reinstalled
-    from the working tree on every run."""
+    constraints.txt); the package is reinstalled from the working tree on every run."""
     venv = venv_of(interpreter)
     python = venv / "bin" / "python"
     pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
