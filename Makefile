@@ -21,7 +21,7 @@ test:               ## everything: packages, Go, Docker engine + registries, loc
 
 test-fast:          ## unit tests only: no network, Go, Docker or cluster
 	@.ci/venv test
-	$(PYTEST) -q -n 2 -m "$(UNIT)" $(PYTEST_ARGS)
+	C2K_UNIT_TESTS_ONLY=1 $(PYTEST) -q -n 2 -m "$(UNIT)" $(PYTEST_ARGS)
 
 test-lowest:        ## the unit, Docker and cluster tests on the lowest dependency versions allowed
 	@.ci/setup

@@ -11,6 +11,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def refuse_in_unit_runs(what: str) -> None:
+    """`make test-fast` (C2K_UNIT_TESTS_ONLY=1) starts no Docker engine, Go build or cluster;
+    a test that reaches for one anyway lacks its marker (docker, cluster, tools)."""
+    if os.environ.get("C2K_UNIT_TESTS_ONLY") == "1":
+        import pytest
+        pytest.fail(f"a unit test run (C2K_UNIT_TESTS_ONLY=1) reached for {what}: "
+                    f"mark the test (docker, cluster or tools)", pytrace=False)
+
+
 def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)

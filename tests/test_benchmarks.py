@@ -32,6 +32,7 @@ def test_build_times_and_ratio_from_the_build_benchmark_output():
     assert run.build_ratio({"times": {"c2k build (default --parallel)": 1.0}}) is None
 
 
+@pytest.mark.slow
 def test_import_probe_counts_the_modules_of_a_command_that_exits_quickly(monkeypatch):
     # `c2k convert` ends with os._exit once its output is written; the probe must still see
     # the modules it imported (it once reported 0).

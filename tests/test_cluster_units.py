@@ -21,6 +21,7 @@ COMMANDS = ("apply", "diff", "down", "up", "ps", "logs", "run", "kill", "scale",
             "port", "top", "stop", "start", "restart", "exec", "pause", "unpause")
 
 
+@pytest.mark.slow
 def test_cli_help_does_not_import_kubernetes():
     code = f"""
 import sys

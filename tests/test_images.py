@@ -898,7 +898,8 @@ def fake_engine_socket(tmp_path):
     server.paths = []
     server.url = f"unix://{path}"
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for the serving loop to look, 0.5 s by default.
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
@@ -1141,6 +1142,7 @@ def test_make_reporter_modes(monkeypatch):
         make_reporter("fancy")
 
 
+@pytest.mark.slow
 def test_cli_help_does_not_import_docker():
     code = ("import sys; from converter.cli import cli\n"
             "from click.testing import CliRunner\n"
@@ -1173,6 +1175,7 @@ def test_disk_full_during_build_is_a_clear_error_and_pins_nothing(tmp_path):
     assert "no space left on device" in text
 
 
+@pytest.mark.slow
 def test_docker_py_comes_without_paramiko_until_an_ssh_engine_needs_it():
     """docker-py imports paramiko, when installed (the `ssh` extra), for its ssh transport: ~0.1 s
     of every build, push and `images`. c2k adds that transport only for an ssh:// engine."""

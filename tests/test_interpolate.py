@@ -437,16 +437,19 @@ _SPICY = st.lists(st.sampled_from(list("${}:-+?AB_1 \n") + ["${", "$$", ":-", ":
                   max_size=30).map("".join)
 
 
+@pytest.mark.slow
 @given(_TEXT.filter(lambda s: "$" not in s))
 def test_property_no_dollar_unchanged(text):
     assert interpolate_string(text, lookup) is text
 
 
+@pytest.mark.slow
 @given(_TEXT)
 def test_property_escaped_text_round_trips(text):
     assert interpolate_string(text.replace("$", "$$"), lookup) == text
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(st.one_of(_SPICY, _TEXT, st.lists(_SPICY, max_size=4).map("".join)))
 def test_property_only_compose_errors(text):
@@ -459,6 +462,7 @@ def test_property_only_compose_errors(text):
         assert isinstance(result, str)
 
 
+@pytest.mark.slow
 @settings(max_examples=50)
 @given(st.dictionaries(st.text(max_size=5), st.one_of(_TEXT, st.integers(), st.none()), max_size=6))
 def test_property_tree_without_dollars_is_equal(tree):
@@ -486,6 +490,7 @@ def _compose_config(tmp_path, values, env):
     return None, warned, proc.stderr
 
 
+@pytest.mark.slow
 @_needs_compose
 def test_matches_docker_compose_values(tmp_path):
     templates = [t for t, _, _ in CASES if t]
@@ -497,6 +502,7 @@ def test_matches_docker_compose_values(tmp_path):
     assert warned == [w.variable for w in ours_warned]
 
 
+@pytest.mark.slow
 @_needs_compose
 @pytest.mark.parametrize("template", ["${A:-${B:-y}", "${NEED:?the reason}", "${SET-x} ${ }"])
 def test_matches_docker_compose_errors(tmp_path, template):

@@ -130,6 +130,7 @@ def messages(text: str) -> list[str]:
 # --------------------------------------------------------------------------- schema file
 
 
+@pytest.mark.slow
 def test_schema_file_is_a_valid_2020_12_schema():
     import jsonschema
 
@@ -161,6 +162,7 @@ def test_validator_is_built_once():
     assert schema._validator() is schema._validator()
 
 
+@pytest.mark.slow
 def test_importing_the_module_does_not_import_jsonschema():
     code = ("import sys; import converter.compose.schema; "
             "sys.exit(1 if 'jsonschema' in sys.modules else 0)")
