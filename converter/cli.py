@@ -345,6 +345,12 @@ def _write_format(out_format, objects, project_name, out, quiet) -> None:
     """convert --format helm|kustomize: a folder (converter/emit/helm.py, kustomize.py)."""
     if not out or out == "-":
         raise click.UsageError(f"--format {out_format} writes a folder: give -o DIR")
+    stem, suffix = os.path.splitext(out.rstrip("/"))
+    if suffix.lower() in (".yaml", ".yml", ".json") and not os.path.isdir(out):
+        # Not a folder named k.yaml: surely a file was meant, which this format does not write.
+        raise click.UsageError(f"--format {out_format} writes a folder, and -o {out} names a "
+                               f"file: give -o {stem}/ (or leave out --format for one file "
+                               f"of manifests)")
     if out_format == "helm":
         from .emit.helm import write_chart as write
     else:
