@@ -90,7 +90,7 @@ class PlainReporter(NullReporter):
         self._line(task, text)
 
     def fail(self, task, text):
-        self._line(task, f"ERROR: {text}")
+        self._line(task, text)
 
 
 class LiveReporter(NullReporter):

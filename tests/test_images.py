@@ -648,6 +648,19 @@ def test_errors_inside_the_push_stream(event, message, monkeypatch):
     assert "service 'web'" in str(info.value)
 
 
+def test_a_failed_push_is_said_once(monkeypatch, capsys):
+    # The progress line says the push failed; the reason is the error's, printed once by c2k.
+    monkeypatch.setattr(images_push, "registry_digest", lambda *a, **k: None)
+    proj = project(Service(name="web", build=BUILD))
+    refused = {"error": 'Get "http://r:5000/v2/": dial tcp: connect: connection refused'}
+    engine = FakeEngine(push_events=push_stream(refused), local=LOCAL)
+    with pytest.raises(ImageError, match="unreachable"):
+        images.push_images(proj, registry="r:5000/p", progress="plain", engine=engine)
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == "web | failed"
+    assert "unreachable" not in err and "connection refused" not in err
+
+
 def test_push_takes_the_digest_from_the_aux_event_and_verifies_it(monkeypatch):
     seen = []
     monkeypatch.setattr(images_push, "registry_digest",
@@ -833,7 +846,9 @@ def test_build_context_failure_is_reported_for_the_service(tmp_path, capsys):
     engine = FakeEngine()
     with pytest.raises(ImageError, match="service 'web': build context .* is not a directory"):
         images.build_images(proj, progress="plain", engine=engine)
-    assert "web | ERROR: service 'web': build context" in capsys.readouterr().err
+    # The progress line says it failed; why is the error's to say, once (c2k prints it).
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == "web | failed" and "is not a directory" not in err
     assert not [c for c in engine.calls if c[0] in ("build", "post")]
 
 
@@ -1086,7 +1101,7 @@ def test_plain_reporter_prefixes_lines():
     reporter.log("worker", "hello")
     reporter.fail("web", "boom")
     reporter.warn("careful")
-    assert out.getvalue() == ("web    | building\nworker | hello\nweb    | ERROR: boom\n"
+    assert out.getvalue() == ("web    | building\nworker | hello\nweb    | boom\n"
                               "warning: careful\n")
 
 

@@ -440,7 +440,8 @@ def skip_if_stopped(stop: threading.Event, reporter: Reporter, services, why: st
 
 @contextmanager
 def failures_reported(reporter: Reporter, services):
-    """A job's failure, shown on the progress line of each of its services, then raised on."""
+    """A job's failure: its services' progress lines say "failed", and the error, raised on,
+    says why (once: c2k prints it as the command's error)."""
     try:
         yield
     except Cancelled:
@@ -449,5 +450,5 @@ def failures_reported(reporter: Reporter, services):
         raise
     except ImageError as exc:
         for service in services:
-            reporter.fail(service.name, exc.message.splitlines()[0])
+            reporter.fail(service.name, "failed")
         raise
