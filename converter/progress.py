@@ -7,7 +7,8 @@ display order), ``start``, ``status`` (a notable state, e.g. "Step 2/5 : RUN mak
 
 - ``LiveReporter``: one line per task, redrawn in place (a TTY);
 - ``PlainReporter``: prefixed lines, ``web | Step 2/5 : RUN make`` (logs, CI, pipes);
-- ``NullReporter``: nothing but warnings.
+- ``NullReporter``: nothing but warnings;
+- ``QuietReporter``: nothing at all (``c2k -q``: stderr carries errors only).
 
 ``make_reporter("auto"|"plain"|"none")`` picks one; ``auto`` means live when stderr is a
 terminal. Reporters are thread-safe: builds run in a thread pool.
@@ -61,6 +62,13 @@ class NullReporter:
 
     def warn(self, text):
         self._write(f"warning: {text}")
+
+
+class QuietReporter(NullReporter):
+    """Shows nothing, warnings included."""
+
+    def warn(self, text):
+        pass
 
 
 class PlainReporter(NullReporter):
