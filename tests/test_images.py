@@ -1058,7 +1058,7 @@ def test_an_ssh_engine_without_paramiko_says_what_to_install(monkeypatch):
     with pytest.raises(ImageError) as info:
         images.connect()
     assert "needs the paramiko package" in info.value.message
-    assert info.value.hint == "pip install 'c2k[ssh]' (or paramiko)"
+    assert info.value.hint == "pip install 'compose2kube[ssh]' (c2k's ssh extra), or paramiko"
 
 
 @pytest.mark.parametrize("raised, why", [
