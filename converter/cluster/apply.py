@@ -4,9 +4,9 @@ Order: Namespace, ServiceAccounts and RBAC, Secrets/ConfigMaps, claims, Services
 then Ingresses, autoscalers and NetworkPolicies. Objects of one rank are applied concurrently.
 The namespace is created when missing and is never a member of the set; one c2k creates is
 annotated with the project it was made for, and ``down`` of that project deletes it once nothing
-else lives in it. Every member is labelled with the set's id; the parent first
-lists the union of the old and new group-kinds, so an apply interrupted halfway still knows every
-member and a re-run converges; after prune it lists only the new ones.
+else lives in it. Every member is labelled with the set's id; the parent first lists the union
+of the old and new group-kinds, so an apply interrupted halfway still knows every member and a
+re-run converges; after prune it lists only the new ones.
 """
 
 from __future__ import annotations
