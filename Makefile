@@ -23,10 +23,10 @@ test-fast:          ## unit tests only: no network, Go, Docker or cluster
 	@.ci/venv test
 	C2K_UNIT_TESTS_ONLY=1 $(PYTEST) -q -n 2 -m "$(UNIT)" $(PYTEST_ARGS)
 
-test-lowest:        ## the unit, Docker and cluster tests on the lowest dependency versions allowed
+test-lowest:        ## every test but the corpus ones, on the lowest dependency versions allowed
 	@.ci/setup
 	@.ci/venv lowest
-	.venv-lowest/bin/python -m pytest -p no:cacheprovider -q -n 2 -m "not corpus and not slow" $(PYTEST_ARGS)
+	.venv-lowest/bin/python -m pytest -p no:cacheprovider -q -n 2 -m "not corpus" $(PYTEST_ARGS)
 
 outputs:            ## regenerate outputs/ from samples/ (bundle.dab needs .ci/docker-up; review the diff, then commit)
 	@.ci/venv test
