@@ -17,7 +17,7 @@ demo:               ## c2k only (no test tools), then a sample's Kubernetes mani
 
 test:               ## everything: packages, Go, Docker engine + registries, local cluster, all tests
 	@.ci/setup
-	$(PYTEST) -q -n 2 --durations=25 $(PYTEST_ARGS)
+	$(PYTEST) -q -rs -n 2 --durations=25 $(PYTEST_ARGS)
 
 test-fast:          ## unit tests only: no network, Go, Docker or cluster
 	@.ci/venv test
