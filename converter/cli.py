@@ -76,14 +76,21 @@ class Settings:
                            env_files=tuple(self.env_files), profiles=tuple(self.profiles),
                            project_directory=self.project_directory, **extra)
 
-    def load(self, **extra):
-        """Load the compose project; warnings go to stderr."""
+    def load(self, *, show_warnings: bool = True, **extra):
+        """Load the compose project; warnings go to stderr (unless -q, or show_warnings is
+        False)."""
         from .compose.loader import load_project
         result = load_project(self.load_options(**extra))
-        if not self.quiet:
+        if show_warnings and not self.quiet:
             for warning in result.warnings:
                 warn(warning)
         return result
+
+    def load_name(self) -> str:
+        """The project's name, for the commands that act on a deployed project (ps, logs,
+        down...): the files' warnings were said when it was converted or applied, and are not
+        repeated by every one of them."""
+        return self.load(show_warnings=False).project.name
 
 
 # Built once and shared by the group and every command (parameters keep no per-command state):
@@ -99,7 +106,8 @@ GLOBAL_PARAMS = [
     click.Option(["--project-directory"], metavar="DIR",
                  help="Project directory (default: the first compose file's folder)."),
     click.Option(["--debug"], is_flag=True, help="Show tracebacks for errors."),
-    click.Option(["-q", "--quiet"], is_flag=True, help="Do not print warnings."),
+    click.Option(["-q", "--quiet"], is_flag=True,
+                 help="Print only errors on stderr: no warnings, progress or notes."),
 ]
 
 
@@ -127,6 +135,14 @@ _GLOBAL_NAMES = ("file", "project_name", "env_file", "profile", "project_directo
 
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+def _image_progress(settings, progress="auto"):
+    """What builds and pushes show on stderr: with -q nothing, warnings included."""
+    if settings.quiet:
+        from .progress import QuietReporter
+        return QuietReporter()
+    return progress
 
 
 @global_options
@@ -217,6 +233,7 @@ def build_cmd(settings, services, registry, tag, parallel, progress, no_cache, p
     """Build the images of services that have a build section; print their names."""
     from .images import build_images, push_images
     project = settings.load().project
+    progress = _image_progress(settings, progress)
     built = build_images(project, services or None, registry=registry, tag=tag,
                          parallel=parallel, progress=progress, no_cache=no_cache, pull=pull,
                          builder=builder)
@@ -239,7 +256,7 @@ def push_cmd(settings, services, registry, tag, parallel, progress):
     from .images import push_images
     project = settings.load().project
     pushed = push_images(project, services or None, registry=registry, tag=tag,
-                         parallel=parallel, progress=progress)
+                         parallel=parallel, progress=_image_progress(settings, progress))
     for image in pushed.values():
         click.echo(image.pinned)
     _nothing_left_to_clean()
@@ -362,7 +379,8 @@ def convert_cmd(settings, out, to_stdout, as_json, controller, volumes_mode, rep
     overrides = {}
     if do_build or do_push:
         from .images import build_and_push
-        overrides = build_and_push(project, build=True, push=do_push, registry=registry)
+        overrides = build_and_push(project, build=True, push=do_push, registry=registry,
+                                   progress=_image_progress(settings))
     options = ConvertOptions(namespace=namespace, controller=controller, volumes=volumes_mode,
                              replicas=replicas, pvc_request_size=pvc_request_size,
                              generate_network_policies=generate_network_policies,
@@ -391,6 +409,12 @@ def _write_format(out_format, objects, project_name, out, quiet) -> None:
     """convert --format helm|kustomize: a folder (converter/emit/helm.py, kustomize.py)."""
     if not out or out == "-":
         raise click.UsageError(f"--format {out_format} writes a folder: give -o DIR")
+    stem, suffix = os.path.splitext(out.rstrip("/"))
+    if suffix.lower() in (".yaml", ".yml", ".json") and not os.path.isdir(out):
+        # Not a folder named k.yaml: surely a file was meant, which this format does not write.
+        raise click.UsageError(f"--format {out_format} writes a folder, and -o {out} names a "
+                               f"file: give -o {stem}/ (or leave out --format for one file "
+                               f"of manifests)")
     if out_format == "helm":
         from .emit.helm import write_chart as write
     else:
@@ -415,7 +439,8 @@ def bundle_cmd(settings, output, do_push, registry):
     from .emit.bundle import make_bundle, resolve_digests
     project = settings.load().project
     problems: list[str] = []
-    digests = resolve_digests(project, push=do_push, registry=registry, problems=problems)
+    digests = resolve_digests(project, push=do_push, registry=registry, problems=problems,
+                              progress=_image_progress(settings))
     bundle = make_bundle(project, digests, why="; ".join(problems) or None)
     if not settings.quiet:
         for line in bundle.report:
@@ -475,9 +500,13 @@ def _timeout(ctx, param, value):
         raise click.BadParameter(str(exc)) from None
 
 
-def _connect(kubeconfig, context, namespace):
+def _connect(settings, kubeconfig, context, namespace):
     from .cluster.kubeconfig import connect
-    return connect(kubeconfig=kubeconfig, context=context, namespace=namespace)
+    conn = connect(kubeconfig=kubeconfig, context=context, namespace=namespace)
+    if not settings.quiet:
+        for line in conn.warnings:
+            warn(line)
+    return conn
 
 
 def _cluster_objects(settings, conn, convert, *, build=False, push=False):
@@ -488,7 +517,8 @@ def _cluster_objects(settings, conn, convert, *, build=False, push=False):
     if build or push:
         from .images import build_and_push
         overrides = build_and_push(project, build=True, push=push,
-                                   registry=convert.get("registry"))
+                                   registry=convert.get("registry"),
+                                   progress=_image_progress(settings))
     options = ConvertOptions(namespace=conn.namespace, controller=convert.get("controller"),
                              volumes=convert.get("volumes_mode") or "persistentVolumeClaim",
                              replicas=convert.get("replicas"),
@@ -514,7 +544,7 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
            timeout, build, push, convert, *, out):
     from .cluster.apply import apply_objects, prepare
     from .cluster.applyset import ApplySet
-    conn = _connect(kubeconfig, context, namespace)
+    conn = _connect(settings, kubeconfig, context, namespace)
     project, conversion = _cluster_objects(settings, conn, convert, build=build, push=push)
     objects = conversion.objects
     if dry_run == "client":
@@ -570,7 +600,7 @@ def diff_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, *
     """
     try:
         from .cluster.diff import compare, external, unified
-        conn = _connect(kubeconfig, context, namespace)
+        conn = _connect(settings, kubeconfig, context, namespace)
         project, conversion = _cluster_objects(settings, conn, convert)
         pairs = compare(conn, project.name, conversion.objects, prune=prune,
                         force=force_conflicts)
@@ -598,12 +628,12 @@ def diff_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, *
 def down_cmd(settings, kubeconfig, context, namespace, volumes, timeout):
     """Delete exactly this project's objects from the cluster; keep claims unless --volumes."""
     from .cluster.down import down
-    conn = _connect(kubeconfig, context, namespace)
-    project = settings.load().project
-    deleted, kept = down(conn, project.name, volumes=volumes, timeout=timeout,
+    conn = _connect(settings, kubeconfig, context, namespace)
+    project = settings.load_name()
+    deleted, kept = down(conn, project, volumes=volumes, timeout=timeout,
                          progress=_progress(settings))
     if not deleted and not kept and not settings.quiet:
-        click.echo(f"nothing of project {project.name} in namespace {conn.namespace}", err=True)
+        click.echo(f"nothing of project {project} in namespace {conn.namespace}", err=True)
 
 
 @compose_command(cli, "up")
@@ -625,8 +655,8 @@ def up_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, tim
 
 def _project_conn(settings, kubeconfig, context, namespace):
     """(connection, project name) for the verbs that act on a deployed project."""
-    conn = _connect(kubeconfig, context, namespace)
-    return conn, settings.load().project.name
+    conn = _connect(settings, kubeconfig, context, namespace)
+    return conn, settings.load_name()
 
 
 @compose_command(cli, "ps")
@@ -815,22 +845,25 @@ def logs_cmd(settings, kubeconfig, context, namespace, services, tail, timestamp
         problems = []
         opened = follow_logs(conn, project, services, tail=tail, timestamps=timestamps,
                              emit=click.echo, problem=problems.append)
-        _log_problems(problems, bool(opened), "followed")
+        _log_problems(settings, problems, bool(opened), "followed")
         return
     lines, problems = logs(conn, project, services, tail=tail, timestamps=timestamps)
     for line in lines:
         click.echo(line)
-    _log_problems(problems, bool(lines), "read")
+    _log_problems(settings, problems, bool(lines), "read")
 
 
-def _log_problems(problems: list[str], got_some: bool, verb: str) -> None:
-    """Warn about each container whose log was unavailable; fail when none was."""
-    for problem in problems:
-        warn(problem)
+def _log_problems(settings, problems: list[str], got_some: bool, verb: str) -> None:
+    """A container whose log was unavailable is a warning; when none was, the error says so
+    with the first reason, instead of a warning per container before it."""
     if problems and not got_some:
-        raise C2KError(f"no logs could be {verb} ({len(problems)} container(s))",
+        count = f"the {len(problems)} containers" if len(problems) > 1 else "the container"
+        raise C2KError(f"no logs could be {verb} from {count}: {problems[0]}",
                        hint="the nodes' kubelets must serve logs; simulated (kwok) nodes "
                             "do not")
+    if not settings.quiet:
+        for problem in problems:
+            warn(problem)
 
 
 @compose_command(cli, "top")

@@ -21,6 +21,7 @@ COMMANDS = ("apply", "diff", "down", "up", "ps", "logs", "run", "kill", "scale",
             "port", "top", "stop", "start", "restart", "exec", "pause", "unpause")
 
 
+@pytest.mark.slow
 def test_cli_help_does_not_import_kubernetes():
     code = f"""
 import sys
@@ -229,7 +230,7 @@ def test_follow_logs_interleaves_streams_with_prefixes(monkeypatch):
     monkeypatch.setattr(observe, "select", lambda conn, project, services: [(None, "web")])
     monkeypatch.setattr(observe, "pods_of", lambda conn, obj: pods[obj])
 
-    def opener(conn, pod, container, tail, timestamps):
+    def opener(conn, pod, container, tail, timestamps, what):
         if pod == "web-2":
             raise RuntimeError("container is starting")
         return iter([f"{pod} line {i}" for i in range(3)])

@@ -8,6 +8,7 @@ from converter.emit import report as report_text
 from converter.emit.yamlio import dump_all
 from converter.errors import ConversionError
 from converter.kube.options import ConvertOptions
+from converter.kube.report import Report
 from converter.kube.transform import KIND_ORDER, to_manifests
 from converter.model import (Deploy, Dependency, FileObject, FileRef, Healthcheck, Mount, Port,
                              Volume)
@@ -82,6 +83,20 @@ def test_every_set_key_is_in_the_report():
                 "labels.kompose.unknown.thing"):
         assert statuses(report, "web", key) == {"not-converted"}, key
     assert "mapped" in statuses(report, "web", "image")
+
+
+def test_what_several_services_share_is_said_once():
+    report = Report()
+    for name in ("web", "api", "db"):
+        report.approximated(name, "networks", "all pods share one network")
+    report.approximated("api", "ports", "cluster only")
+    report.not_converted("db", "networks", "all pods share one network")
+    report.add("volume", "data", "driver", "warning", "no such driver")
+    assert report_text.stderr_lines(report) == [
+        "services api, db, web: networks: approximated: all pods share one network",
+        "service api: ports: approximated: cluster only",
+        "service db: networks: not-converted: all pods share one network",
+        "volume data: driver: no such driver"]
 
 
 def test_report_document_groups_entries():

@@ -69,6 +69,7 @@ def test_same_bytes_twice(tmp_path):
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.slow
 def test_cli_format_kustomize(tmp_path):
     compose = write(tmp_path, "compose.yaml", """
         name: demo

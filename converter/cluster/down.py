@@ -5,7 +5,8 @@ Deployment is gone only once its pods are), plus, with ``volumes``, the claims t
 StatefulSets created from their volumeClaimTemplates (``<template>-<statefulset>-<ordinal>``).
 Claims are kept unless ``volumes``; the parent then stays, listing the kept claims (members by
 kind, StatefulSet claims by name in an annotation), so a later ``down --volumes`` still finds
-them. The namespace is never deleted: other people's objects may live in it.
+them. The namespace goes too when c2k created it for this project (apply annotates it so),
+nothing of the project was kept and nothing else lives in it; any other namespace stays.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import time
 
 from ..errors import ClusterError
-from .apply import ORDER, ref
+from .apply import CREATED_FOR, ORDER, ref
 from .applyset import ApplySet, group_kind
 from .retry import METADATA_ONLY, call, delete, is_not_found
 
@@ -88,10 +89,69 @@ def down(conn, project: str, *, volumes: bool = False, timeout: float = 300, pro
         applyset.write_parent(member_kinds, annotations=annotations)
         for obj in kept:
             say(f"{ref(obj)} kept (use --volumes to delete claims)")
-    elif parent is not None:
-        applyset.delete_parent()
-        say(f"secret/{applyset.name} deleted (ApplySet parent)")
+    else:
+        if parent is not None:
+            applyset.delete_parent()
+            say(f"secret/{applyset.name} deleted (ApplySet parent)")
+        _delete_namespace_made_for(conn, project, say, timeout, interval)
     return [o for _, o in deleted], kept
+
+
+# What a namespace holds that is nobody's doing: Kubernetes puts these in every one.
+_DEFAULTS = {("ConfigMap", "kube-root-ca.crt"), ("ServiceAccount", "default")}
+# What a namespace holds that is somebody's: looked for before deleting one.
+_CONTENTS = (("v1", "Pod"), ("v1", "Service"), ("v1", "ConfigMap"), ("v1", "Secret"),
+             ("v1", "PersistentVolumeClaim"), ("v1", "ServiceAccount"),
+             ("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("apps/v1", "DaemonSet"),
+             ("apps/v1", "ReplicaSet"), ("batch/v1", "Job"), ("batch/v1", "CronJob"),
+             ("networking.k8s.io/v1", "Ingress"))
+
+
+def _delete_namespace_made_for(conn, project: str, say, timeout: float, interval: float) -> None:
+    """Delete conn.namespace when c2k created it for `project` and nothing else is in it."""
+    namespaces = conn.resource("v1", "Namespace")
+    name = conn.namespace
+    try:
+        namespace = call(namespaces.get, name=name, missing_ok=True, forbidden_ok=True,
+                         what=f"reading namespace {name}")
+    except Exception as exc:
+        if getattr(exc, "status", None) in (403, 404):   # not ours to see, or gone already
+            return
+        raise
+    if (namespace["metadata"].get("annotations") or {}).get(CREATED_FOR) != project:
+        return
+    others = _contents(conn, name)
+    if others:
+        more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+        say(f"namespace/{name} kept: created for {project}, it also holds "
+            f"{', '.join(others[:3])}{more}")
+        return
+    delete(namespaces, name, None, what=f"deleting namespace {name}")
+    namespace["kind"] = "Namespace"
+    _wait_gone([(namespaces, namespace)], timeout, interval)
+    say(f"namespace/{name} deleted (created for {project})")
+
+
+def _contents(conn, namespace: str) -> list[str]:
+    """kind/name of what lives in the namespace, but for what Kubernetes puts in every one."""
+    found = []
+    for api_version, kind in _CONTENTS:
+        try:
+            listed = call(conn.resource(api_version, kind).get, namespace=namespace,
+                          header_params=dict(METADATA_ONLY), forbidden_ok=True,
+                          what=f"listing {kind}s in {namespace}")
+        except Exception as exc:
+            if getattr(exc, "status", None) != 403:
+                raise
+            found.append(f"{kind.lower()}s it may not list")   # cannot tell: keep it
+            continue
+        for item in listed.get("items") or []:
+            meta = item["metadata"]
+            if (kind, meta["name"]) in _DEFAULTS or meta.get("deletionTimestamp") or \
+                    "kubernetes.io/service-account.name" in (meta.get("annotations") or {}):
+                continue
+            found.append(f"{kind.lower()}/{meta['name']}")
+    return found
 
 
 def _wait_gone(deleted, timeout: float, interval: float) -> None:
