@@ -140,7 +140,7 @@ def warn(message: str) -> None:
 def _image_progress(settings, progress="auto"):
     """What builds and pushes show on stderr: with -q nothing, warnings included."""
     if settings.quiet:
-        from .progress import QuietReporter
+        from .images.progress import QuietReporter
         return QuietReporter()
     return progress
 
