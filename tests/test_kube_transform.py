@@ -9,7 +9,8 @@ from converter.emit.yamlio import dump_all
 from converter.errors import ConversionError
 from converter.kube.options import ConvertOptions
 from converter.kube.report import Report
-from converter.kube.transform import KIND_ORDER, to_manifests
+from converter import kinds as kind_table
+from converter.kube.transform import to_manifests
 from converter.model import (Deploy, Dependency, FileObject, FileRef, Healthcheck, Mount, Port,
                              Volume)
 
@@ -35,7 +36,8 @@ def big_project():
 
 def test_objects_sorted_by_kind_then_name():
     objs, _ = convert(big_project(), namespace="shop-ns", generate_network_policies=True)
-    order = [(KIND_ORDER.index(o["kind"]), o["metadata"]["name"]) for o in objs]
+    order = [(kind_table.rank(o["kind"]), o["metadata"]["name"]) for o in objs]
+    assert all(kind_table.get(o["kind"]).converted for o in objs)
     assert order == sorted(order)
     assert objs[0]["kind"] == "Namespace" and objs[0]["metadata"]["name"] == "shop-ns"
     for obj in objs:

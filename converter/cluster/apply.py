@@ -1,7 +1,7 @@
 """Server-side apply of a project's objects, in an order that works, with ApplySet prune.
 
-Order: Namespace, ServiceAccounts and RBAC, Secrets/ConfigMaps, claims, Services, workloads,
-then Ingresses, autoscalers and NetworkPolicies. Objects of one rank are applied concurrently.
+Order (kinds.py): Namespace, ServiceAccounts and RBAC, Secrets/ConfigMaps, claims, Services,
+workloads, then Ingresses, autoscalers and NetworkPolicies. Objects of one rank are applied concurrently.
 The namespace is created when missing and is never a member of the set; one c2k creates is
 annotated with the project it was made for, and ``down`` of that project deletes it once nothing
 else lives in it. Every member is labelled with the set's id; the parent first lists the union
@@ -13,25 +13,19 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from .. import kinds
 from ..errors import ClusterError
 from ..records import field, record
 from .applyset import FIELD_MANAGER, PART_OF, ApplySet, group_kind
 from .retry import METADATA_ONLY, call, delete, is_not_found
 
-ORDER = ("Namespace", "CustomResourceDefinition", "PriorityClass", "StorageClass",
-         "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
-         "Secret", "ConfigMap", "PersistentVolume", "PersistentVolumeClaim", "Service",
-         "Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "ReplicaSet", "Pod",
-         "Job", "CronJob", "Ingress", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-         "NetworkPolicy")
 WORKERS = 8
 # On a namespace c2k created: the project it was created for (`down` may delete it; no other).
 CREATED_FOR = "c2k.io/created-for-project"
 
 
 def rank(obj: dict) -> int:
-    kind = obj.get("kind", "")
-    return ORDER.index(kind) if kind in ORDER else len(ORDER)
+    return kinds.rank(obj.get("kind", ""))
 
 
 def ref(obj: dict) -> str:

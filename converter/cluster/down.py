@@ -15,15 +15,13 @@ import re
 import time
 
 from ..errors import ClusterError
-from .apply import CREATED_FOR, ORDER, ref
+from .. import kinds
+from .apply import CREATED_FOR, rank, ref
 from .applyset import ApplySet, group_kind
 from .retry import METADATA_ONLY, call, delete, is_not_found
 
 # Kinds conversion produces: looked for even when the parent is gone.
-KNOWN = {"Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "ServiceAccount",
-         "Deployment.apps", "StatefulSet.apps", "DaemonSet.apps", "ReplicationController",
-         "Job.batch", "CronJob.batch", "Ingress.networking.k8s.io",
-         "HorizontalPodAutoscaler.autoscaling", "NetworkPolicy.networking.k8s.io"}
+KNOWN = {k.group_kind for k in kinds.where(lambda k: k.converted and k.namespaced)}
 KEPT_CLAIMS = "c2k.io/kept-claims"
 RUN_OF = "c2k.io/run-of"  # one-off Jobs of c2k run (verbs.py)
 
@@ -70,8 +68,7 @@ def down(conn, project: str, *, volumes: bool = False, timeout: float = 300, pro
         item["kind"], item["apiVersion"] = "Job", "batch/v1"
         members.append((jobs, item))
     # Delete in the reverse of apply order: workloads before the claims and config they use.
-    rank = {k: i for i, k in enumerate(ORDER)}
-    members.sort(key=lambda m: -rank.get(m[1]["kind"], len(ORDER)))
+    members.sort(key=lambda m: -rank(m[1]))
     deleted, kept = [], []
     for resource, obj in members + template_claims:
         if obj["kind"] == "PersistentVolumeClaim" and not volumes:
@@ -99,12 +96,10 @@ def down(conn, project: str, *, volumes: bool = False, timeout: float = 300, pro
 
 # What a namespace holds that is nobody's doing: Kubernetes puts these in every one.
 _DEFAULTS = {("ConfigMap", "kube-root-ca.crt"), ("ServiceAccount", "default")}
-# What a namespace holds that is somebody's: looked for before deleting one.
-_CONTENTS = (("v1", "Pod"), ("v1", "Service"), ("v1", "ConfigMap"), ("v1", "Secret"),
-             ("v1", "PersistentVolumeClaim"), ("v1", "ServiceAccount"),
-             ("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("apps/v1", "DaemonSet"),
-             ("apps/v1", "ReplicaSet"), ("batch/v1", "Job"), ("batch/v1", "CronJob"),
-             ("networking.k8s.io/v1", "Ingress"))
+# What a namespace holds that is somebody's, looked for before deleting one: what c2k writes,
+# and what workloads make.
+_CONTENTS = kinds.where(lambda k: k.namespaced and (k.converted or k.name in ("ReplicaSet",
+                                                                              "Pod")))
 
 
 def _delete_namespace_made_for(conn, project: str, say, timeout: float, interval: float) -> None:
@@ -135,9 +130,10 @@ def _delete_namespace_made_for(conn, project: str, say, timeout: float, interval
 def _contents(conn, namespace: str) -> list[str]:
     """kind/name of what lives in the namespace, but for what Kubernetes puts in every one."""
     found = []
-    for api_version, kind in _CONTENTS:
+    for row in _CONTENTS:
+        kind = row.name
         try:
-            listed = call(conn.resource(api_version, kind).get, namespace=namespace,
+            listed = call(conn.resource(row.api_version, kind).get, namespace=namespace,
                           header_params=dict(METADATA_ONLY), forbidden_ok=True,
                           what=f"listing {kind}s in {namespace}")
         except Exception as exc:

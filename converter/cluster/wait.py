@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 import time
 
+from .. import kinds
 from ..errors import ClusterError
 from .applyset import PART_OF
 from .retry import call
 
-WAITABLE = {("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"),
-            ("batch", "Job"), ("", "ReplicationController")}
 BAD_WAITING = {"ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "InvalidImageName",
                "CreateContainerConfigError", "CreateContainerError", "ErrImageNeverPull",
                "RunContainerError"}
@@ -34,13 +33,9 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * scale[u] for n, u in parts)
 
 
-def _group(obj: dict) -> str:
-    api = obj.get("apiVersion", "")
-    return api.split("/", 1)[0] if "/" in api else ""
-
-
 def is_waitable(obj: dict) -> bool:
-    return (_group(obj), obj.get("kind")) in WAITABLE
+    kind = kinds.of(obj)
+    return kind is not None and kind.waits
 
 
 def _condition(obj: dict, kind: str) -> dict | None:
@@ -114,9 +109,7 @@ def rollout_status(obj: dict) -> tuple[str, str]:
 
 
 def _selector(obj: dict) -> str | None:
-    labels = ((obj.get("spec") or {}).get("selector") or {})
-    labels = labels.get("matchLabels", labels if obj.get("kind") == "ReplicationController"
-                        else None)
+    labels = kinds.selector_labels(obj)
     if not labels:
         return None
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))

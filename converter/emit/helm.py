@@ -23,6 +23,7 @@ import json
 import os
 import re
 
+from .. import kinds
 from ..errors import C2KError
 from ..imagerefs import split_reference
 from . import yamlio
@@ -174,15 +175,10 @@ class Chart:
         spec = obj.get("spec")
         if not isinstance(spec, dict):
             return obj
-        if kind == "CronJob":
-            pod = spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec")
-        elif kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "Job"):
-            pod = spec.get("template", {}).get("spec")
-        else:
-            pod = None
+        pod = kinds.pod_spec(obj)
         if pod is not None:
             path, section = self._section(name)
-            if isinstance(spec.get("replicas"), int) and kind != "CronJob":
+            if isinstance(spec.get("replicas"), int) and kinds.BY_NAME[kind].scalable:
                 section["replicaCount"] = spec["replicas"]
                 spec["replicas"] = self.tokens.add(_Tokens.SCALAR,
                                                    values_expr(path + ["replicaCount"]))
@@ -379,7 +375,7 @@ def _app_version(objects: list[dict]) -> str:
     import collections
     tags = collections.Counter()
     for obj in objects:
-        for c in _containers(obj):
+        for c in kinds.containers(obj):
             tag = split_image(c.get("image", "")).get("tag")
             if tag:
                 tags[tag] += 1
@@ -396,13 +392,6 @@ def _forward(ports: list[dict]) -> str:
     local = next((p["port"] for p in ports[1:] if p["targetPort"] == first["targetPort"]
                   and p.get("protocol", "TCP") == first.get("protocol", "TCP")), first["port"])
     return f"{local}:{first['port']}"
-
-
-def _containers(obj: dict) -> list[dict]:
-    spec = obj.get("spec") or {}
-    if obj["kind"] == "CronJob":
-        spec = spec.get("jobTemplate", {}).get("spec", {})
-    return ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
 
 
 def _schema_of(value, key: str) -> dict:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import os
 
+from .. import kinds
 from ..errors import C2KError
 from . import yamlio
 from .helm import HEADER, split_image, write_tree
 from .manifests import file_name
 
 API_VERSION = "kustomize.config.k8s.io/v1beta1"
-SCALABLE = ("Deployment", "StatefulSet", "ReplicationController")
 PROD_MIN_REPLICAS = 2
 
 
@@ -38,7 +38,7 @@ def image_entries(objects: list[dict]) -> list[dict]:
     so that the entry changes nothing as written and is where a new tag or digest goes."""
     seen: dict[str, set] = {}
     for obj in objects:
-        for c in _pod_containers(obj):
+        for c in kinds.containers(obj, init=True):
             image = c.get("image")
             if isinstance(image, str):
                 parts = split_image(image)
@@ -53,14 +53,6 @@ def image_entries(objects: list[dict]) -> list[dict]:
         elif digest and not tag:
             entries.append({"name": repo, "digest": digest})
     return entries
-
-
-def _pod_containers(obj: dict) -> list[dict]:
-    spec = obj.get("spec") or {}
-    if obj.get("kind") == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    pod = (spec.get("template") or {}).get("spec") or {}
-    return list(pod.get("initContainers") or []) + list(pod.get("containers") or [])
 
 
 def tree(objects: list[dict], *, project_name: str) -> dict[str, str]:
@@ -79,7 +71,7 @@ def tree(objects: list[dict], *, project_name: str) -> dict[str, str]:
     files[os.path.join("base", "kustomization.yaml")] = _doc(
         f"the {project_name} project as `c2k convert` writes it", base)
 
-    scalable = [o for o in objects if o["kind"] in SCALABLE
+    scalable = [o for o in objects if _scalable(o)
                 and isinstance((o.get("spec") or {}).get("replicas"), int)]
     namespaced = any("namespace" in o["metadata"] for o in objects)
 
@@ -107,6 +99,11 @@ def tree(objects: list[dict], *, project_name: str) -> dict[str, str]:
     files[os.path.join("overlays", "prod", "kustomization.yaml")] = _doc(
         f"prod: at least {PROD_MIN_REPLICAS} replicas per Deployment", prod)
     return files
+
+
+def _scalable(obj: dict) -> bool:
+    kind = kinds.get(obj["kind"])
+    return kind is not None and kind.scalable
 
 
 def _dev_namespace(project_name: str) -> str:
