@@ -493,11 +493,14 @@ def _options(options):
 
 
 def _timeout(ctx, param, value):
-    from .cluster.wait import parse_duration
+    from .durations import parse_duration
     try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        seconds = parse_duration(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise click.BadParameter(f"{value!r} is not a duration like 5m, 90s or 1h")
+    return seconds
 
 
 def _connect(settings, kubeconfig, context, namespace):

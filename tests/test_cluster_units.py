@@ -13,7 +13,7 @@ from converter.cluster import retry
 from converter.cluster.applyset import applyset_id, group_kind, parent_name
 from converter.cluster.diff import mask_secrets, unified
 from converter.cluster.kubeconfig import explain
-from converter.cluster.wait import parse_duration, pod_problems, rollout_status
+from converter.cluster.wait import pod_problems, rollout_status
 from converter.errors import ClusterError
 
 
@@ -35,18 +35,6 @@ assert "kubernetes" not in sys.modules, "kubernetes imported"
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-
-
-@pytest.mark.parametrize("text, seconds", [("5m", 300), ("90s", 90), ("1h30m", 5400),
-                                           ("45", 45), ("2m30s", 150), ("500ms", 0.5)])
-def test_parse_duration(text, seconds):
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "5x", "m5", "1 m"])
-def test_parse_duration_rejects(text):
-    with pytest.raises(ValueError):
-        parse_duration(text)
 
 
 def test_applyset_id_is_kubectls():

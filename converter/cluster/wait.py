@@ -8,7 +8,6 @@ containers, or the latest warning event.
 
 from __future__ import annotations
 
-import re
 import time
 
 from .. import kinds
@@ -19,18 +18,6 @@ from .retry import call
 BAD_WAITING = {"ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "InvalidImageName",
                "CreateContainerConfigError", "CreateContainerError", "ErrImageNeverPull",
                "RunContainerError"}
-
-
-def parse_duration(text: str) -> float:
-    """`5m`, `90s`, `1h30m`, `2m30s`, `45` (seconds) -> seconds."""
-    value = str(text).strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", value)
-    if not parts or "".join(n + u for n, u in parts) != value:
-        raise ValueError(f"{text!r} is not a duration like 5m, 90s or 1h")
-    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    return sum(float(n) * scale[u] for n, u in parts)
 
 
 def is_waitable(obj: dict) -> bool:

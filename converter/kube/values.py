@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 
 import yaml
 
+from .. import durations
 from ..compose import shellwords
 from ..errors import ConversionError
-from ..lazyre import lazy
 from ..records import record
 from . import quantities
 from .options import VOLUME_MODES, normalize_controller, normalize_volume_mode
@@ -18,9 +17,6 @@ SERVICE_TYPES = {"clusterip": "ClusterIP", "nodeport": "NodePort",
 PULL_POLICIES = {"always": "Always", "ifnotpresent": "IfNotPresent", "never": "Never"}
 CONCURRENCY = {"allow": "Allow", "forbid": "Forbid", "replace": "Replace"}
 TRAFFIC_POLICIES = {"cluster": "Cluster", "local": "Local"}
-
-_DURATION = lazy(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h|d)")
-_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @record(kw_only=True)
@@ -37,22 +33,15 @@ class ProbeHints:
 
 
 def parse_duration(value, path) -> float:
-    """`10s`, `1m30s`, `1.5h` or a number of seconds -> seconds."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    text = str(value).strip()
-    if re.fullmatch(r"[0-9]+(\.[0-9]*)?", text):
-        return float(text)
-    pos, total = 0, 0.0
-    for match in _DURATION.finditer(text):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _UNIT[match.group(2)]
-        pos = match.end()
-    if pos != len(text) or not text:
+    """`10s`, `1m30s`, `1.5h` or a number of seconds -> seconds (durations.py), not negative."""
+    try:
+        seconds = durations.parse_duration(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
         raise ConversionError(f"invalid duration {value!r}", path=path,
                               hint="write it like 10s, 1m30s or 2h")
-    return total
+    return seconds
 
 
 def as_bool(value, path) -> bool:
