@@ -96,10 +96,10 @@ def down(conn, project: str, *, volumes: bool = False, timeout: float = 300, pro
 
 # What a namespace holds that is nobody's doing: Kubernetes puts these in every one.
 _DEFAULTS = {("ConfigMap", "kube-root-ca.crt"), ("ServiceAccount", "default")}
-# What a namespace holds that is somebody's, looked for before deleting one: what c2k writes,
-# and what workloads make.
-_CONTENTS = kinds.where(lambda k: k.namespaced and (k.converted or k.name in ("ReplicaSet",
-                                                                              "Pod")))
+# What a namespace holds that is somebody's, looked for before deleting one: what runs there
+# first (named first when it is kept), then what c2k writes and what workloads make.
+_CONTENTS = (kinds.BY_NAME["Pod"],) + kinds.where(
+    lambda k: k.namespaced and (k.converted or k.name == "ReplicaSet"))
 
 
 def _delete_namespace_made_for(conn, project: str, say, timeout: float, interval: float) -> None:
