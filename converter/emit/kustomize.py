@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 
 from .. import kinds
-from ..errors import C2KError
+from ..imagerefs import split_reference
 from . import yamlio
-from .helm import HEADER, split_image, write_tree
-from .manifests import file_name
+from .formats import Target, Written
+from .shared import HEADER, dns_name, file_name, write_tree
 
 API_VERSION = "kustomize.config.k8s.io/v1beta1"
 PROD_MIN_REPLICAS = 2
@@ -41,8 +41,8 @@ def image_entries(objects: list[dict]) -> list[dict]:
         for c in kinds.containers(obj, init=True):
             image = c.get("image")
             if isinstance(image, str):
-                parts = split_image(image)
-                seen.setdefault(parts["repository"], set()).add((parts["tag"], parts["digest"]))
+                repository, tag, digest = split_reference(image)
+                seen.setdefault(repository, set()).add((tag or "", digest or ""))
     entries = []
     for repo, forms in sorted(seen.items()):
         if len(forms) != 1:
@@ -107,17 +107,20 @@ def _scalable(obj: dict) -> bool:
 
 
 def _dev_namespace(project_name: str) -> str:
-    from .helm import chart_name
-    return f"{chart_name(project_name)[:59].rstrip('-')}-dev"
+    return f"{dns_name(project_name)[:59].rstrip('-')}-dev"
 
 
 def write_kustomize(objects: list[dict], *, project_name: str, output: str) -> list[str]:
     """Write the base and overlays under the folder `output`; return the paths written."""
-    if not output or output == "-":
-        raise C2KError("--format kustomize writes a folder", hint="give -o DIR")
-    if os.path.exists(output) and not os.path.isdir(output):
-        raise C2KError(f"{output} exists and is not a folder", hint="give -o DIR")
-    return write_tree(output, tree(objects, project_name=project_name))
+    return write_tree(output, tree(objects, project_name=project_name),
+                      what="--format kustomize")
 
 
-__all__ = ["tree", "write_kustomize", "image_entries"]
+def write(objects: list[dict], target: Target) -> Written:
+    """The `kustomize` format (formats.py)."""
+    paths = write_kustomize(objects, project_name=target.project_name,
+                            output=target.output or "")
+    return Written(note=f"wrote kustomize ({len(paths)} files) to {target.output}")
+
+
+__all__ = ["tree", "write", "write_kustomize", "image_entries"]
