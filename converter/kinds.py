@@ -12,11 +12,10 @@ A new kind: one row here, then the code that writes it (kube/) and what it means
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Kind:
+class Kind(NamedTuple):
     name: str                   # Deployment
     api_version: str            # apps/v1
     plural: str                 # deployments (the REST resource; kubectl get)

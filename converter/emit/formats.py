@@ -12,24 +12,21 @@ digests, not from the converted objects (emit/bundle.py).
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     project_name: str
     output: str | None          # None: stdout
     json: bool = False          # -j: JSON instead of YAML, where the format has both
 
 
-@dataclass(frozen=True, slots=True)
-class Written:
+class Written(NamedTuple):
     text: str | None = None     # what goes to stdout
     note: str = ""              # for stderr: what was written where
 
 
-@dataclass(frozen=True, slots=True)
-class Format:
+class Format(NamedTuple):
     name: str
     module: str                 # converter.emit.<module>, which has write(objects, target)
     help: str

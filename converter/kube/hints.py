@@ -13,19 +13,17 @@ A new hint: a row here and its field in `Hints`, then the step that uses it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ConversionError
 from ..records import field, record
 from . import extension
-from .values import (BOOLEAN, COMMAND, CONCURRENCY, CONTROLLER, DURATION, HEALTH_TEST, HOSTS,
-                     INIT_CONTAINERS, NAMES, PORT, PULL_POLICIES, QUANTITY, SERVICE_TYPES, TEXT,
-                     TLS, TRAFFIC_POLICIES, VOLUME_TYPE, ACCESS, ProbeHints, Value, integer,
-                     one_of)
+from .values import (ACCESS, BOOLEAN, COMMAND, CONCURRENCY, CONTROLLER, DURATION, HEALTH_TEST,
+                     HOSTS, INIT_CONTAINERS, NAMES, PORT, PULL_POLICIES, QUANTITY, SERVICE_TYPES,
+                     TEXT, TLS, TRAFFIC_POLICIES, VOLUME_TYPE, ProbeHints, Value, integer, one_of)
 
 
-@dataclass(frozen=True, slots=True)
-class Hint:
+class Hint(NamedTuple):
     field: str | tuple[str, ...]    # Hints field(s); "hpa.min", "readiness.interval": a part
     key: str | None                 # x-kubernetes key, dotted inside a mapping
     label: str | None               # kompose label

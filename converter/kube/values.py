@@ -3,8 +3,7 @@ and the `Value` kinds the hint table (hints.py) names them by."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import yaml
 
@@ -226,8 +225,7 @@ def mapping(value, path) -> dict:
 
 # ---- how each hint's value is read, and how docs/hints.md names it ----------------------------
 
-@dataclass(frozen=True, slots=True)
-class Value:
+class Value(NamedTuple):
     read: Callable[[Any, tuple], Any]     # (value, key path) -> the hint; ConversionError
     type: str
 
