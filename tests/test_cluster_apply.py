@@ -308,6 +308,41 @@ def test_dry_runs_change_nothing(cluster_kubeconfig, ns, tmp_path):
                    check=False).returncode != 0
 
 
+def test_apply_sends_what_convert_writes_with_the_same_options(cluster_kubeconfig, ns,
+                                                              tmp_path):
+    # apply, diff and up once lacked --service-group-mode: they deployed something else than
+    # what convert printed. Every convert option now reaches them (tests/test_cli_options.py).
+    import yaml
+    shop = tmp_path / "shop"
+    write_compose(shop, """
+        services:
+          web:
+            image: nginx:1.27
+            volumes: [data:/data]
+          worker:
+            image: busybox:1.36
+            command: [sleep, infinity]
+            volumes: [data:/data]
+        volumes:
+          data: {}
+    """)
+    flags = ["--service-group-mode", "volume", "--service-group-name", "shop-pod",
+             "--volumes", "emptyDir", "--replicas", "2"]
+    converted = c2k(cluster_kubeconfig, "-q", "convert", "-n", ns, *flags, cwd=shop)
+    sent = c2k(cluster_kubeconfig, "-q", "apply", "-n", ns, "--dry-run=client", *flags,
+               cwd=shop)
+    assert converted.returncode == 0 and sent.returncode == 0, converted.stderr + sent.stderr
+
+    def workloads(text):
+        return {(d["kind"], d["metadata"]["name"]): d["spec"]
+                for d in yaml.safe_load_all(text) if d["kind"] == "Deployment"}
+    pods = workloads(sent.stdout)
+    assert set(pods) == set(workloads(converted.stdout)) == {("Deployment", "shop-pod")}
+    spec = pods[("Deployment", "shop-pod")]
+    assert spec["replicas"] == 2
+    assert [c["name"] for c in spec["template"]["spec"]["containers"]] == ["web", "worker"]
+
+
 def test_diff_shows_changes_and_prune_candidates(cluster_kubeconfig, ns, tmp_path):
     shop = tmp_path / "shop"
     write_compose(shop, TWO)
