@@ -22,6 +22,13 @@ CLUSTER_PARAMS = [
 ]
 
 
+# apply and up (diff has its own words for them)
+PRUNE = click.Option(["--prune"], is_flag=True,
+                     help="Delete objects of this project's ApplySet that it no longer contains.")
+FORCE_CONFLICTS = click.Option(["--force-conflicts"], is_flag=True,
+                               help="Take over fields another field manager owns.")
+
+
 def parse_timeout(ctx, param, value) -> float:
     """--timeout: a duration (durations.py), in seconds."""
     from ..durations import parse_duration
@@ -81,10 +88,7 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
               show_default=True,
               help="server: the API server checks without persisting; client: print the "
                    "objects that would be sent.")
-@click.option("--prune", is_flag=True,
-              help="Delete objects of this project's ApplySet that it no longer contains.")
-@click.option("--force-conflicts", is_flag=True,
-              help="Take over fields another field manager owns.")
+@options(PRUNE, FORCE_CONFLICTS)
 @click.option("--wait", is_flag=True,
               help="Wait until workloads are rolled out and Jobs complete.")
 @click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
@@ -145,11 +149,7 @@ def down_cmd(settings, kubeconfig, context, namespace, volumes, timeout):
 
 
 @command("up")
-@options(*CLUSTER_PARAMS, *CONVERT_PARAMS, BUILD, PUSH)
-@click.option("--prune", is_flag=True,
-              help="Delete objects of this project's ApplySet that it no longer contains.")
-@click.option("--force-conflicts", is_flag=True,
-              help="Take over fields another field manager owns.")
+@options(*CLUSTER_PARAMS, *CONVERT_PARAMS, BUILD, PUSH, PRUNE, FORCE_CONFLICTS)
 @click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
               help="How long to wait for the workloads.")
 def up_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, timeout,

@@ -132,22 +132,23 @@ def exec_cmd(settings, kubeconfig, context, namespace, service, command, index, 
         raise SystemExit(code)
 
 
-@command("pause", hidden=True)   # kept for compose habits: says why not
-@options(*CLUSTER_PARAMS)
-@click.argument("services", nargs=-1)
-def pause_cmd(settings, services, **_cluster):
-    """Not available on Kubernetes: containers cannot be frozen (use stop)."""
-    raise C2KError("Kubernetes cannot pause (freeze) containers",
-                   hint="c2k stop scales services to zero and c2k start brings them back")
+def _cannot(name: str, message: str, hint: str, doc: str) -> click.Command:
+    """A compose verb Kubernetes has no way to do: kept for compose habits (not listed in
+    --help), it says why not and what to do instead."""
+    @command(name, hidden=True, help=doc)
+    @options(*CLUSTER_PARAMS)
+    @click.argument("services", nargs=-1)
+    def cannot_cmd(settings, services, **_cluster):
+        raise C2KError(message, hint=hint)
+    return cannot_cmd
 
 
-@command("unpause", hidden=True)   # kept for compose habits: says why not
-@options(*CLUSTER_PARAMS)
-@click.argument("services", nargs=-1)
-def unpause_cmd(settings, services, **_cluster):
-    """Not available on Kubernetes: containers cannot be frozen (use start)."""
-    raise C2KError("Kubernetes cannot pause (freeze) containers, so nothing is paused",
-                   hint="c2k start brings stopped services back")
+CANNOT = [_cannot("pause", "Kubernetes cannot pause (freeze) containers",
+                  "c2k stop scales services to zero and c2k start brings them back",
+                  "Not available on Kubernetes: containers cannot be frozen (use stop)."),
+          _cannot("unpause", "Kubernetes cannot pause (freeze) containers, so nothing is paused",
+                  "c2k start brings stopped services back",
+                  "Not available on Kubernetes: containers cannot be frozen (use start).")]
 
 
 @command("events")
@@ -236,5 +237,5 @@ def top_cmd(settings, kubeconfig, context, namespace, services):
                      ("service", "name", "container", "cpu", "memory")), nl=False)
 
 
-COMMANDS = [ps_cmd, scale_cmd, *VERBS, run_cmd, rm_cmd, exec_cmd, pause_cmd, unpause_cmd,
-            events_cmd, port_cmd, logs_cmd, top_cmd]
+COMMANDS = [ps_cmd, scale_cmd, *VERBS, run_cmd, rm_cmd, exec_cmd, *CANNOT, events_cmd,
+            port_cmd, logs_cmd, top_cmd]

@@ -64,13 +64,13 @@ def rollout_status(obj: dict) -> tuple[str, str]:
         if available < updated:
             return "waiting", f"{available} of {updated} updated replicas available"
         return "done", "rolled out"
-    if kind == "StatefulSet":
+    if kind in ("StatefulSet", "ReplicationController"):
         want = spec.get("replicas", 1)
         ready = status.get("readyReplicas") or 0
         if ready < want:
             return "waiting", f"{ready} of {want} replicas ready"
         strategy = spec.get("updateStrategy") or {}
-        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+        if kind == "StatefulSet" and strategy.get("type", "RollingUpdate") == "RollingUpdate":
             partition = (strategy.get("rollingUpdate") or {}).get("partition") or 0
             if partition:
                 if (status.get("updatedReplicas") or 0) < want - partition:
@@ -85,12 +85,6 @@ def rollout_status(obj: dict) -> tuple[str, str]:
             return "waiting", f"{status.get('updatedNumberScheduled') or 0} of {want} updated"
         if (status.get("numberAvailable") or 0) < want:
             return "waiting", f"{status.get('numberAvailable') or 0} of {want} available"
-        return "done", "rolled out"
-    if kind == "ReplicationController":
-        want = spec.get("replicas", 1)
-        ready = status.get("readyReplicas") or 0
-        if ready < want:
-            return "waiting", f"{ready} of {want} replicas ready"
         return "done", "rolled out"
     return "done", ""
 

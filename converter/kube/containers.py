@@ -283,22 +283,15 @@ def container(ctx, service, *, name: str, mounts: list[dict]) -> tuple[dict, dic
     policy = pull_policy(service, hints, report)
     if policy:
         out["imagePullPolicy"] = policy
-    if service.entrypoint is not None:
-        out["command"] = [escape(a) for a in service.entrypoint]
-        if service.entrypoint:
-            report.mapped(service.name, "entrypoint", "command")
-        else:
-            del out["command"]
-            report.approximated(service.name, "entrypoint",
-                                "an empty entrypoint means the image's entrypoint in Kubernetes")
-    if service.command is not None:
-        out["args"] = [escape(a) for a in service.command]
-        if service.command:
-            report.mapped(service.name, "command", "args")
-        else:
-            del out["args"]
-            report.approximated(service.name, "command",
-                                "an empty command means the image's CMD in Kubernetes")
+    for key, field, image_default in (("entrypoint", "command", "the image's entrypoint"),
+                                      ("command", "args", "the image's CMD")):
+        words = getattr(service, key)
+        if words:
+            out[field] = [escape(a) for a in words]
+            report.mapped(service.name, key, field)
+        elif words is not None:     # compose's `entrypoint: []`
+            report.approximated(service.name, key,
+                                f"an empty {key} means {image_default} in Kubernetes")
     if service.working_dir:
         out["workingDir"] = service.working_dir
         report.mapped(service.name, "working_dir", "workingDir")
