@@ -59,10 +59,7 @@ def frozen_map(data: Mapping | None) -> Mapping:
     return FrozenMap(data) if data else EMPTY
 
 
-model = record(kw_only=True)
-
-
-@model
+@record(kw_only=True)
 class Port:
     target: int
     published: str | None = None      # a number or a range ("8000-8010") as compose keeps it
@@ -73,7 +70,7 @@ class Port:
     app_protocol: str | None = None
 
 
-@model
+@record(kw_only=True)
 class Mount:
     type: str                          # volume | bind | tmpfs | image | npipe | cluster
     target: str
@@ -88,7 +85,7 @@ class Mount:
     consistency: str | None = None
 
 
-@model
+@record(kw_only=True)
 class BuildConfig:
     context: str                       # absolute path or a remote URL
     dockerfile: str | None = None
@@ -110,7 +107,7 @@ class BuildConfig:
     additional_contexts: Mapping[str, str] = EMPTY
 
 
-@model
+@record(kw_only=True)
 class Healthcheck:
     test: tuple[str, ...] | None = None  # ("CMD", ...), ("CMD-SHELL", cmd) or ("NONE",)
     interval: float | None = None
@@ -121,7 +118,7 @@ class Healthcheck:
     disable: bool = False
 
 
-@model
+@record(kw_only=True)
 class ResourceSpec:
     cpus: float | None = None
     memory: int | None = None          # bytes
@@ -129,7 +126,7 @@ class ResourceSpec:
     devices: tuple[Mapping[str, Any], ...] = ()
 
 
-@model
+@record(kw_only=True)
 class RestartPolicy:
     condition: str | None = None       # none | on-failure | any
     delay: float | None = None
@@ -137,7 +134,7 @@ class RestartPolicy:
     window: float | None = None
 
 
-@model
+@record(kw_only=True)
 class UpdateConfig:
     parallelism: int | None = None
     delay: float | None = None
@@ -147,14 +144,14 @@ class UpdateConfig:
     order: str | None = None
 
 
-@model
+@record(kw_only=True)
 class Placement:
     constraints: tuple[str, ...] = ()
     preferences: tuple[Mapping[str, str], ...] = ()
     max_replicas_per_node: int | None = None
 
 
-@model
+@record(kw_only=True)
 class Deploy:
     mode: str | None = None            # replicated | global | replicated-job | global-job
     replicas: int | None = None
@@ -168,14 +165,14 @@ class Deploy:
     endpoint_mode: str | None = None
 
 
-@model
+@record(kw_only=True)
 class Dependency:
     condition: str = "service_started"  # service_started | service_healthy | service_completed_successfully
     required: bool = True
     restart: bool = False
 
 
-@model
+@record(kw_only=True)
 class FileRef:
     """A service's use of a top-level secret or config."""
     source: str
@@ -185,7 +182,7 @@ class FileRef:
     mode: int | None = None
 
 
-@model
+@record(kw_only=True)
 class NetworkAttachment:
     aliases: tuple[str, ...] = ()
     ipv4_address: str | None = None
@@ -193,7 +190,7 @@ class NetworkAttachment:
     priority: int | None = None
 
 
-@model
+@record(kw_only=True)
 class Service:
     name: str
     image: str | None = None
@@ -259,7 +256,7 @@ class Service:
         return self.scale
 
 
-@model
+@record(kw_only=True)
 class Volume:
     name: str                          # the key in the compose file
     external_name: str | None = None   # `name:` (the real volume name)
@@ -270,7 +267,7 @@ class Volume:
     extensions: Mapping[str, Any] = EMPTY
 
 
-@model
+@record(kw_only=True)
 class Network:
     name: str
     external_name: str | None = None
@@ -281,7 +278,7 @@ class Network:
     extensions: Mapping[str, Any] = EMPTY
 
 
-@model
+@record(kw_only=True)
 class FileObject:
     """A top-level secret or config: exactly one source (file, content, environment) or external."""
     name: str
@@ -294,7 +291,7 @@ class FileObject:
     extensions: Mapping[str, Any] = EMPTY
 
 
-@model
+@record(kw_only=True)
 class Project:
     name: str
     working_dir: str
