@@ -11,24 +11,28 @@ are floats. ``None`` always means "not set in the compose file".
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
 
 from .records import field, record
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
-class FrozenMap(Mapping):
+
+class FrozenMap(Mapping[_K, _V]):
     """A read-only, hashable mapping that keeps insertion order."""
 
     __slots__ = ("_data", "_hash")
 
-    def __init__(self, data: Mapping | None = None):
+    def __init__(self, data: Mapping[_K, _V] | None = None):
         self._data = dict(data or {})
-        self._hash = None
+        self._hash: int | None = None
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: _K) -> _V:
         return self._data[key]
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[_K]:
         return iter(self._data)
 
     def __len__(self) -> int:
@@ -43,7 +47,7 @@ class FrozenMap(Mapping):
         return f"FrozenMap({self._data!r})"
 
 
-def _hashable(value):
+def _hashable(value: object) -> object:
     if isinstance(value, dict):
         return tuple((k, _hashable(v)) for k, v in value.items())
     if isinstance(value, list):
@@ -54,7 +58,7 @@ def _hashable(value):
 EMPTY: Mapping[str, Any] = FrozenMap()
 
 
-def frozen_map(data: Mapping | None) -> Mapping:
+def frozen_map(data: Mapping[str, _V] | None) -> Mapping[str, _V]:
     """A read-only mapping that keeps insertion order."""
     return FrozenMap(data) if data else EMPTY
 

@@ -13,9 +13,13 @@ starting. (The pods wait on their own as well, see kube/jobwait.py.)
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from ..errors import ClusterError
 from .wait import wait_for
+
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "Job", "CronJob")
 
@@ -23,7 +27,7 @@ WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicationController", 
 class StartOrder:
     """The stages of the conversion's start_after ({workload: ((dependency, how), ...)})."""
 
-    def __init__(self, conn, start_after: dict, timeout: float, progress=None,
+    def __init__(self, conn: Connection, start_after: dict, timeout: float, progress=None,
                  clock=time.monotonic):
         self.conn = conn
         self.after = {name: tuple(deps) for name, deps in start_after.items()}

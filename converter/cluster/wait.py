@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import re
 import time
+from typing import TYPE_CHECKING
 
 from ..errors import ClusterError
+from .apply import ref
 from .applyset import PART_OF
 from .retry import call
+
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
 
 WAITABLE = {("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"),
             ("batch", "Job"), ("", "ReplicationController")}
@@ -164,7 +169,7 @@ def pod_problems(pod: dict, claims: dict[str, dict]) -> list[str]:
     return out
 
 
-def diagnose(conn, obj: dict) -> list[str]:
+def diagnose(conn: Connection, obj: dict) -> list[str]:
     """Why a workload is not ready: reasons from its pods, claims, conditions and events."""
     ns = obj["metadata"].get("namespace") or conn.namespace
     reasons: list[str] = []
@@ -172,7 +177,7 @@ def diagnose(conn, obj: dict) -> list[str]:
         if cond.get("type") in ("ReplicaFailure",) and cond.get("status") == "True":
             reasons.append(f"{cond.get('reason')}: {cond.get('message')}")
     selector = _selector(obj)
-    pods = []
+    pods: list[dict] = []
     if selector:
         pods = call(conn.resource("v1", "Pod").get, namespace=ns, label_selector=selector,
                     what="listing pods").get("items") or []
@@ -206,12 +211,11 @@ def diagnose(conn, obj: dict) -> list[str]:
     return out
 
 
-def wait_for(conn, objects: list[dict], timeout: float, *, progress=None,
+def wait_for(conn: Connection, objects: list[dict], timeout: float, *, progress=None,
              interval: float = 0.5, clock=time.monotonic, deadline: float | None = None
              ) -> list[str]:
     """Wait until every workload in objects is done; return its lines, raise on failure.
     `deadline` (a clock() value) ends a wait that shares its `timeout` with earlier ones."""
-    from .apply import ref
     say = progress or (lambda line: None)
     pending = {(o["kind"], o["metadata"]["name"]): o for o in objects if is_waitable(o)}
     deadline = clock() + timeout if deadline is None else deadline
@@ -268,8 +272,7 @@ def _human(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def _failure(what: str, conn, items) -> ClusterError:
-    from .apply import ref
+def _failure(what: str, conn: Connection, items) -> ClusterError:
     lines = []
     for body, live, message in items:
         lines.append(f"  {ref(body)}: {message}")

@@ -14,6 +14,8 @@ Inputs are never mutated: YAML aliases share objects between services.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .yamlfile import OVERRIDE_TAG, RESET_TAG, Tagged
 
 # Attributes written as "KEY=VALUE" lists or as mappings; merged as mappings.
@@ -41,8 +43,9 @@ def _is_name(item) -> bool:
     return item is None or isinstance(item, (str, int, float, bool))
 
 
-def key_value_map(value) -> dict:
-    """A list of 'K=V' strings or a mapping → a mapping (values untouched)."""
+def key_value_map(value) -> Any:
+    """A list of 'K=V' strings or a mapping → a mapping (values untouched); any other value
+    is returned as it is, for schema validation to report."""
     if isinstance(value, dict):
         return dict(value)
     if isinstance(value, list):

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import os
+import re
 from typing import Any, Callable, Iterable
 
 from ..errors import ComposeError, ValidationErrors, format_path
+from .fastcheck import compile_schema
 
 SCHEMA_FILE = "compose-schema.json"
 
@@ -59,7 +60,6 @@ def _validator():
 
 @functools.lru_cache(maxsize=None)
 def _fast_check():
-    from .fastcheck import compile_schema
     return compile_schema(load_schema())
 
 
@@ -143,8 +143,9 @@ def _string_keys(node: Any) -> Any:
             return memo[id(n)]
         if isinstance(n, list):
             if id(n) not in memo:
-                memo[id(n)] = out = []
-                out.extend(convert(v) for v in n)
+                items: list = []
+                memo[id(n)] = items
+                items.extend(convert(v) for v in n)
             return memo[id(n)]
         return n
 

@@ -18,10 +18,12 @@ object name in camelCase (`my-web` -> `myWeb`); extra containers of a pod sit un
 
 from __future__ import annotations
 
+import collections
 import copy
 import json
 import os
 import re
+from collections.abc import Iterable
 
 from ..errors import C2KError
 from ..imagerefs import split_reference
@@ -52,7 +54,7 @@ def camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def values_expr(path) -> str:
+def values_expr(path: Iterable[str]) -> str:
     """The template expression that reads a values path."""
     path = list(path)
     if all(_IDENT.match(p) for p in path):
@@ -73,7 +75,7 @@ class _Tokens:
 
     SCALAR, STRING, OPT_SCALAR, BLOCK, OPT_BLOCK = "scalar", "string", "opt", "block", "optblock"
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.items: list[tuple[str, str]] = []
         self.prefix = "__c2k_tok_"
 
@@ -376,8 +378,7 @@ def _value_rank(key: str) -> int:
 def _app_version(objects: list[dict]) -> str:
     """The tag most of the workloads' images carry (the project's own images usually share
     one), else the chart version."""
-    import collections
-    tags = collections.Counter()
+    tags: collections.Counter[str] = collections.Counter()
     for obj in objects:
         for c in _containers(obj):
             tag = split_image(c.get("image", "")).get("tag")
@@ -405,7 +406,7 @@ def _containers(obj: dict) -> list[dict]:
     return ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
 
 
-def _schema_of(value, key: str) -> dict:
+def _schema_of(value: object, key: str) -> dict:
     if key == "replicaCount":
         return {"type": "integer", "minimum": 0}
     if key in ("tag", "digest"):

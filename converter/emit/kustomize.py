@@ -17,7 +17,7 @@ import os
 
 from ..errors import C2KError
 from . import yamlio
-from .helm import HEADER, split_image, write_tree
+from .helm import HEADER, chart_name, split_image, write_tree
 from .manifests import file_name
 
 API_VERSION = "kustomize.config.k8s.io/v1beta1"
@@ -25,7 +25,7 @@ SCALABLE = ("Deployment", "StatefulSet", "ReplicationController")
 PROD_MIN_REPLICAS = 2
 
 
-def _kustomization(**fields) -> dict:
+def _kustomization(**fields: object) -> dict:
     return {"apiVersion": API_VERSION, "kind": "Kustomization", **fields}
 
 
@@ -110,7 +110,6 @@ def tree(objects: list[dict], *, project_name: str) -> dict[str, str]:
 
 
 def _dev_namespace(project_name: str) -> str:
-    from .helm import chart_name
     return f"{chart_name(project_name)[:59].rstrip('-')}-dev"
 
 

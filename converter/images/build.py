@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from contextlib import closing
+from typing import Any
 
 from ..errors import ImageError
 from ..imagerefs import image_name, split_reference
@@ -204,7 +205,7 @@ def _build_params(engine, project, service, ref, archive, *, no_cache, pull,
     docker CLI opens: the context is uploaded instead) or its classic builder; without one
     (``archive`` None), a ``remote`` context, which the engine fetches and builds classically."""
     build = service.build
-    params = {"version": "2"} if buildkit else {}
+    params: dict[str, Any] = {"version": "2"} if buildkit else {}
     params["t"] = ref
     if archive is None:
         params["remote"] = build.context

@@ -160,11 +160,10 @@ def _context_tls(folder: str, skip_verify: bool) -> Tls | None:
         names = sorted(os.listdir(folder))
     except OSError:
         return None
-    files = [next((os.path.join(folder, n) for n in names if n.startswith(prefix)), None)
-             for prefix in ("ca", "cert", "key")]
-    if not all(files):
+    ca, cert, key = (next((os.path.join(folder, n) for n in names if n.startswith(prefix)), None)
+                     for prefix in ("ca", "cert", "key"))
+    if ca is None or cert is None or key is None:
         return None
-    ca, cert, key = files
     return Tls(ca, cert, key, None if skip_verify else True)
 
 

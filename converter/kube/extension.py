@@ -53,9 +53,25 @@ the labels ``kompose.volume.size`` / ``kompose.volume.storage-class-name`` /
 from __future__ import annotations
 
 from ..errors import ConversionError
-from .values import (CONCURRENCY, HPA_DEFAULTS, PROBE_LABELS, PULL_POLICIES, SERVICE_TYPES,
-                     TRAFFIC_POLICIES, ProbeHints, as_bool, as_int, choice, command, controller,
-                     expose_hosts, mapping, quantity, unknown, volume_type)
+from .values import (
+    CONCURRENCY,
+    HPA_DEFAULTS,
+    PROBE_LABELS,
+    PULL_POLICIES,
+    SERVICE_TYPES,
+    TRAFFIC_POLICIES,
+    ProbeHints,
+    as_bool,
+    as_int,
+    choice,
+    command,
+    controller,
+    expose_hosts,
+    mapping,
+    quantity,
+    unknown,
+    volume_type,
+)
 
 
 def service_extension(ext, path) -> dict:

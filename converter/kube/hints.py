@@ -10,9 +10,24 @@ from __future__ import annotations
 from ..errors import ConversionError
 from ..records import field, record
 from .extension import service_extension
-from .values import (CONCURRENCY, HPA_DEFAULTS, HPA_LABELS, PROBE_LABELS, PULL_POLICIES,
-                     SERVICE_TYPES, TRAFFIC_POLICIES, ProbeHints, as_bool, as_int, choice,
-                     command, controller, expose_hosts, quantity, volume_type)
+from .values import (
+    CONCURRENCY,
+    HPA_DEFAULTS,
+    HPA_LABELS,
+    PROBE_LABELS,
+    PULL_POLICIES,
+    SERVICE_TYPES,
+    TRAFFIC_POLICIES,
+    ProbeHints,
+    as_bool,
+    as_int,
+    choice,
+    command,
+    controller,
+    expose_hosts,
+    quantity,
+    volume_type,
+)
 
 
 @record(kw_only=True)

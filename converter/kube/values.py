@@ -8,7 +8,6 @@ import yaml
 
 from ..compose import shellwords
 from ..errors import ConversionError
-from ..lazyre import lazy
 from ..records import record
 from . import quantities
 from .options import VOLUME_MODES, normalize_controller, normalize_volume_mode
@@ -19,7 +18,7 @@ PULL_POLICIES = {"always": "Always", "ifnotpresent": "IfNotPresent", "never": "N
 CONCURRENCY = {"allow": "Allow", "forbid": "Forbid", "replace": "Replace"}
 TRAFFIC_POLICIES = {"cluster": "Cluster", "local": "Local"}
 
-_DURATION = lazy(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h|d)")
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h|d)")
 _UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
