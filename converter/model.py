@@ -106,7 +106,7 @@ class BuildConfig:
     tags: tuple[str, ...] = ()
     pull: bool = False
     no_cache: bool = False
-    secrets: tuple["FileRef", ...] = ()
+    secrets: tuple[FileRef, ...] = ()
     ssh: tuple[str, ...] = ()
     additional_contexts: Mapping[str, str] = EMPTY
 

@@ -40,7 +40,7 @@ class FrozenInstanceError(AttributeError):
 
 
 class Field:
-    __slots__ = ("name", "default", "default_factory", "repr", "compare")
+    __slots__ = ("compare", "default", "default_factory", "name", "repr")
 
     def __init__(self, default: Any = MISSING, default_factory: Any = MISSING,
                  repr: bool = True, compare: bool = True):
@@ -212,5 +212,12 @@ def _dict_setter(name: str) -> Callable[[object, object], None]:
     return set_
 
 
-__all__ = ["record", "field", "fields", "default_of", "Field", "FrozenInstanceError",
-           "MISSING"]
+__all__ = [
+    "MISSING",
+    "Field",
+    "FrozenInstanceError",
+    "default_of",
+    "field",
+    "fields",
+    "record",
+]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-
 SECRET_NAME = re.compile(
     r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|(^|_)(PASS|PWD)$",
     re.IGNORECASE)

@@ -20,12 +20,12 @@ import types
 import pytest
 from click.testing import CliRunner
 
-from tests import docker_env as env
 from converter import cli as cli_module
 from converter import images
 from converter.errors import ImageError
-from converter.model import BuildConfig, Project, Service, frozen_map
 from converter.images.progress import PlainReporter
+from converter.model import BuildConfig, Project, Service, frozen_map
+from tests import docker_env as env
 
 pytestmark = pytest.mark.docker
 

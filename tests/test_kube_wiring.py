@@ -4,14 +4,13 @@ services, the check against the Services, the report, secrets kept out, and --st
 import json
 
 import pytest
+from kube_fixtures import WORKDIR, FakeReader, convert, find, project, svc
 
 from converter.kube.references import find_references, scan
 from converter.kube.report import Report
 from converter.kube.wiring import check_wiring
 from converter.model import FileObject, FileRef, Mount, NetworkAttachment, Port
-
 from helpers import run_c2k, write
-from kube_fixtures import WORKDIR, FakeReader, convert, find, project, svc
 
 
 @pytest.mark.parametrize("text, found", [

@@ -55,7 +55,7 @@ def mask_secrets(before: dict | None, after: dict | None) -> tuple[dict | None, 
     if after is not None and "data" in after:
         after = {**after, "data": new}
     before, after = (
-        {**side, "stringData": {k: "***" for k in side["stringData"]}}
+        {**side, "stringData": dict.fromkeys(side["stringData"], "***")}
         if side is not None and "stringData" in side else side for side in (before, after))
     return before, after
 

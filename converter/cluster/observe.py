@@ -225,7 +225,7 @@ def follow_logs(conn: Connection, project: str, services=(), tail: int | None = 
         what = f"{prefix}: logs unavailable"
         try:
             stream = opener(conn, pod, container, tail, timestamps, what=what)
-        except Exception as exc:  # noqa: BLE001 - reported per container
+        except Exception as exc:
             problem(exc.message if isinstance(exc, ClusterError) else f"{what}: {exc}")
             continue
         opened += 1

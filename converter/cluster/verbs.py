@@ -72,7 +72,7 @@ def _k8s_name(name: str) -> str:
 def _age(timestamp: str | None, now: dt.datetime | None = None) -> str:
     if not timestamp:
         return "-"
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     then = dt.datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
     seconds = max(0, int((now - then).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -224,7 +224,7 @@ def start(conn: Connection, project: str, services=()) -> list[str]:
 
 def restart(conn: Connection, project: str, services=(), now: str | None = None) -> list[str]:
     """Rollout restart: a new restartedAt annotation on the pod template."""
-    stamp = now or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = now or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = []
     for resource, obj in select(conn, project, services):
         if obj["kind"] not in ("Deployment", "StatefulSet", "DaemonSet"):

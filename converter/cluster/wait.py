@@ -182,8 +182,8 @@ def diagnose(conn: Connection, obj: dict) -> list[str]:
         pods = call(conn.resource("v1", "Pod").get, namespace=ns, label_selector=selector,
                     what="listing pods").get("items") or []
     claims = {}
-    if any((v.get("persistentVolumeClaim") for p in pods
-            for v in (p.get("spec") or {}).get("volumes") or [])):
+    if any(v.get("persistentVolumeClaim") for p in pods
+            for v in (p.get("spec") or {}).get("volumes") or []):
         listed = call(conn.resource("v1", "PersistentVolumeClaim").get, namespace=ns,
                       what="listing claims").get("items") or []
         claims = {c["metadata"]["name"]: c for c in listed}

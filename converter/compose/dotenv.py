@@ -39,7 +39,7 @@ import os
 import re
 import stat
 import unicodedata
-from typing import Callable
+from collections.abc import Callable
 
 from converter.compose.interpolate import interpolate_string, looks_secret_name
 from converter.errors import ComposeError

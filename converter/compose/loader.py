@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 from ..errors import ComposeError, ValidationErrors
 from ..records import field, record
@@ -545,4 +545,4 @@ def _check_cycles(services: dict, ctx: _Context) -> None:
             visit(name, [name])
 
 
-__all__ = ["LoadOptions", "LoadResult", "load_project", "Tagged"]
+__all__ = ["LoadOptions", "LoadResult", "Tagged", "load_project"]

@@ -17,7 +17,8 @@ import functools
 import json
 import os
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..errors import ComposeError, ValidationErrors, format_path
 from .fastcheck import compile_schema
@@ -43,14 +44,14 @@ def schema_path() -> str:
     return os.path.join(os.path.dirname(__file__), SCHEMA_FILE)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema() -> dict:
     """The parsed schema (cached; treat it as read-only)."""
     with open(schema_path(), encoding="utf-8") as fh:
         return json.load(fh)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator():
     """Build the validator once. Formats are not checked: compose's schema uses none."""
     import jsonschema
@@ -58,7 +59,7 @@ def _validator():
     return jsonschema.Draft202012Validator(load_schema(), format_checker=None)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fast_check():
     return compile_schema(load_schema())
 

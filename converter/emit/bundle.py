@@ -223,5 +223,12 @@ def write_bundle(bundle: Bundle, output: str) -> None:
         fh.write(bundle.text())
 
 
-__all__ = ["Bundle", "make_bundle", "resolve_digests", "write_bundle", "is_pinned",
-           "missing_digests_error", "VERSION"]
+__all__ = [
+    "VERSION",
+    "Bundle",
+    "is_pinned",
+    "make_bundle",
+    "missing_digests_error",
+    "resolve_digests",
+    "write_bundle",
+]

@@ -481,4 +481,4 @@ def _generated(path: str) -> bool:
     return head.startswith(HEADER) or head.startswith("{{/* " + HEADER[2:])
 
 
-__all__ = ["Chart", "write_chart", "chart_name", "camel", "values_expr", "split_image"]
+__all__ = ["Chart", "camel", "chart_name", "split_image", "values_expr", "write_chart"]

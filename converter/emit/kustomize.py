@@ -122,4 +122,4 @@ def write_kustomize(objects: list[dict], *, project_name: str, output: str) -> l
     return write_tree(output, tree(objects, project_name=project_name))
 
 
-__all__ = ["tree", "write_kustomize", "image_entries"]
+__all__ = ["image_entries", "tree", "write_kustomize"]

@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-
 # Plain scalars some YAML 1.1 reader resolves to something other than a string.
 _AMBIGUOUS = re.compile(r"""^(?:
     [yYnN]

@@ -26,13 +26,13 @@ services with a ``build`` section, whose images c2k owns.
 from __future__ import annotations
 
 from ..imagerefs import image_name, split_reference
-from .progress import make_reporter
-from .registry import registry_digest
 from .build import build_images
 from .engine import BUILDERS, Engine, connect, engine_error
 from .jobs import BuiltImage, default_parallel
 from .listing import describe, list_images
+from .progress import make_reporter
 from .push import push_error, push_images
+from .registry import registry_digest
 
 
 def build_and_push(project, *, build=True, push=False, registry=None, tag=None, parallel=None,
@@ -58,6 +58,20 @@ def build_and_push(project, *, build=True, push=False, registry=None, tag=None, 
         reporter.close()
 
 
-__all__ = ["BUILDERS", "BuiltImage", "Engine", "build_images", "push_images", "list_images",
-           "build_and_push", "connect", "describe", "engine_error", "image_name", "push_error",
-           "registry_digest", "split_reference", "default_parallel"]
+__all__ = [
+    "BUILDERS",
+    "BuiltImage",
+    "Engine",
+    "build_and_push",
+    "build_images",
+    "connect",
+    "default_parallel",
+    "describe",
+    "engine_error",
+    "image_name",
+    "list_images",
+    "push_error",
+    "push_images",
+    "registry_digest",
+    "split_reference",
+]

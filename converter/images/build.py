@@ -27,8 +27,14 @@ from .buildcontext import DEFAULT_MAX_CONTEXT_BYTES, is_remote, write_context
 from .buildoutput import BuildFailed, BuildkitOutput, ClassicOutput
 from .dockerconfig import proxy_build_args
 from .engine import Engine, connect, engine_error
-from .jobs import BuiltImage, Cancelled, failures_reported, run_pool, select_services, \
-    skip_if_stopped
+from .jobs import (
+    BuiltImage,
+    Cancelled,
+    failures_reported,
+    run_pool,
+    select_services,
+    skip_if_stopped,
+)
 from .progress import make_reporter
 
 

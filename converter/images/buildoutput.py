@@ -19,7 +19,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-
 LOG_TAIL = 15
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _STEP = re.compile(r"^(Step \d+/\d+ : |STEP \d+/\d+: )")     # dockerd's; Buildah's (Podman)

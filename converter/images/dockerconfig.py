@@ -127,7 +127,7 @@ def _env_tls() -> Tls | None:
 def _context_address(name: str, config: DockerConfig) -> Address:
     """The docker endpoint of a context: ``contexts/meta/<sha256 of the name>/meta.json``, and
     its TLS material in ``contexts/tls/<same>/docker/``."""
-    import hashlib          # here: its OpenSSL start-up is ~3 ms, and only contexts need it
+    import hashlib  # here: its OpenSSL start-up is ~3 ms, and only contexts need it
     contexts = os.path.join(config_dir(), "contexts")
     key = hashlib.sha256(name.encode()).hexdigest()
     meta_file = os.path.join(contexts, "meta", key, "meta.json")
