@@ -113,7 +113,7 @@ def test_the_digests_recorded_for_a_repository():
 def test_pinned_needs_a_digest():
     image = images.BuiltImage("web", "r/web", "1", "sha256:i")
     with pytest.raises(ImageError, match="no pushed digest"):
-        image.pinned
+        _ = image.pinned
     assert images.BuiltImage("web", "r/web", "1", "sha256:i", "sha256:d").pinned == \
         "r/web:1@sha256:d"
 

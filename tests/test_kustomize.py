@@ -96,7 +96,7 @@ def test_sample_base_builds_convert_and_overlays_build(tmp_path, kustomize_bin, 
     dev = build(kustomize_bin, out / "overlays" / "dev")
     prod = build(kustomize_bin, out / "overlays" / "prod")
     assert len(prod) == len(objects)
-    for (kind, ns, name), obj in prod.items():
+    for (kind, _, _), obj in prod.items():
         if kind == "Deployment" and "replicas" in obj["spec"]:
             assert obj["spec"]["replicas"] >= 2
     for (kind, ns, name), obj in dev.items():

@@ -450,9 +450,9 @@ def _check_consistency(doc: dict, ctx: _Context) -> None:
             if dep not in services:
                 required = not (isinstance(cfg, dict) and cfg.get("required") is False)
                 if required:
-                    f, l = ctx.origins.find(where + ("depends_on", dep))
+                    file, line = ctx.origins.find(where + ("depends_on", dep))
                     raise ComposeError(f"service {name!r} depends on undefined service {dep!r}",
-                                       file=f, line=l, path=where + ("depends_on", dep),
+                                       file=file, line=line, path=where + ("depends_on", dep),
                                        hint="define that service, or fix the name")
         for key in ("network_mode", "ipc", "pid"):
             value = svc.get(key)
@@ -502,12 +502,12 @@ def _check_references(name: str, svc: dict, doc: dict, ctx: _Context) -> None:
         if source in (doc.get(section) or {}):
             continue
         path = ("services", name) + where
-        f, l = ctx.origins.find(path)
+        file, line = ctx.origins.find(path)
         hint = f"declare it under the top-level `{section}:`"
         if section == "volumes":
             hint += f" ({source}: {{}})"
         raise ComposeError(f"service {name!r} refers to undefined {section[:-1]} {source!r}",
-                           file=f, line=l, path=path, hint=hint)
+                           file=file, line=line, path=path, hint=hint)
 
 
 def _warn_unused(doc: dict, ctx: _Context) -> None:
@@ -533,9 +533,9 @@ def _check_cycles(services: dict, ctx: _Context) -> None:
                 continue
             if state.get(dep) == 1:
                 cycle = chain[chain.index(dep):] + [dep] if dep in chain else [name, dep]
-                f, l = ctx.origins.find(("services", name, "depends_on"))
+                file, line = ctx.origins.find(("services", name, "depends_on"))
                 raise ComposeError("dependency cycle detected: " + " -> ".join(cycle),
-                                   file=f, line=l, path=("services", name, "depends_on"))
+                                   file=file, line=line, path=("services", name, "depends_on"))
             if state.get(dep) is None:
                 visit(dep, chain + [dep])
         state[name] = 2

@@ -93,7 +93,8 @@ def service_merge_form(service):
             out[key] = [value]
         elif key == "extra_hosts":
             out[key] = _extra_hosts_list(value)
-        elif (key == "networks" and isinstance(value, list) and all(map(_is_name, value))) or (key == "models" and isinstance(value, list) and all(map(_is_name, value))):
+        elif key in ("networks", "models") and isinstance(value, list) and all(
+                map(_is_name, value)):
             out[key] = dict.fromkeys(value)
         elif key == "depends_on" and isinstance(value, list) and all(map(_is_name, value)):
             out[key] = {name: {"condition": "service_started"} for name in value}

@@ -172,7 +172,7 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ, warn) -> 
         elif key == "deploy":
             out[key] = _deploy(value, where)
         elif key == "networks":
-            out[key] = {n: cfg for n, cfg in value.items()} if isinstance(value, dict) \
+            out[key] = dict(value) if isinstance(value, dict) \
                 else dict.fromkeys(value)
         elif key in ("secrets", "configs"):
             out[key] = [_file_ref(v, key, where + (i,)) for i, v in enumerate(value)]
