@@ -8,7 +8,7 @@ SAMPLE ?= samples/music-service
 # kustomize, or take long (markers in pyproject.toml; tests/conftest.py sets most of them).
 UNIT   := not corpus and not docker and not cluster and not tools and not slow
 
-.PHONY: demo test test-fast test-lowest outputs bench lock
+.PHONY: demo test test-fast test-lowest lint outputs bench lock
 
 demo:               ## c2k only (no test tools), then a sample's Kubernetes manifests on stdout
 	@.ci/venv
@@ -29,6 +29,11 @@ test-lowest:        ## every test but the corpus ones, on the lowest dependency 
 	@.ci/setup
 	@.ci/venv lowest
 	.venv-lowest/bin/python -m pytest -p no:cacheprovider -q -n 2 -m "not corpus" $(PYTEST_ARGS)
+
+lint:               ## ruff (lint rules only, no reformatting) and mypy (strict where pyproject.toml says)
+	@.ci/venv test
+	$(VENV)/bin/ruff check
+	$(PYTHON) -m mypy
 
 outputs:            ## regenerate outputs/ from samples/ (bundle.dab needs .ci/docker-up; review the diff, then commit)
 	@.ci/venv test

@@ -334,7 +334,7 @@ def profile_convert(compose_file: Path, out: Path, limit: int = 15) -> dict[str,
         where = _short(filename)
         # The entry points (runpy, exec, click's dispatch) only wrap c2k's own work.
         if (where == "~" or "runpy" in where or where.startswith("click/")
-                or func == "<module>" and cumtime > 0.9 * stats.total_tt):
+                or (func == "<module>" and cumtime > 0.9 * stats.total_tt)):
             continue
         rows.append((cumtime, tottime, ncalls, f"{where}:{line}({func})"))
     by_self = sorted(rows, key=lambda r: -r[1])[:10]
@@ -890,7 +890,7 @@ def write_report(args, versions, load, small, big, startup, imports, profile_row
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     image = plot(panels_of(args, small, big, build, apply_cases), out.with_suffix(".png"))
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     md = [
         "# Performance",
         "",

@@ -15,7 +15,8 @@ kompose); values given in both places add up.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 

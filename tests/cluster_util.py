@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 from conftest_cluster import KWOK_NAMESPACE_PREFIX, cluster_dir, kubectl_path
+
 from converter import kinds
 
 REPO = Path(__file__).resolve().parents[1]

@@ -66,7 +66,7 @@ def cluster_dir() -> Path:
     return Path(os.environ.get("C2K_CLUSTER_DIR", "/tmp/c2k-cluster"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _bin_dir() -> Path:
     out = subprocess.run(
         [str(CLUSTER_SCRIPTS / "build"), "--print-dir"],

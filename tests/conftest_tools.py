@@ -27,8 +27,17 @@ import yaml
 from converter.kube.options import ConvertOptions
 from tests.helpers import refuse_in_unit_runs
 
-__all__ = ["TOOLS_DIR", "SAMPLES", "OPTION_SETS", "helm_bin", "kustomize_bin", "tools_bin_dir",
-           "objects_by_key", "run_tool", "pytest_configure"]
+__all__ = [
+    "OPTION_SETS",
+    "SAMPLES",
+    "TOOLS_DIR",
+    "helm_bin",
+    "kustomize_bin",
+    "objects_by_key",
+    "pytest_configure",
+    "run_tool",
+    "tools_bin_dir",
+]
 
 TOOLS_DIR = Path(__file__).resolve().parent / "tools"
 # What the helm and kustomize tests render: every sample under each of these option sets.

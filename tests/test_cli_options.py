@@ -8,12 +8,12 @@ import shlex
 import click
 import pytest
 import yaml
+from corpus import corpus_dir
 
 from converter.cli import cli
 from converter.images.cli import BUILD, PUSH, REGISTRY
 from converter.kube.cli import CONVERT_PARAMS
 from converter.kube.options import FLAGS, ConvertOptions
-from corpus import corpus_dir
 from helpers import REPO, c2k_in_process, write
 
 SAMPLES = REPO / "samples"

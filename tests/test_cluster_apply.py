@@ -9,10 +9,19 @@ import json
 import shutil
 
 import pytest
-
-from cluster_util import (PART_OF, SAMPLES, c2k, delete_namespace, get_json, kubectl,
-                          members, new_namespace_name, unprivileged_kubeconfig, versions,
-                          write_compose)
+from cluster_util import (
+    PART_OF,
+    SAMPLES,
+    c2k,
+    delete_namespace,
+    get_json,
+    kubectl,
+    members,
+    new_namespace_name,
+    unprivileged_kubeconfig,
+    versions,
+    write_compose,
+)
 
 pytestmark = pytest.mark.cluster
 

@@ -16,7 +16,6 @@ from converter.cluster.kubeconfig import explain
 from converter.cluster.wait import pod_problems, rollout_status
 from converter.errors import ClusterError
 
-
 COMMANDS = ("apply", "diff", "down", "up", "ps", "logs", "run", "kill", "scale", "events",
             "port", "top", "stop", "start", "restart", "exec", "pause", "unpause")
 

@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from cluster_util import (c2k, delete_namespace, get_json, kubectl, new_namespace_name,
-                          wait_until, write_compose)
+from cluster_util import (
+    c2k,
+    delete_namespace,
+    get_json,
+    kubectl,
+    new_namespace_name,
+    wait_until,
+    write_compose,
+)
 
 pytestmark = pytest.mark.cluster
 

@@ -6,7 +6,8 @@ import copy
 import random
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from converter.compose import schema
 from converter.compose.fastcheck import SUPPORTED, compile_schema

@@ -20,7 +20,8 @@ import tempfile
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, Phase, assume, event, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, assume, event, given, settings
+from hypothesis import strategies as st
 
 from converter.compose import units
 from converter.compose.interpolate import interpolate_string, interpolate_tree

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest_tools import OPTION_SETS, SAMPLES, objects_by_key, run_tool
 from corpus import CORPUS, compose_files, corpus_dir
+
 from converter.compose.loader import LoadOptions, load_project
 from converter.emit import helm
 from converter.emit.yamlio import dump_all

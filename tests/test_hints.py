@@ -5,13 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kube_fixtures import svc
 
 from converter.errors import ConversionError
 from converter.kube import hintdocs, values
-from converter.kube.hints import (HINTS, IMPLIED, VOLUME_HINTS, Hints, known_label,
-                                  service_hints, volume_hints)
+from converter.kube.hints import (
+    HINTS,
+    IMPLIED,
+    VOLUME_HINTS,
+    Hints,
+    known_label,
+    service_hints,
+    volume_hints,
+)
 from converter.model import Volume, frozen_map
-from kube_fixtures import svc
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "hints.md"
 

@@ -14,22 +14,22 @@ import subprocess
 import sys
 import tarfile
 import threading
-import types
 import time
+import types
 
 import pytest
 
 from converter import images
-from converter.images import buildcontext
-from converter.images.api import ApiError, NotFound
-from converter.images.dockerconfig import Address, DockerConfig
-from converter.images.jobs import Cancelled, run_pool
-from converter.images import push as images_push  # where push_images looks registry_digest up
-from converter.images.buildcontext import IgnoreRules, parse_ignore, write_context
 from converter.errors import ImageError
 from converter.imagerefs import canonical, digests_of
-from converter.model import BuildConfig, Project, Service, frozen_map
+from converter.images import buildcontext
+from converter.images import push as images_push  # where push_images looks registry_digest up
+from converter.images.api import ApiError, NotFound
+from converter.images.buildcontext import IgnoreRules, parse_ignore, write_context
+from converter.images.dockerconfig import Address, DockerConfig
+from converter.images.jobs import Cancelled, run_pool
 from converter.images.progress import LiveReporter, NullReporter, PlainReporter, make_reporter
+from converter.model import BuildConfig, Project, Service, frozen_map
 
 
 def project(*services, name="proj"):
@@ -113,7 +113,7 @@ def test_the_digests_recorded_for_a_repository():
 def test_pinned_needs_a_digest():
     image = images.BuiltImage("web", "r/web", "1", "sha256:i")
     with pytest.raises(ImageError, match="no pushed digest"):
-        image.pinned
+        _ = image.pinned
     assert images.BuiltImage("web", "r/web", "1", "sha256:i", "sha256:d").pinned == \
         "r/web:1@sha256:d"
 
@@ -1066,6 +1066,7 @@ def _tls_of(tls):
 def test_docker_host_and_its_tls_variables_are_read_as_docker_py_reads_them(
         contexts, monkeypatch, tmp_path, variables):
     import docker
+
     from converter.images.dockerconfig import engine_address, read_config
     _pem_files(tmp_path / "home" / ".docker")          # the default DOCKER_CERT_PATH
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -1082,6 +1083,7 @@ def test_docker_host_and_its_tls_variables_are_read_as_docker_py_reads_them(
 @pytest.mark.parametrize("skip_verify", [False, True])
 def test_a_contexts_tls_material_is_read_as_docker_py_reads_it(contexts, skip_verify):
     import docker
+
     from converter.images.dockerconfig import engine_address, read_config
     write_docker_context(contexts, "secure", "tcp://10.0.0.5:2376", current=True, tls=True,
                          skip_verify=skip_verify)

@@ -3,18 +3,25 @@
 import json
 
 import pytest
+from kube_fixtures import FakeReader, convert, find, kinds, project, statuses, svc
 
+from converter import kinds as kind_table
 from converter.emit import report as report_text
 from converter.emit.yamlio import dump_all
 from converter.errors import ConversionError
 from converter.kube.options import ConvertOptions
 from converter.kube.report import Report
-from converter import kinds as kind_table
 from converter.kube.transform import to_manifests
-from converter.model import (Deploy, Dependency, FileObject, FileRef, Healthcheck, Mount, Port,
-                             Volume)
-
-from kube_fixtures import FakeReader, convert, find, kinds, project, statuses, svc
+from converter.model import (
+    Dependency,
+    Deploy,
+    FileObject,
+    FileRef,
+    Healthcheck,
+    Mount,
+    Port,
+    Volume,
+)
 
 
 def big_project():

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest_tools import OPTION_SETS, SAMPLES, objects_by_key, run_tool
 from corpus import CORPUS, compose_files, corpus_dir
+
 from converter import kinds
 from converter.compose.loader import LoadOptions, load_project
 from converter.emit import kustomize
@@ -97,7 +97,7 @@ def test_sample_base_builds_convert_and_overlays_build(tmp_path, kustomize_bin, 
     dev = build(kustomize_bin, out / "overlays" / "dev")
     prod = build(kustomize_bin, out / "overlays" / "prod")
     assert len(prod) == len(objects)
-    for (kind, ns, name), obj in prod.items():
+    for (kind, _, _), obj in prod.items():
         if kind == "Deployment" and "replicas" in obj["spec"]:
             assert obj["spec"]["replicas"] >= 2
     for (kind, ns, name), obj in dev.items():

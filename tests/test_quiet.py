@@ -9,8 +9,8 @@ import io
 import pytest
 
 from converter import images
-from converter.model import Project, Service, frozen_map
 from converter.images.progress import QuietReporter, make_reporter
+from converter.model import Project, Service, frozen_map
 from helpers import c2k_in_process, write
 
 # Warnings of every kind: the loader's (obsolete version, unset variable), the conversion's

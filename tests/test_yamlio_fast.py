@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from converter.emit import yamlio
 from tests.corpus import compose_files, corpus_dir

@@ -12,12 +12,16 @@ re-run converges; after prune it lists only the new ones.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 from .. import kinds
 from ..errors import ClusterError
 from ..records import field, record
 from .applyset import FIELD_MANAGER, PART_OF, ApplySet, group_kind
 from .retry import METADATA_ONLY, call, delete, is_not_found
+
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
 
 WORKERS = 8
 # On a namespace c2k created: the project it was created for (`down` may delete it; no other).
@@ -54,7 +58,7 @@ def split_namespace(objects: list[dict]) -> tuple[dict | None, list[dict]]:
     return (ns[0] if ns else None), rest
 
 
-def ensure_namespace(conn, namespace: str, body: dict | None = None,
+def ensure_namespace(conn: Connection, namespace: str, body: dict | None = None,
                      dry_run: bool = False, project: str | None = None) -> bool:
     """Create the namespace when missing, annotated as created for `project`; True when it was
     created."""
@@ -68,12 +72,12 @@ def ensure_namespace(conn, namespace: str, body: dict | None = None,
             return False  # rights in the namespace only: assume it exists
         if not is_not_found(exc):
             raise
-    meta = {"name": namespace}
+    meta: dict[str, Any] = {"name": namespace}
     if body and body.get("metadata", {}).get("labels"):
         meta["labels"] = dict(body["metadata"]["labels"])
     if project:
         meta["annotations"] = {CREATED_FOR: project}
-    kwargs = {"dry_run": "All"} if dry_run else {}
+    kwargs: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
     try:
         call(resource.create, body={"apiVersion": "v1", "kind": "Namespace", "metadata": meta},
              what=f"creating namespace {namespace}", **kwargs)
@@ -100,7 +104,7 @@ def prepare(objects: list[dict], applyset: ApplySet) -> list[dict]:
     return out
 
 
-def existing(applyset: ApplySet, bodies: list[dict]) -> list[tuple[object, dict]]:
+def existing(applyset: ApplySet, bodies: list[dict]) -> list[tuple[Any, dict]]:
     """[(resource, metadata-only object)] of every object in the namespace of the kinds of
     bodies (one LIST per kind)."""
     conn, out = applyset.conn, []
@@ -125,9 +129,10 @@ def refuse_foreign(applyset: ApplySet, bodies: list[dict], live: dict) -> None:
     taken = []
     for body in bodies:
         obj = live.get(key(body))
-        owner = ((obj or {}).get("metadata", {}).get("labels") or {}).get(PART_OF)
+        labels = (obj or {}).get("metadata", {}).get("labels") or {}
+        owner = labels.get(PART_OF)
         if owner and owner != applyset.id:
-            project = (obj["metadata"].get("labels") or {}).get("app.kubernetes.io/part-of")
+            project = labels.get("app.kubernetes.io/part-of")
             taken.append(f"{ref(body)}" + (f" (project {project})" if project else ""))
     if taken:
         raise ClusterError(f"{len(taken)} object(s) in namespace {applyset.namespace} belong to "
@@ -136,16 +141,16 @@ def refuse_foreign(applyset: ApplySet, bodies: list[dict], live: dict) -> None:
                                 "--force-conflicts takes them over")
 
 
-def apply_one(conn, body: dict, *, force: bool = False, dry_run: bool = False) -> dict:
+def apply_one(conn: Connection, body: dict, *, force: bool = False, dry_run: bool = False) -> dict:
     resource = conn.resource(body["apiVersion"], body["kind"])
-    kwargs = {"dry_run": "All"} if dry_run else {}
+    kwargs: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
     result = call(resource.server_side_apply, body=body, field_manager=FIELD_MANAGER,
                   force_conflicts=True if force else None, what=f"applying {ref(body)}",
                   **kwargs)
     return result
 
 
-def apply_objects(conn, project: str, objects: list[dict], *, prune: bool = False,
+def apply_objects(conn: Connection, project: str, objects: list[dict], *, prune: bool = False,
                   force: bool = False, dry_run: bool = False, progress=None,
                   on_applied=None, order=None) -> ApplyResult:
     """Apply `objects` (from the conversion) as project's ApplySet in conn.namespace.
@@ -196,12 +201,13 @@ def apply_objects(conn, project: str, objects: list[dict], *, prune: bool = Fals
                 order.before_stage(stage, [obj for obj, _ in result.applied])
             futures = [pool.submit(apply_one, conn, b, force=force, dry_run=dry_run)
                        for b in tier]
-            errors = [f.exception() for f in futures if f.exception() is not None]
+            errors = [e for f in futures if (e := f.exception()) is not None]
             if errors:  # report every failure of the tier, not only the first
-                if len(errors) == 1 or not all(isinstance(e, ClusterError) for e in errors):
+                failed = [e for e in errors if isinstance(e, ClusterError)]
+                if len(errors) == 1 or len(failed) < len(errors):
                     raise errors[0]
-                raise ClusterError(f"{len(errors)} objects failed:\n" + "\n".join(
-                    f"  {e.message}" for e in errors), hint=errors[0].hint)
+                raise ClusterError(f"{len(failed)} objects failed:\n" + "\n".join(
+                    f"  {e.message}" for e in failed), hint=failed[0].hint)
             for body, obj in zip(tier, (f.result() for f in futures)):
                 k = key(body)
                 version = obj.get("metadata", {}).get("resourceVersion")

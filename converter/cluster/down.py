@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import re
 import time
+from typing import TYPE_CHECKING
 
-from ..errors import ClusterError
 from .. import kinds
+from ..errors import ClusterError
 from .apply import CREATED_FOR, rank, ref
 from .applyset import ApplySet, group_kind
 from .retry import METADATA_ONLY, call, delete, is_not_found
+
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
 
 # Kinds conversion produces: looked for even when the parent is gone.
 KNOWN = {k.group_kind for k in kinds.where(lambda k: k.converted and k.namespaced)}
@@ -26,7 +30,7 @@ KEPT_CLAIMS = "c2k.io/kept-claims"
 RUN_OF = "c2k.io/run-of"  # one-off Jobs of c2k run (verbs.py)
 
 
-def statefulset_claims(conn, applyset: ApplySet, parent: dict | None) -> list[tuple[object,
+def statefulset_claims(conn: Connection, applyset: ApplySet, parent: dict | None) -> list[tuple[object,
                                                                                      dict]]:
     """The claims the project's StatefulSets made (or that an earlier down kept)."""
     patterns = []
@@ -50,7 +54,7 @@ def statefulset_claims(conn, applyset: ApplySet, parent: dict | None) -> list[tu
     return out
 
 
-def down(conn, project: str, *, volumes: bool = False, timeout: float = 300, progress=None,
+def down(conn: Connection, project: str, *, volumes: bool = False, timeout: float = 300, progress=None,
          interval: float = 0.3) -> tuple[list[dict], list[dict]]:
     """Delete the project's objects; returns (deleted, kept)."""
     say = progress or (lambda line: None)
@@ -102,7 +106,7 @@ _CONTENTS = (kinds.BY_NAME["Pod"],) + kinds.where(
     lambda k: k.namespaced and (k.converted or k.name == "ReplicaSet"))
 
 
-def _delete_namespace_made_for(conn, project: str, say, timeout: float, interval: float) -> None:
+def _delete_namespace_made_for(conn: Connection, project: str, say, timeout: float, interval: float) -> None:
     """Delete conn.namespace when c2k created it for `project` and nothing else is in it."""
     namespaces = conn.resource("v1", "Namespace")
     name = conn.namespace
@@ -127,7 +131,7 @@ def _delete_namespace_made_for(conn, project: str, say, timeout: float, interval
     say(f"namespace/{name} deleted (created for {project})")
 
 
-def _contents(conn, namespace: str) -> list[str]:
+def _contents(conn: Connection, namespace: str) -> list[str]:
     """kind/name of what lives in the namespace, but for what Kubernetes puts in every one."""
     found = []
     for row in _CONTENTS:

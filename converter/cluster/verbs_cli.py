@@ -24,6 +24,7 @@ def _project_conn(settings, kubeconfig, context, namespace):
 def ps_cmd(settings, kubeconfig, context, namespace, services, fmt):
     """List the pods of each service: status, ready containers, restarts, age."""
     import json as _json
+
     from .verbs import ps, table
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
     rows = ps(conn, project, services)

@@ -9,11 +9,16 @@ containers, or the latest warning event.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from .. import kinds
 from ..errors import ClusterError
+from .apply import ref
 from .applyset import PART_OF
 from .retry import call
+
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
 
 BAD_WAITING = {"ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "InvalidImageName",
                "CreateContainerConfigError", "CreateContainerError", "ErrImageNeverPull",
@@ -138,7 +143,7 @@ def pod_problems(pod: dict, claims: dict[str, dict]) -> list[str]:
     return out
 
 
-def diagnose(conn, obj: dict) -> list[str]:
+def diagnose(conn: Connection, obj: dict) -> list[str]:
     """Why a workload is not ready: reasons from its pods, claims, conditions and events."""
     ns = obj["metadata"].get("namespace") or conn.namespace
     reasons: list[str] = []
@@ -146,13 +151,13 @@ def diagnose(conn, obj: dict) -> list[str]:
         if cond.get("type") in ("ReplicaFailure",) and cond.get("status") == "True":
             reasons.append(f"{cond.get('reason')}: {cond.get('message')}")
     selector = _selector(obj)
-    pods = []
+    pods: list[dict] = []
     if selector:
         pods = call(conn.resource("v1", "Pod").get, namespace=ns, label_selector=selector,
                     what="listing pods").get("items") or []
     claims = {}
-    if any((v.get("persistentVolumeClaim") for p in pods
-            for v in (p.get("spec") or {}).get("volumes") or [])):
+    if any(v.get("persistentVolumeClaim") for p in pods
+            for v in (p.get("spec") or {}).get("volumes") or []):
         listed = call(conn.resource("v1", "PersistentVolumeClaim").get, namespace=ns,
                       what="listing claims").get("items") or []
         claims = {c["metadata"]["name"]: c for c in listed}
@@ -180,12 +185,11 @@ def diagnose(conn, obj: dict) -> list[str]:
     return out
 
 
-def wait_for(conn, objects: list[dict], timeout: float, *, progress=None,
+def wait_for(conn: Connection, objects: list[dict], timeout: float, *, progress=None,
              interval: float = 0.5, clock=time.monotonic, deadline: float | None = None
              ) -> list[str]:
     """Wait until every workload in objects is done; return its lines, raise on failure.
     `deadline` (a clock() value) ends a wait that shares its `timeout` with earlier ones."""
-    from .apply import ref
     say = progress or (lambda line: None)
     pending = {(o["kind"], o["metadata"]["name"]): o for o in objects if is_waitable(o)}
     deadline = clock() + timeout if deadline is None else deadline
@@ -242,8 +246,7 @@ def _human(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def _failure(what: str, conn, items) -> ClusterError:
-    from .apply import ref
+def _failure(what: str, conn: Connection, items) -> ClusterError:
     lines = []
     for body, live, message in items:
         lines.append(f"  {ref(body)}: {message}")

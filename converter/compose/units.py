@@ -6,7 +6,6 @@ import re
 
 from .. import durations
 from ..errors import ComposeError
-from ..lazyre import lazy
 
 
 def parse_duration(value, path=()) -> float:
@@ -45,7 +44,7 @@ def _trim(number: float) -> str:
     return text or "0"
 
 
-_SIZE = lazy(r"^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
 _SIZE_FACTORS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
 

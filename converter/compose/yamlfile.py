@@ -25,7 +25,6 @@ from yaml._yaml import CParser  # libyaml; the pure-Python parser is 4x slower
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ..errors import ComposeError
-from ..lazyre import LazyPattern
 
 MAX_FILE_BYTES = 32 * 1024 * 1024     # compose files are small; refuse absurd ones early
 MAX_DEPTH = 500                       # real compose files nest < 15 levels
@@ -55,7 +54,6 @@ class Tagged:
     def __eq__(self, other):
         return isinstance(other, Tagged) and (self.tag, self.value) == (other.tag, other.value)
 
-    __hash__ = None
 
 
 class Lines:
@@ -303,8 +301,8 @@ def _too_deep(filename: str, line: int | None) -> ComposeError:
 
 
 # Flow brackets, and what hides brackets from YAML: quoted strings, comments.
-_FLOW_TOKENS = LazyPattern(r'"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\'|(?:^|(?<=\s))#[^\n]*|[][{}]',
-                           re.MULTILINE)
+_FLOW_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\'|(?:^|(?<=\s))#[^\n]*|[][{}]',
+                          re.MULTILINE)
 
 
 def _flow_depth(text: str) -> int:

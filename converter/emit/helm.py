@@ -18,17 +18,20 @@ object name in camelCase (`my-web` -> `myWeb`); extra containers of a pod sit un
 
 from __future__ import annotations
 
+import collections
 import copy
 import json
 import os
 import re
+from collections.abc import Iterable
 
 from .. import kinds
 from ..imagerefs import split_reference
 from . import yamlio
 from .formats import Target, Written
 from .shared import HEADER, file_name, write_tree
-from .shared import dns_name as chart_name       # a valid chart name, from the project's
+from .shared import dns_name as chart_name  # a valid chart name, from the project's
+
 CHART_VERSION = "0.1.0"
 SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
 RESERVED = ("global", "persistence")
@@ -43,7 +46,7 @@ def camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def values_expr(path) -> str:
+def values_expr(path: Iterable[str]) -> str:
     """The template expression that reads a values path."""
     path = list(path)
     if all(_IDENT.match(p) for p in path):
@@ -64,7 +67,7 @@ class _Tokens:
 
     SCALAR, STRING, OPT_SCALAR, BLOCK, OPT_BLOCK = "scalar", "string", "opt", "block", "optblock"
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.items: list[tuple[str, str]] = []
         self.prefix = "__c2k_tok_"
 
@@ -362,8 +365,7 @@ def _value_rank(key: str) -> int:
 def _app_version(objects: list[dict]) -> str:
     """The tag most of the workloads' images carry (the project's own images usually share
     one), else the chart version."""
-    import collections
-    tags = collections.Counter()
+    tags: collections.Counter[str] = collections.Counter()
     for obj in objects:
         for c in kinds.containers(obj):
             tag = split_image(c.get("image", "")).get("tag")
@@ -384,7 +386,7 @@ def _forward(ports: list[dict]) -> str:
     return f"{local}:{first['port']}"
 
 
-def _schema_of(value, key: str) -> dict:
+def _schema_of(value: object, key: str) -> dict:
     if key == "replicaCount":
         return {"type": "integer", "minimum": 0}
     if key in ("tag", "digest"):
@@ -429,4 +431,4 @@ def write(objects: list[dict], target: Target) -> Written:
     return Written(note=f"wrote helm ({len(paths)} files) to {target.output}")
 
 
-__all__ = ["Chart", "write", "write_chart", "chart_name", "camel", "values_expr", "split_image"]
+__all__ = ["Chart", "camel", "chart_name", "split_image", "values_expr", "write", "write_chart"]

@@ -25,7 +25,7 @@ API_VERSION = "kustomize.config.k8s.io/v1beta1"
 PROD_MIN_REPLICAS = 2
 
 
-def _kustomization(**fields) -> dict:
+def _kustomization(**fields: object) -> dict:
     return {"apiVersion": API_VERSION, "kind": "Kustomization", **fields}
 
 
@@ -123,4 +123,4 @@ def write(objects: list[dict], target: Target) -> Written:
     return Written(note=f"wrote kustomize ({len(paths)} files) to {target.output}")
 
 
-__all__ = ["tree", "write", "write_kustomize", "image_entries"]
+__all__ = ["image_entries", "tree", "write", "write_kustomize"]

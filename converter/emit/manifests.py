@@ -21,7 +21,7 @@ def render(objects: list[dict], *, json: bool = False) -> str:
     return yamlio.dump_all(objects)
 
 
-def _json_text(obj) -> str:
+def _json_text(obj: dict) -> str:
     return _json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -29,7 +29,7 @@ def stderr_lines(report: Report) -> list[str]:
 
 
 def summary(report: Report) -> dict:
-    counts = {status: 0 for status in STATUSES}
+    counts = dict.fromkeys(STATUSES, 0)
     for e in report.entries:
         counts[e.status] += 1
     return counts
@@ -65,4 +65,4 @@ def write_report(report: Report, path: str) -> None:
         fh.write(render(report, fmt=fmt))
 
 
-__all__ = ["stderr_lines", "summary", "document", "render", "write_report", "MAPPED"]
+__all__ = ["MAPPED", "document", "render", "stderr_lines", "summary", "write_report"]

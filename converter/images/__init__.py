@@ -26,6 +26,7 @@ services with a ``build`` section, whose images c2k owns.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 # What the package offers, from the module that has it. They are imported on first use (PEP 562):
 # images/cli.py sits in this package, and `c2k --help` must not import the build machinery.
@@ -37,7 +38,7 @@ _FROM = {"build_images": ".build", "push_images": ".push", "push_error": ".push"
          "split_reference": "..imagerefs"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:    # the value of a name of _FROM
     if name not in _FROM:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(_FROM[name], __name__), name)
@@ -72,6 +73,6 @@ def build_and_push(project, *, build=True, push=False, registry=None, tag=None, 
         reporter.close()
 
 
-__all__ = ["BUILDERS", "BuiltImage", "Engine", "build_images", "push_images", "list_images",
-           "build_and_push", "connect", "describe", "engine_error", "image_name", "push_error",
-           "registry_digest", "split_reference", "default_parallel"]
+__all__ = ["BUILDERS", "BuiltImage", "Engine", "build_and_push", "build_images", "connect",
+           "default_parallel", "describe", "engine_error", "image_name", "list_images",
+           "push_error", "push_images", "registry_digest", "split_reference"]

@@ -105,7 +105,7 @@ def run_pool(jobs, worker, parallel, stop: threading.Event, prepare=None) -> dic
                     if not stop.is_set():
                         try:
                             prepared = prepare(job)
-                        except Exception as exc:     # noqa: BLE001 - re-raised below
+                        except Exception as exc:
                             stop.set()
                             errors.append((i, exc))
                             continue
@@ -118,7 +118,7 @@ def run_pool(jobs, worker, parallel, stop: threading.Event, prepare=None) -> dic
                     results[futures[future]] = future.result()
                 except Cancelled:
                     pass
-                except Exception as exc:     # noqa: BLE001 - re-raised below
+                except Exception as exc:
                     stop.set()
                     errors.append((futures[future], exc))
         except BaseException:

@@ -7,10 +7,15 @@ reserves no CPU or memory.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import kinds
 
+if TYPE_CHECKING:
+    from .context import Context
 
-def build_autoscalers(ctx) -> None:
+
+def build_autoscalers(ctx: Context) -> None:
     for group in ctx.groups.values():
         svc = ctx.project.services[group.primary]
         hpa = ctx.hints[svc.name].hpa

@@ -3,7 +3,8 @@ and the `Value` kinds the hint table (hints.py) names them by."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import yaml
 
