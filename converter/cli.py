@@ -13,9 +13,13 @@ import gc
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 
-def _interrupted(signum, frame):
+def _interrupted(signum: int, frame: FrameType | None) -> None:
     """Ctrl-C: one line and exit 130, wherever it lands (even inside an import, where Python
     would print a traceback or swallow a KeyboardInterrupt). Every step c2k takes is safe to
     stop between: a re-run converges (apply is server-side and idempotent). The line goes
@@ -38,16 +42,16 @@ if __name__ == "__main__" or "c2k" in os.path.basename(sys.argv[0] or ""):
     signal.signal(signal.SIGINT, _interrupted)
     _tune_gc()      # before the imports below, which are a third of a small conversion
 
-import click  # noqa: E402  (after the handler, so an early Ctrl-C is clean too)
+import click
 
-from . import __version__, commandline  # noqa: E402
-from .cluster import cli as cluster_commands  # noqa: E402
-from .cluster import verbs_cli as verb_commands  # noqa: E402
-from .commandline import Settings, global_options  # noqa: E402
-from .compose import cli as compose_commands  # noqa: E402
-from .emit import cli as emit_commands  # noqa: E402
-from .errors import C2KError  # noqa: E402
-from .images import cli as image_commands  # noqa: E402
+from . import __version__, commandline
+from .cluster import cli as cluster_commands
+from .cluster import verbs_cli as verb_commands
+from .commandline import Settings, global_options
+from .compose import cli as compose_commands
+from .emit import cli as emit_commands
+from .errors import C2KError
+from .images import cli as image_commands
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -57,7 +61,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 @click.version_option(__version__, prog_name="c2k")   # not package_name: importlib.metadata
                                                       # costs ~25 ms
 @click.pass_context
-def cli(ctx, **options):
+def cli(ctx: click.Context, /, **options: Any) -> None:
     """c2k takes a Docker Compose project to Kubernetes.
 
     It loads compose files with docker compose's semantics, converts them into Kubernetes
@@ -92,7 +96,7 @@ def _exit_now() -> None:
     os._exit(0)
 
 
-def main(argv=None) -> None:
+def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning known errors into one message and exit 1."""
     signal.signal(signal.SIGINT, _interrupted)
     _tune_gc()

@@ -15,10 +15,16 @@ kompose); values given in both places add up.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from .compose.loader import LoadOptions, LoadResult
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_C = TypeVar("_C", bound=click.Command)
 
 
 class Settings:
@@ -33,8 +39,10 @@ class Settings:
         self.debug = False
         self.quiet = False
 
-    def update(self, *, file=(), project_name=None, env_file=(), profile=(),
-               project_directory=None, debug=False, quiet=False, **_) -> None:
+    def update(self, *, file: Iterable[str] = (), project_name: str | None = None,
+               env_file: Iterable[str] = (), profile: Iterable[str] = (),
+               project_directory: str | None = None, debug: bool = False,
+               quiet: bool = False, **_: object) -> None:
         self.files.extend(file or ())
         self.env_files.extend(env_file or ())
         self.profiles.extend(profile or ())
@@ -43,13 +51,13 @@ class Settings:
         self.debug = self.debug or debug
         self.quiet = self.quiet or quiet
 
-    def load_options(self, **extra):
+    def load_options(self, **extra: Any) -> LoadOptions:
         from .compose.loader import LoadOptions
         return LoadOptions(files=tuple(self.files), project_name=self.project_name,
                            env_files=tuple(self.env_files), profiles=tuple(self.profiles),
                            project_directory=self.project_directory, **extra)
 
-    def load(self, *, show_warnings: bool = True, **extra):
+    def load(self, *, show_warnings: bool = True, **extra: Any) -> LoadResult:
         """Load the compose project; warnings go to stderr (unless -q, or show_warnings is
         False)."""
         from .compose.loader import load_project
@@ -86,30 +94,32 @@ _GLOBAL_NAMES = ("file", "project_name", "env_file", "profile", "project_directo
                  "quiet")
 
 
-def global_options(command: click.Command) -> click.Command:
+def global_options(command: _C) -> _C:
     """Put the global options first in the command's parameters."""
     command.params[:0] = GLOBAL_PARAMS
     return command
 
 
-def command(name: str, **kwargs: Any) -> Callable[[Callable], click.Command]:
+def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
     """A c2k command: it also takes the global options after its name, and its function gets
     the Settings first. cli.py adds it to the group."""
-    def decorate(func: Callable) -> click.Command:
+    def decorate(func: Callable[..., Any]) -> click.Command:
         @functools.wraps(func)
-        def wrapper(*args, **kw):
-            settings = click.get_current_context().find_object(Settings)
+        def wrapper(*args: Any, **kw: Any) -> Any:
+            settings = click.get_current_context().ensure_object(Settings)
             settings.update(**{k: kw.pop(k) for k in _GLOBAL_NAMES if k in kw})
             return func(settings, *args, **kw)
-        return global_options(click.command(name, **kwargs)(wrapper))
+        make: Callable[[Callable[..., Any]], click.Command] = click.command(name, **kwargs)
+        return global_options(make(wrapper))
     return decorate
 
 
-def options(*params: click.Parameter) -> Callable[[Callable], Callable]:
+def options(*params: click.Parameter) -> Callable[[_F], _F]:
     """Give a command options declared once elsewhere (the same objects: click parameters keep
     no per-command state), in this order, before the options declared on it."""
-    def decorate(func: Callable) -> Callable:
-        func.__click_params__ = getattr(func, "__click_params__", []) + list(reversed(params))
+    def decorate(func: _F) -> _F:
+        # click's own store of a function's parameters, read by click.command
+        func.__click_params__ = [*getattr(func, "__click_params__", []), *reversed(params)]  # type: ignore[attr-defined]
         return func
     return decorate
 

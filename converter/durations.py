@@ -16,7 +16,7 @@ _PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-def parse_duration(value) -> float:
+def parse_duration(value: object) -> float:
     """'1m30s' -> 90.0 seconds; 45 or '45' -> 45.0. ValueError when it is not a duration."""
     if isinstance(value, bool):
         raise ValueError(f"invalid duration {value!r}")

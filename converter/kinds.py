@@ -12,6 +12,7 @@ A new kind: one row here, then the code that writes it (kube/) and what it means
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 
@@ -103,7 +104,7 @@ def api_version(name: str) -> str:
     return BY_NAME[name].api_version
 
 
-def where(test) -> tuple[Kind, ...]:
+def where(test: Callable[[Kind], bool]) -> tuple[Kind, ...]:
     """The rows for which test(kind) is true, in apply order."""
     return tuple(kind for kind in KINDS if test(kind))
 
@@ -113,7 +114,7 @@ def pod_template(obj: dict) -> dict | None:
     kind = BY_NAME.get(obj.get("kind", ""))
     if kind is None or not kind.template:
         return None
-    node = obj
+    node: object = obj
     for key in kind.template:
         node = node.get(key) if isinstance(node, dict) else None
         if node is None:

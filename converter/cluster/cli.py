@@ -5,13 +5,21 @@ deployed project are in verbs_cli.py."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..commandline import command, options, warn
+from ..commandline import Settings, command, options, warn
 from ..errors import C2KError
 from ..images.cli import BUILD, PUSH
 from ..kube.cli import CONVERT_PARAMS, convert_project
+
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
+    from .startorder import StartOrder
+
+Progress = Callable[[str], None] | None      # where progress lines go (None: nowhere)
 
 CLUSTER_PARAMS = [
     click.Option(["--kubeconfig"], metavar="FILE",
@@ -29,7 +37,7 @@ FORCE_CONFLICTS = click.Option(["--force-conflicts"], is_flag=True,
                                help="Take over fields another field manager owns.")
 
 
-def parse_timeout(ctx, param, value) -> float:
+def parse_timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
     """--timeout: a duration (durations.py), in seconds."""
     from ..durations import parse_duration
     try:
@@ -41,7 +49,8 @@ def parse_timeout(ctx, param, value) -> float:
     return seconds
 
 
-def connect(settings, kubeconfig, context, namespace):
+def connect(settings: Settings, kubeconfig: str | None, context: str | None,
+            namespace: str | None) -> Connection:
     from .kubeconfig import connect as open_connection
     conn = open_connection(kubeconfig=kubeconfig, context=context, namespace=namespace)
     if not settings.quiet:
@@ -50,15 +59,16 @@ def connect(settings, kubeconfig, context, namespace):
     return conn
 
 
-def progress_lines(settings):
+def progress_lines(settings: Settings) -> Progress:
     """Where progress lines go: stderr, or nowhere with -q."""
     if settings.quiet:
         return None
     return lambda line: click.echo(line, err=True)
 
 
-def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
-           timeout, convert, *, out):
+def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
+           namespace: str | None, dry_run: str, prune: bool, force_conflicts: bool, wait: bool,
+           timeout: float, convert: dict[str, Any], *, out: Progress) -> None:
     from .apply import apply_objects, prepare
     from .applyset import ApplySet
     conn = connect(settings, kubeconfig, context, namespace)
@@ -71,14 +81,13 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
         click.echo(dump_all(prepare(rest, ApplySet(conn, project.name, conn.namespace))),
                    nl=False)
         return
-    waiting = wait and dry_run != "server"
-    order = None
-    if waiting:     # start as docker compose does: one-shots complete before their dependants
+    order: StartOrder | None = None
+    if wait and dry_run != "server":     # start as docker compose does: one-shots complete before their dependants
         from .startorder import StartOrder
         order = StartOrder(conn, conversion.start_after, timeout, progress=out)
     result = apply_objects(conn, project.name, objects, prune=prune, force=force_conflicts,
                            dry_run=dry_run == "server", progress=out, order=order)
-    if waiting:
+    if order is not None:
         order.wait_rest([obj for obj, _ in result.applied])
 
 
@@ -93,8 +102,9 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
               help="Wait until workloads are rolled out and Jobs complete.")
 @click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
               help="How long --wait waits (5m, 90s, 1h).")
-def apply_cmd(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
-              timeout, **convert):
+def apply_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+              namespace: str | None, dry_run: str, prune: bool, force_conflicts: bool,
+              wait: bool, timeout: float, **convert: Any) -> None:
     """Server-side apply the project to the cluster (field manager c2k, as an ApplySet)."""
     _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
            timeout, convert, out=lambda line: click.echo(line))
@@ -104,7 +114,8 @@ def apply_cmd(settings, kubeconfig, context, namespace, dry_run, prune, force_co
 @options(*CLUSTER_PARAMS, *CONVERT_PARAMS)
 @click.option("--prune", is_flag=True, help="Also show the objects apply --prune would delete.")
 @click.option("--force-conflicts", is_flag=True, help="Diff as apply --force-conflicts would.")
-def diff_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, **convert):
+def diff_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+             namespace: str | None, prune: bool, force_conflicts: bool, **convert: Any) -> None:
     """Show how apply would change the cluster; exit 0 same, 1 different, 2 error.
 
     As kubectl diff, KUBECTL_EXTERNAL_DIFF names another program (e.g. "diff -r -u"); it gets
@@ -137,7 +148,8 @@ def diff_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, *
               help="Also delete the PersistentVolumeClaims (and so the data).")
 @click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
               help="How long to wait for the objects to go.")
-def down_cmd(settings, kubeconfig, context, namespace, volumes, timeout):
+def down_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+             namespace: str | None, volumes: bool, timeout: float) -> None:
     """Delete exactly this project's objects from the cluster; keep claims unless --volumes."""
     from .down import down
     conn = connect(settings, kubeconfig, context, namespace)
@@ -152,8 +164,9 @@ def down_cmd(settings, kubeconfig, context, namespace, volumes, timeout):
 @options(*CLUSTER_PARAMS, *CONVERT_PARAMS, BUILD, PUSH, PRUNE, FORCE_CONFLICTS)
 @click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
               help="How long to wait for the workloads.")
-def up_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, timeout,
-           **convert):
+def up_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+           namespace: str | None, prune: bool, force_conflicts: bool, timeout: float,
+           **convert: Any) -> None:
     """Apply the project and wait until every workload is rolled out (progress on stderr)."""
     _apply(settings, kubeconfig, context, namespace, "none", prune, force_conflicts, True,
            timeout, convert, out=progress_lines(settings))

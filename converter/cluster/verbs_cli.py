@@ -3,14 +3,20 @@ start, run, rm, exec, events, port, logs, top (and pause/unpause, which say why 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..commandline import command, options, warn
+from ..commandline import Settings, command, options, warn
 from ..errors import C2KError
 from .cli import CLUSTER_PARAMS, connect, parse_timeout
 
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
 
-def _project_conn(settings, kubeconfig, context, namespace):
+
+def _project_conn(settings: Settings, kubeconfig: str | None, context: str | None,
+                  namespace: str | None) -> tuple[Connection, str]:
     """(connection, project name) for the verbs that act on a deployed project."""
     conn = connect(settings, kubeconfig, context, namespace)
     return conn, settings.load_name()
@@ -21,7 +27,8 @@ def _project_conn(settings, kubeconfig, context, namespace):
 @click.argument("services", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
-def ps_cmd(settings, kubeconfig, context, namespace, services, fmt):
+def ps_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
+           services: tuple[str, ...], fmt: str) -> None:
     """List the pods of each service: status, ready containers, restarts, age."""
     import json as _json
 
@@ -35,7 +42,7 @@ def ps_cmd(settings, kubeconfig, context, namespace, services, fmt):
                    nl=False)
 
 
-def _replicas_spec(ctx, param, value):
+def _replicas_spec(value: str) -> tuple[str, int]:
     service, sep, number = value.partition("=")
     if not sep or not service or not number.isdigit():
         raise click.BadParameter(f"{value!r} is not SERVICE=N (e.g. web=3)")
@@ -45,10 +52,11 @@ def _replicas_spec(ctx, param, value):
 @command("scale")
 @options(*CLUSTER_PARAMS)
 @click.argument("specs", nargs=-1, required=True, metavar="SERVICE=N...")
-def scale_cmd(settings, kubeconfig, context, namespace, specs):
+def scale_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
+              specs: tuple[str, ...]) -> None:
     """Set the number of replicas of services (the next apply resets them to the compose file)."""
     from .verbs import scale
-    pairs = [_replicas_spec(None, None, spec) for spec in specs]
+    pairs = [_replicas_spec(spec) for spec in specs]
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
     for service, replicas in pairs:
         for line in scale(conn, project, service, replicas):
@@ -60,7 +68,8 @@ def _verb(name: str, doc: str) -> click.Command:
     @command(name, help=doc)
     @options(*CLUSTER_PARAMS)
     @click.argument("services", nargs=-1)
-    def verb_cmd(settings, kubeconfig, context, namespace, services):
+    def verb_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+                 namespace: str | None, services: tuple[str, ...]) -> None:
         from . import verbs
         conn, project = _project_conn(settings, kubeconfig, context, namespace)
         for line in getattr(verbs, name)(conn, project, services):
@@ -82,8 +91,9 @@ VERBS = [_verb("restart", "Restart the pods of services (a rollout restart, as k
 @click.option("--rm", "remove", is_flag=True, help="Delete the Job once it has finished.")
 @click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
               help="How long to wait for the Job.")
-def run_cmd(settings, kubeconfig, context, namespace, service, command, detach, remove,
-            timeout):
+def run_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
+            service: str, command: tuple[str, ...], detach: bool, remove: bool, timeout: float
+            ) -> None:
     """Run a one-off command as a Job made from the service's pod template; show its output
     and exit with its exit code (with -d: print the Job's name and return)."""
     from .oneoff import run
@@ -107,7 +117,8 @@ def run_cmd(settings, kubeconfig, context, namespace, service, command, detach, 
 @options(*CLUSTER_PARAMS)
 @click.argument("services", nargs=-1)
 @click.option("--force", is_flag=True, help="Also remove one-off Jobs still running.")
-def rm_cmd(settings, kubeconfig, context, namespace, services, force):
+def rm_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
+           services: tuple[str, ...], force: bool) -> None:
     """Remove stopped things: finished `c2k run` Jobs and the services' ended pods."""
     from .oneoff import rm
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
@@ -122,7 +133,8 @@ def rm_cmd(settings, kubeconfig, context, namespace, services, force):
 @click.option("--index", type=click.IntRange(min=1), default=1, show_default=True,
               help="Which of the service's running pods.")
 @click.option("-c", "--container", metavar="NAME", help="Container in the pod.")
-def exec_cmd(settings, kubeconfig, context, namespace, service, command, index, container):
+def exec_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
+             service: str, command: tuple[str, ...], index: int, container: str | None) -> None:
     """Run a command in a running pod of the service (no stdin/tty); exit with its code."""
     from .oneoff import exec_in
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
@@ -139,7 +151,7 @@ def _cannot(name: str, message: str, hint: str, doc: str) -> click.Command:
     @command(name, hidden=True, help=doc)
     @options(*CLUSTER_PARAMS)
     @click.argument("services", nargs=-1)
-    def cannot_cmd(settings, services, **_cluster):
+    def cannot_cmd(settings: Settings, services: tuple[str, ...], **_cluster: object) -> None:
         raise C2KError(message, hint=hint)
     return cannot_cmd
 
@@ -157,7 +169,8 @@ CANNOT = [_cannot("pause", "Kubernetes cannot pause (freeze) containers",
 @click.argument("services", nargs=-1)
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object per line (time, type, action, id, service, attributes).")
-def events_cmd(settings, kubeconfig, context, namespace, services, as_json):
+def events_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
+               services: tuple[str, ...], as_json: bool) -> None:
     """Print the cluster's events about the project's objects and pods."""
     from .observe import dumps, event_line, events
     from .verbs import select, service_of
@@ -175,7 +188,8 @@ def events_cmd(settings, kubeconfig, context, namespace, services, as_json):
 @click.argument("private_port", type=click.IntRange(1, 65535), metavar="PORT")
 @click.option("--protocol", type=click.Choice(["tcp", "udp", "sctp"]), default="tcp",
               show_default=True)
-def port_cmd(settings, kubeconfig, context, namespace, service, private_port, protocol):
+def port_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
+             service: str, private_port: int, protocol: str) -> None:
     """Print the address at which a service's port is reached."""
     from .observe import port
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
@@ -197,12 +211,13 @@ def port_cmd(settings, kubeconfig, context, namespace, service, private_port, pr
 @click.option("-t", "--timestamps", is_flag=True, help="Show timestamps.")
 @click.option("--follow", is_flag=True,
               help="Keep streaming new lines (Ctrl-C to stop); -f is the compose file here.")
-def logs_cmd(settings, kubeconfig, context, namespace, services, tail, timestamps, follow):
+def logs_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
+             services: tuple[str, ...], tail: int | None, timestamps: bool, follow: bool) -> None:
     """Print the logs of the services' pods, each line prefixed by its pod."""
     from .observe import follow_logs, logs
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
     if follow:
-        problems = []
+        problems: list[str] = []
         opened = follow_logs(conn, project, services, tail=tail, timestamps=timestamps,
                              emit=click.echo, problem=problems.append)
         _log_problems(settings, problems, bool(opened), "followed")
@@ -213,7 +228,7 @@ def logs_cmd(settings, kubeconfig, context, namespace, services, tail, timestamp
     _log_problems(settings, problems, bool(lines), "read")
 
 
-def _log_problems(settings, problems: list[str], got_some: bool, verb: str) -> None:
+def _log_problems(settings: Settings, problems: list[str], got_some: bool, verb: str) -> None:
     """A container whose log was unavailable is a warning; when none was, the error says so
     with the first reason, instead of a warning per container before it."""
     if problems and not got_some:
@@ -229,7 +244,8 @@ def _log_problems(settings, problems: list[str], got_some: bool, verb: str) -> N
 @command("top")
 @options(*CLUSTER_PARAMS)
 @click.argument("services", nargs=-1)
-def top_cmd(settings, kubeconfig, context, namespace, services):
+def top_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
+            services: tuple[str, ...]) -> None:
     """Show the CPU and memory of the services' pods (needs the metrics API)."""
     from .observe import top
     from .verbs import table

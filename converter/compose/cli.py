@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..commandline import command, nothing_left_to_clean, write_text
+from ..commandline import Settings, command, nothing_left_to_clean, write_text
 
 
 @command("config")
@@ -18,8 +18,9 @@ from ..commandline import command, nothing_left_to_clean, write_text
 @click.option("--no-consistency", is_flag=True,
               help="Do not check that referenced services, volumes, networks exist.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
-def config_cmd(settings, fmt, services, volumes, profiles, images, no_interpolate,
-               no_consistency, output):
+def config_cmd(settings: Settings, fmt: str, services: bool, volumes: bool, profiles: bool,
+               images: bool, no_interpolate: bool, no_consistency: bool,
+               output: str | None) -> None:
     """Print the normalized compose project, like `docker compose config`."""
     from .render import render_config
     result = settings.load(interpolate=not no_interpolate, consistency=not no_consistency)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ..errors import ComposeError, ValidationErrors
 from ..records import field, record
@@ -24,6 +25,9 @@ from .mounts import is_host_path
 from .normalize import normalize_project
 from .to_model import build_project
 from .yamlfile import Lines, Tagged, decode_text, load_file, parse
+
+if TYPE_CHECKING:
+    from ..model import Project
 
 
 @record
@@ -42,7 +46,7 @@ class LoadOptions:
 
 @record(frozen=False)
 class LoadResult:
-    project: object                               # converter.model.Project
+    project: Project
     canonical: dict
     warnings: list[str] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)   # every profile the files declare

@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 from .. import records
 from ..errors import C2KError, ImageError
 from ..imagerefs import split_reference
 from ..model import Project, Service
+
+if TYPE_CHECKING:
+    from ..images.progress import Reporter
 
 VERSION = "0.1"
 # Service fields the format carries (build only names the image; name is the key).
@@ -181,7 +185,7 @@ def missing_digests_error(services: list[Service], *, why: str | None = None) ->
 
 def resolve_digests(project: Project, *, push: bool = False, registry: str | None = None,
                     problems: list[str] | None = None,
-                    progress: str = "auto") -> dict[str, str]:
+                    progress: str | Reporter = "auto") -> dict[str, str]:
     """{service: image@sha256:...} for the services whose image is not pinned: pushed digests
     (with ``push``, for services with a build section), else the engine's RepoDigests. Services
     without any digest are left out (make_bundle names them); why the engine could not be asked

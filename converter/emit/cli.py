@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import click
 
-from ..commandline import command, nothing_left_to_clean, options, warn, write_text
+from ..commandline import Settings, command, nothing_left_to_clean, options, warn, write_text
 from ..images.cli import BUILD, PUSH, REGISTRY, image_progress
 from ..kube.cli import CONVERT_PARAMS, convert_project
 from .formats import FORMATS
 
 
-def _kompose_annotation(ctx, param, value):
+def _kompose_annotation(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     if value:
         raise click.BadParameter(
             "c2k does not write kompose.cmd and kompose.version: they would put the command "
@@ -39,8 +40,9 @@ def _kompose_annotation(ctx, param, value):
 @click.option("--with-kompose-annotation", type=click.BOOL, is_flag=False, flag_value="true",
               default=False, metavar="[true|false]", callback=_kompose_annotation,
               help="kompose's annotations: c2k writes none, so only false is accepted.")
-def convert_cmd(settings, out, to_stdout, as_json, out_format, chart, namespace, report_file,
-                with_kompose_annotation, **convert):
+def convert_cmd(settings: Settings, out: str | None, to_stdout: bool, as_json: bool,
+                out_format: str, chart: bool, namespace: str | None, report_file: str | None,
+                with_kompose_annotation: bool, **convert: Any) -> None:
     """Convert the compose project into Kubernetes manifests."""
     if chart:
         if out_format not in ("manifests", "helm"):
@@ -76,7 +78,8 @@ def _check_folder(out_format: str, out: str | None) -> None:
 @click.option("-o", "--output", metavar="FILE",
               help="Write the bundle to FILE ('-' for stdout). Default: <project>.dab.")
 @options(PUSH, REGISTRY)
-def bundle_cmd(settings, output, push, registry):
+def bundle_cmd(settings: Settings, output: str | None, push: bool, registry: str | None
+               ) -> None:
     """Write the Distributed Application Bundle (.dab) with every image pinned by digest."""
     from .bundle import make_bundle, resolve_digests
     project = settings.load().project

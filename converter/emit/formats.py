@@ -44,4 +44,5 @@ FORMATS = {fmt.name: fmt for fmt in (
 
 def write(name: str, objects: list[dict], target: Target) -> Written:
     module = importlib.import_module(f"{__package__}.{FORMATS[name].module}")
-    return module.write(objects, target)
+    written: Written = module.write(objects, target)
+    return written

@@ -51,6 +51,7 @@ def write(objects: list[dict], target: Target) -> Written:
     text = write_output(objects, output=target.output, json=target.json)
     if text is not None:
         return Written(text=text)
+    assert target.output is not None        # nothing printed: it went to a file or folder
     paths = written_files(objects, target.output, json=target.json)
     where = target.output if len(paths) != 1 else paths[0]
     return Written(note=f"wrote {len(objects)} object(s) to {where}")

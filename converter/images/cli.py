@@ -3,9 +3,15 @@ images they deploy (convert, apply, up, bundle: --build, --push, --registry)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..commandline import command, nothing_left_to_clean, options
+from ..commandline import Settings, command, nothing_left_to_clean, options
+
+if TYPE_CHECKING:
+    from ..model import Project
+    from .progress import Reporter
 
 REGISTRY = click.Option(
     ["--registry", "--push-image-registry", "registry"], metavar="R",
@@ -27,7 +33,7 @@ PUSH = click.Option(["--push", "--push-image", "push"], is_flag=True,
                     help="Build and push the images first, and pin their registry digests.")
 
 
-def image_progress(settings, progress: str = "auto"):
+def image_progress(settings: Settings, progress: str = "auto") -> str | Reporter:
     """What builds and pushes show on stderr: with -q nothing, warnings included."""
     if settings.quiet:
         from .progress import QuietReporter
@@ -35,7 +41,7 @@ def image_progress(settings, progress: str = "auto"):
     return progress
 
 
-def pinned_images(settings, project, *, build: str, push: bool,
+def pinned_images(settings: Settings, project: Project, *, build: str, push: bool,
                   registry: str | None) -> dict[str, str]:
     """--build / --push: {service: the image reference to deploy} (pinned by digest when
     pushed); {} when neither is asked."""
@@ -56,18 +62,19 @@ def pinned_images(settings, project, *, build: str, push: bool,
               show_default=True,
               help="The engine's builder: BuildKit, or the classic one (auto: BuildKit unless "
                    "DOCKER_BUILDKIT=0).")
-def build_cmd(settings, services, registry, tag, parallel, progress, no_cache, pull, and_push,
-              builder):
+def build_cmd(settings: Settings, services: tuple[str, ...], registry: str | None,
+              tag: str | None, parallel: int | None, progress: str, no_cache: bool, pull: bool,
+              and_push: bool, builder: str) -> None:
     """Build the images of services that have a build section; print their names."""
     from . import build_images, push_images
     project = settings.load().project
-    progress = image_progress(settings, progress)
+    shown = image_progress(settings, progress)
     built = build_images(project, services or None, registry=registry, tag=tag,
-                         parallel=parallel, progress=progress, no_cache=no_cache, pull=pull,
+                         parallel=parallel, progress=shown, no_cache=no_cache, pull=pull,
                          builder=builder)
     if and_push:
         built = push_images(project, services or None, registry=registry, tag=tag,
-                            parallel=parallel, progress=progress)
+                            parallel=parallel, progress=shown)
         for image in built.values():
             click.echo(image.pinned)
     else:
@@ -79,7 +86,8 @@ def build_cmd(settings, services, registry, tag, parallel, progress, no_cache, p
 @command("push")
 @click.argument("services", nargs=-1)
 @options(REGISTRY, TAG, PARALLEL, PROGRESS)
-def push_cmd(settings, services, registry, tag, parallel, progress):
+def push_cmd(settings: Settings, services: tuple[str, ...], registry: str | None,
+             tag: str | None, parallel: int | None, progress: str) -> None:
     """Push the built images; print each as name:tag@sha256:digest."""
     from . import push_images
     project = settings.load().project
@@ -95,7 +103,8 @@ def push_cmd(settings, services, registry, tag, parallel, progress):
 @options(REGISTRY, TAG)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
-def images_cmd(settings, services, registry, tag, fmt):
+def images_cmd(settings: Settings, services: tuple[str, ...], registry: str | None,
+               tag: str | None, fmt: str) -> None:
     """List each service's image, tag, local image id and registry digest."""
     from . import describe, list_images
     project = settings.load().project

@@ -9,19 +9,25 @@ the commands that convert take the same set.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
-from ..commandline import warn
+from ..commandline import Settings, warn
 from ..errors import C2KError
 from ..images.cli import REGISTRY, pinned_images
 from .options import FLAGS, ConvertOptions, Flag
+
+if TYPE_CHECKING:
+    from ..model import Project
+    from .report import ConversionResult
 
 _DEFAULTS = ConvertOptions()
 
 
 def _option(flag: Flag) -> click.Option:
     default = getattr(_DEFAULTS, flag.field)
-    kwargs: dict = {"help": flag.help, "metavar": flag.metavar, "default": default,
+    kwargs: dict[str, Any] = {"help": flag.help, "metavar": flag.metavar, "default": default,
                     "show_default": default not in (None, False)}
     if isinstance(default, bool):
         kwargs["is_flag"] = True
@@ -30,8 +36,9 @@ def _option(flag: Flag) -> click.Option:
     elif flag.minimum is not None:
         kwargs["type"] = click.IntRange(min=flag.minimum)
     if flag.valid is not None:
-        def check(ctx, param, value, flag=flag):
-            if value is not None and not flag.valid(value):
+        def check(ctx: click.Context, param: click.Parameter, value: Any,
+                  flag: Flag = flag) -> Any:
+            if value is not None and flag.valid is not None and not flag.valid(value):
                 raise click.BadParameter(f"{value!r} is not {flag.example}")
             return value
         kwargs["callback"] = check
@@ -49,8 +56,8 @@ FLAG_PARAMS = [_option(flag) for flag in FLAGS]
 CONVERT_PARAMS = [*FLAG_PARAMS, REGISTRY, NO_INTERPOLATE, STRICT]
 
 
-def convert_project(settings, given: dict, *, namespace: str | None,
-                    report_file: str | None = None):
+def convert_project(settings: Settings, given: dict[str, Any], *, namespace: str | None,
+                    report_file: str | None = None) -> tuple[Project, ConversionResult]:
     """Load the project, pin its images when --build / --push ask it, and convert it with the
     options of CONVERT_PARAMS; they are taken out of `given`. Returns (project, conversion)."""
     values = {flag.field: given.pop(flag.field) for flag in FLAGS}

@@ -20,12 +20,17 @@ value as the table says, and refuses a key the table does not have, naming the k
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NoReturn
 
 from ..errors import ConversionError
 from .values import mapping
 
+if TYPE_CHECKING:
+    from .hints import Hint
 
-def key_tree(rows) -> dict:
+
+def key_tree(rows: Iterable[Hint]) -> dict:
     """{key: row, or {key: ...} for a mapping} from the hint rows' dotted keys."""
     tree: dict = {}
     for row in rows:
@@ -39,20 +44,20 @@ def key_tree(rows) -> dict:
     return tree
 
 
-def read(ext, path: tuple, tree: dict, implies: dict | None = None
-         ) -> tuple[list[tuple[object, object]], dict]:
+def read(ext: object, path: tuple, tree: dict, implies: dict | None = None
+         ) -> tuple[list[tuple[Hint, object]], dict]:
     """([(row, value) for each hint in the block], {field: value} that the block's mappings
     imply: `implies` maps a dotted mapping key to the fields it implies)."""
     if not hasattr(ext, "items"):
         raise ConversionError("x-kubernetes must be a mapping", path=path)
-    found: list[tuple[object, object]] = []
+    found: list[tuple[Hint, object]] = []
     implied: dict = {}
     _walk(ext, tree, path, (), implies or {}, found, implied)
     return found, implied
 
 
-def _walk(block, tree: dict, path: tuple, prefix: tuple, implies: dict, found: list,
-          implied: dict) -> None:
+def _walk(block: object, tree: dict, path: tuple, prefix: tuple, implies: dict,
+          found: list[tuple[Hint, object]], implied: dict) -> None:
     for key, value in mapping(block, path).items():
         entry = tree.get(key)
         if entry is None:
@@ -68,7 +73,7 @@ def _walk(block, tree: dict, path: tuple, prefix: tuple, implies: dict, found: l
         _walk(value, entry, where, prefix + (key,), implies, found, implied)
 
 
-def _unknown(key, path: tuple, tree: dict) -> None:
+def _unknown(key: object, path: tuple, tree: dict) -> NoReturn:
     keys = sorted(tree)
     close = difflib.get_close_matches(str(key), keys, n=1)
     raise ConversionError(f"unknown key {key!r}", path=path,

@@ -13,14 +13,38 @@ A new hint: a row here and its field in `Hints`, then the step that uses it.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ConversionError
 from ..records import field, record
 from . import extension
-from .values import (ACCESS, BOOLEAN, COMMAND, CONCURRENCY, CONTROLLER, DURATION, HEALTH_TEST,
-                     HOSTS, INIT_CONTAINERS, NAMES, PORT, PULL_POLICIES, QUANTITY, SERVICE_TYPES,
-                     TEXT, TLS, TRAFFIC_POLICIES, VOLUME_TYPE, ProbeHints, Value, integer, one_of)
+from .values import (
+    ACCESS,
+    BOOLEAN,
+    COMMAND,
+    CONCURRENCY,
+    CONTROLLER,
+    DURATION,
+    HEALTH_TEST,
+    HOSTS,
+    INIT_CONTAINERS,
+    NAMES,
+    PORT,
+    PULL_POLICIES,
+    QUANTITY,
+    SERVICE_TYPES,
+    TEXT,
+    TLS,
+    TRAFFIC_POLICIES,
+    VOLUME_TYPE,
+    ProbeHints,
+    Value,
+    integer,
+    one_of,
+)
+
+if TYPE_CHECKING:
+    from ..model import Service, Volume
 
 
 class Hint(NamedTuple):
@@ -180,7 +204,7 @@ def known_label(key: str) -> bool:
     return key in _BY_LABEL
 
 
-def service_hints(service) -> Hints:
+def service_hints(service: Service) -> Hints:
     """The service's hints: its kompose labels (service labels over deploy labels), then its
     `x-kubernetes` block."""
     labels = dict(service.deploy.labels) if service.deploy else {}
@@ -207,7 +231,7 @@ def service_hints(service) -> Hints:
     return Hints(**_assemble(values, service.name), used=tuple(used))
 
 
-def volume_hints(volume) -> dict:
+def volume_hints(volume: Volume) -> dict:
     """size / storage_class / access_modes / selector of a top-level named volume."""
     path = ("volumes", volume.name)
     out: dict = {}
@@ -223,7 +247,7 @@ def volume_hints(volume) -> dict:
     return out
 
 
-def _set(values: dict, name: str | tuple[str, ...], value) -> None:
+def _set(values: dict, name: str | tuple[str, ...], value: Any) -> None:
     if isinstance(name, tuple):     # one value that sets several fields
         values.update(zip(name, value))
     else:

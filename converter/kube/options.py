@@ -12,7 +12,8 @@ default here as its default. A new convert option: its field in `ConvertOptions`
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from ..errors import ConversionError
 from ..model import EMPTY, frozen_map
@@ -47,7 +48,7 @@ class ConvertOptions:
     config_max_bytes: int = 1024 * 1024       # bind mounts/files above this are not inlined
     config_max_files: int = 32                # a bind-mounted folder with more files is not inlined
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.controller is not None:
             controller = normalize_controller(self.controller)
             if controller is None:
