@@ -11,6 +11,7 @@ import yaml
 from corpus import corpus_dir
 
 from converter.cli import cli
+from converter.emit.formats import FORMATS
 from converter.images.cli import BUILD, PUSH, REGISTRY
 from converter.kube.cli import CONVERT_PARAMS
 from converter.kube.options import FLAGS, ConvertOptions
@@ -34,6 +35,30 @@ def test_every_command_that_converts_takes_the_same_convert_options():
     names = {p.name for p in CONVERT_PARAMS}
     assert {"service_group_mode", "service_group_name", "strict", "wait_image",
             "job_wait_image", "no_interpolate", "registry"} <= names
+
+
+def test_helm_and_kustomize_take_them_as_formats_of_convert_and_bundle_converts_nothing():
+    # A chart or a Kustomize tree is `convert --format`: the same options by construction.
+    assert {"helm", "kustomize"} <= set(FORMATS)
+    assert not {"helm", "kustomize"} & set(cli.commands)
+    # A bundle is the compose project with its images' digests, not converted objects: of the
+    # convert options it takes only --registry, which names the images it pins.
+    assert [p for p in params("bundle") if any(p is q for q in CONVERT_PARAMS)] == [REGISTRY]
+
+
+@pytest.mark.parametrize("fmt", ["helm", "kustomize"])
+def test_a_convert_option_shapes_the_chart_and_the_kustomize_tree(tmp_path, capsys, fmt):
+    compose = str(SAMPLES / "music-service" / "docker-compose.yml")
+    for controller in ("deployment", "statefulset"):
+        code, _, err = c2k_in_process(capsys, "-q", "-f", compose, "convert", "--format", fmt,
+                                      "--controller", controller, "-o", tmp_path / controller)
+        assert code == 0, err
+    kinds = {controller: {yaml.safe_load(line[len("kind: "):]) for path in
+                          (tmp_path / controller).rglob("*.yaml")
+                          for line in path.read_text().splitlines() if line.startswith("kind: ")}
+             for controller in ("deployment", "statefulset")}
+    assert "Deployment" in kinds["deployment"] and "StatefulSet" not in kinds["deployment"]
+    assert "StatefulSet" in kinds["statefulset"] and "Deployment" not in kinds["statefulset"]
 
 
 def test_an_option_several_commands_take_is_declared_once():
