@@ -119,7 +119,8 @@ def options(*params: click.Parameter) -> Callable[[_F], _F]:
     no per-command state), in this order, before the options declared on it."""
     def decorate(func: _F) -> _F:
         # click's own store of a function's parameters, read by click.command
-        func.__click_params__ = [*getattr(func, "__click_params__", []), *reversed(params)]  # type: ignore[attr-defined]
+        declared = [*getattr(func, "__click_params__", []), *reversed(params)]
+        func.__click_params__ = declared  # type: ignore[attr-defined]
         return func
     return decorate
 

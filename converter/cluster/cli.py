@@ -82,7 +82,8 @@ def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
                    nl=False)
         return
     order: StartOrder | None = None
-    if wait and dry_run != "server":     # start as docker compose does: one-shots complete before their dependants
+    if wait and dry_run != "server":
+        # start as docker compose does: one-shots complete before their dependants
         from .startorder import StartOrder
         order = StartOrder(conn, conversion.start_after, timeout, progress=out)
     result = apply_objects(conn, project.name, objects, prune=prune, force=force_conflicts,

@@ -27,8 +27,8 @@ def _project_conn(settings: Settings, kubeconfig: str | None, context: str | Non
 @click.argument("services", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
-def ps_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
-           services: tuple[str, ...], fmt: str) -> None:
+def ps_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+           namespace: str | None, services: tuple[str, ...], fmt: str) -> None:
     """List the pods of each service: status, ready containers, restarts, age."""
     import json as _json
 
@@ -52,8 +52,8 @@ def _replicas_spec(value: str) -> tuple[str, int]:
 @command("scale")
 @options(*CLUSTER_PARAMS)
 @click.argument("specs", nargs=-1, required=True, metavar="SERVICE=N...")
-def scale_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
-              specs: tuple[str, ...]) -> None:
+def scale_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+              namespace: str | None, specs: tuple[str, ...]) -> None:
     """Set the number of replicas of services (the next apply resets them to the compose file)."""
     from .verbs import scale
     pairs = [_replicas_spec(spec) for spec in specs]
@@ -91,9 +91,9 @@ VERBS = [_verb("restart", "Restart the pods of services (a rollout restart, as k
 @click.option("--rm", "remove", is_flag=True, help="Delete the Job once it has finished.")
 @click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
               help="How long to wait for the Job.")
-def run_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
-            service: str, command: tuple[str, ...], detach: bool, remove: bool, timeout: float
-            ) -> None:
+def run_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+            namespace: str | None, service: str, command: tuple[str, ...], detach: bool,
+            remove: bool, timeout: float) -> None:
     """Run a one-off command as a Job made from the service's pod template; show its output
     and exit with its exit code (with -d: print the Job's name and return)."""
     from .oneoff import run
@@ -117,8 +117,8 @@ def run_cmd(settings: Settings, kubeconfig: str | None, context: str | None, nam
 @options(*CLUSTER_PARAMS)
 @click.argument("services", nargs=-1)
 @click.option("--force", is_flag=True, help="Also remove one-off Jobs still running.")
-def rm_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
-           services: tuple[str, ...], force: bool) -> None:
+def rm_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+           namespace: str | None, services: tuple[str, ...], force: bool) -> None:
     """Remove stopped things: finished `c2k run` Jobs and the services' ended pods."""
     from .oneoff import rm
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
@@ -133,8 +133,9 @@ def rm_cmd(settings: Settings, kubeconfig: str | None, context: str | None, name
 @click.option("--index", type=click.IntRange(min=1), default=1, show_default=True,
               help="Which of the service's running pods.")
 @click.option("-c", "--container", metavar="NAME", help="Container in the pod.")
-def exec_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
-             service: str, command: tuple[str, ...], index: int, container: str | None) -> None:
+def exec_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+             namespace: str | None, service: str, command: tuple[str, ...], index: int,
+             container: str | None) -> None:
     """Run a command in a running pod of the service (no stdin/tty); exit with its code."""
     from .oneoff import exec_in
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
@@ -169,8 +170,8 @@ CANNOT = [_cannot("pause", "Kubernetes cannot pause (freeze) containers",
 @click.argument("services", nargs=-1)
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object per line (time, type, action, id, service, attributes).")
-def events_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
-               services: tuple[str, ...], as_json: bool) -> None:
+def events_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+               namespace: str | None, services: tuple[str, ...], as_json: bool) -> None:
     """Print the cluster's events about the project's objects and pods."""
     from .observe import dumps, event_line, events
     from .verbs import select, service_of
@@ -188,8 +189,8 @@ def events_cmd(settings: Settings, kubeconfig: str | None, context: str | None, 
 @click.argument("private_port", type=click.IntRange(1, 65535), metavar="PORT")
 @click.option("--protocol", type=click.Choice(["tcp", "udp", "sctp"]), default="tcp",
               show_default=True)
-def port_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
-             service: str, private_port: int, protocol: str) -> None:
+def port_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+             namespace: str | None, service: str, private_port: int, protocol: str) -> None:
     """Print the address at which a service's port is reached."""
     from .observe import port
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
@@ -211,8 +212,9 @@ def port_cmd(settings: Settings, kubeconfig: str | None, context: str | None, na
 @click.option("-t", "--timestamps", is_flag=True, help="Show timestamps.")
 @click.option("--follow", is_flag=True,
               help="Keep streaming new lines (Ctrl-C to stop); -f is the compose file here.")
-def logs_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
-             services: tuple[str, ...], tail: int | None, timestamps: bool, follow: bool) -> None:
+def logs_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+             namespace: str | None, services: tuple[str, ...], tail: int | None,
+             timestamps: bool, follow: bool) -> None:
     """Print the logs of the services' pods, each line prefixed by its pod."""
     from .observe import follow_logs, logs
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
@@ -244,8 +246,8 @@ def _log_problems(settings: Settings, problems: list[str], got_some: bool, verb:
 @command("top")
 @options(*CLUSTER_PARAMS)
 @click.argument("services", nargs=-1)
-def top_cmd(settings: Settings, kubeconfig: str | None, context: str | None, namespace: str | None,
-            services: tuple[str, ...]) -> None:
+def top_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
+            namespace: str | None, services: tuple[str, ...]) -> None:
     """Show the CPU and memory of the services' pods (needs the metrics API)."""
     from .observe import top
     from .verbs import table
