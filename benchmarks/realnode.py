@@ -81,7 +81,7 @@ def c2k_round(side) -> tuple[float, float]:
 
 
 def section(rows: list[tuple[str, float, float, float, float]], load: float) -> str:
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         BEGIN,
         "## Up and down on the real node",

@@ -196,11 +196,12 @@ def venv_of(interpreter: str) -> Path:
 def install_c2k(interpreter: str) -> Path:
     """The Python of a virtualenv holding c2k as users get it: `pip install .` of this tree
     (what pipx does), not the editable development install, whose import hook alone costs
-    ~20 ms at every start. Created once (dependencies from PyPI); the package is reinstalled
-    from the working tree on every run."""
+    ~20 ms at every start. Created once (dependencies from PyPI, at the versions of
+    constraints.txt); the package is reinstalled from the working tree on every run."""
     venv = venv_of(interpreter)
     python = venv / "bin" / "python"
-    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+           "-c", str(ROOT / "constraints.txt")]
     installs = [["--force-reinstall", "--no-deps", str(ROOT)]]
     if not python.is_file():
         subprocess.run([interpreter, "-m", "venv", str(venv)], check=True)
@@ -333,7 +334,7 @@ def profile_convert(compose_file: Path, out: Path, limit: int = 15) -> dict[str,
         where = _short(filename)
         # The entry points (runpy, exec, click's dispatch) only wrap c2k's own work.
         if (where == "~" or "runpy" in where or where.startswith("click/")
-                or func == "<module>" and cumtime > 0.9 * stats.total_tt):
+                or (func == "<module>" and cumtime > 0.9 * stats.total_tt)):
             continue
         rows.append((cumtime, tottime, ncalls, f"{where}:{line}({func})"))
     by_self = sorted(rows, key=lambda r: -r[1])[:10]
@@ -889,7 +890,7 @@ def write_report(args, versions, load, small, big, startup, imports, profile_row
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     image = plot(panels_of(args, small, big, build, apply_cases), out.with_suffix(".png"))
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     md = [
         "# Performance",
         "",

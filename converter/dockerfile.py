@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 
-from .lazyre import lazy
 from .records import record
 
 
@@ -37,10 +37,10 @@ class _Stage:
     instructions: list         # (keyword, args text, line, instruction text)
 
 
-_DIRECTIVE = lazy(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
-_HEREDOC = lazy(r"<<(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
-_VAR = lazy(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}"
-             r"|([A-Za-z_][A-Za-z0-9_]*))")
+_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+_HEREDOC = re.compile(r"<<(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}"
+                  r"|([A-Za-z_][A-Za-z0-9_]*))")
 _ARCHIVE = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz",
             ".tar.zst", ".tzst", ".tar.lz4")
 _UNKNOWN = object()
@@ -208,7 +208,7 @@ def context_copies(text: str, *, target: str | None = None,
         return None
     out: list[Copy] = []
     env: dict = {}
-    workdir = "/"
+    workdir: str | None = "/"
     for stage in chain:
         scope = dict(env)                  # ENV is inherited; ARGs are declared per stage
         for keyword, rest, line, logical in stage.instructions:

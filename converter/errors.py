@@ -7,8 +7,10 @@ exits 1; a traceback only appears with ``--debug``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 
-def format_path(path) -> str:
+
+def format_path(path: Iterable[str | int] | None) -> str:
     """Render a key path like ``services.web.ports[0]``."""
     out = ""
     for part in path or ():
@@ -23,7 +25,7 @@ class C2KError(Exception):
     """A problem the user can fix; carries where it happened."""
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 path=None, hint: str | None = None):
+                 path: Iterable[str | int] | None = None, hint: str | None = None):
         super().__init__(message)
         self.message = message
         self.file = file
@@ -55,7 +57,7 @@ class ComposeError(C2KError):
 class ValidationErrors(ComposeError):
     """Several problems found at once (schema validation reports them all)."""
 
-    def __init__(self, errors: list[C2KError], *, file: str | None = None):
+    def __init__(self, errors: Sequence[C2KError], *, file: str | None = None):
         self.errors = list(errors)
         head = f"{file}: " if file else ""
         super().__init__(f"{head}{len(self.errors)} problem(s) found", file=None)

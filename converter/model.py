@@ -11,24 +11,28 @@ are floats. ``None`` always means "not set in the compose file".
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
 
 from .records import field, record
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
-class FrozenMap(Mapping):
+
+class FrozenMap(Mapping[_K, _V]):
     """A read-only, hashable mapping that keeps insertion order."""
 
     __slots__ = ("_data", "_hash")
 
-    def __init__(self, data: Mapping | None = None):
+    def __init__(self, data: Mapping[_K, _V] | None = None):
         self._data = dict(data or {})
-        self._hash = None
+        self._hash: int | None = None
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: _K) -> _V:
         return self._data[key]
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[_K]:
         return iter(self._data)
 
     def __len__(self) -> int:
@@ -43,7 +47,7 @@ class FrozenMap(Mapping):
         return f"FrozenMap({self._data!r})"
 
 
-def _hashable(value):
+def _hashable(value: object) -> object:
     if isinstance(value, dict):
         return tuple((k, _hashable(v)) for k, v in value.items())
     if isinstance(value, list):
@@ -54,15 +58,12 @@ def _hashable(value):
 EMPTY: Mapping[str, Any] = FrozenMap()
 
 
-def frozen_map(data: Mapping | None) -> Mapping:
+def frozen_map(data: Mapping[str, _V] | None) -> Mapping[str, _V]:
     """A read-only mapping that keeps insertion order."""
     return FrozenMap(data) if data else EMPTY
 
 
-model = record(kw_only=True)
-
-
-@model
+@record(kw_only=True)
 class Port:
     target: int
     published: str | None = None      # a number or a range ("8000-8010") as compose keeps it
@@ -73,7 +74,7 @@ class Port:
     app_protocol: str | None = None
 
 
-@model
+@record(kw_only=True)
 class Mount:
     type: str                          # volume | bind | tmpfs | image | npipe | cluster
     target: str
@@ -88,7 +89,7 @@ class Mount:
     consistency: str | None = None
 
 
-@model
+@record(kw_only=True)
 class BuildConfig:
     context: str                       # absolute path or a remote URL
     dockerfile: str | None = None
@@ -105,12 +106,12 @@ class BuildConfig:
     tags: tuple[str, ...] = ()
     pull: bool = False
     no_cache: bool = False
-    secrets: tuple["FileRef", ...] = ()
+    secrets: tuple[FileRef, ...] = ()
     ssh: tuple[str, ...] = ()
     additional_contexts: Mapping[str, str] = EMPTY
 
 
-@model
+@record(kw_only=True)
 class Healthcheck:
     test: tuple[str, ...] | None = None  # ("CMD", ...), ("CMD-SHELL", cmd) or ("NONE",)
     interval: float | None = None
@@ -121,7 +122,7 @@ class Healthcheck:
     disable: bool = False
 
 
-@model
+@record(kw_only=True)
 class ResourceSpec:
     cpus: float | None = None
     memory: int | None = None          # bytes
@@ -129,7 +130,7 @@ class ResourceSpec:
     devices: tuple[Mapping[str, Any], ...] = ()
 
 
-@model
+@record(kw_only=True)
 class RestartPolicy:
     condition: str | None = None       # none | on-failure | any
     delay: float | None = None
@@ -137,7 +138,7 @@ class RestartPolicy:
     window: float | None = None
 
 
-@model
+@record(kw_only=True)
 class UpdateConfig:
     parallelism: int | None = None
     delay: float | None = None
@@ -147,14 +148,14 @@ class UpdateConfig:
     order: str | None = None
 
 
-@model
+@record(kw_only=True)
 class Placement:
     constraints: tuple[str, ...] = ()
     preferences: tuple[Mapping[str, str], ...] = ()
     max_replicas_per_node: int | None = None
 
 
-@model
+@record(kw_only=True)
 class Deploy:
     mode: str | None = None            # replicated | global | replicated-job | global-job
     replicas: int | None = None
@@ -168,14 +169,14 @@ class Deploy:
     endpoint_mode: str | None = None
 
 
-@model
+@record(kw_only=True)
 class Dependency:
     condition: str = "service_started"  # service_started | service_healthy | service_completed_successfully
     required: bool = True
     restart: bool = False
 
 
-@model
+@record(kw_only=True)
 class FileRef:
     """A service's use of a top-level secret or config."""
     source: str
@@ -185,7 +186,7 @@ class FileRef:
     mode: int | None = None
 
 
-@model
+@record(kw_only=True)
 class NetworkAttachment:
     aliases: tuple[str, ...] = ()
     ipv4_address: str | None = None
@@ -193,7 +194,7 @@ class NetworkAttachment:
     priority: int | None = None
 
 
-@model
+@record(kw_only=True)
 class Service:
     name: str
     image: str | None = None
@@ -259,7 +260,7 @@ class Service:
         return self.scale
 
 
-@model
+@record(kw_only=True)
 class Volume:
     name: str                          # the key in the compose file
     external_name: str | None = None   # `name:` (the real volume name)
@@ -270,7 +271,7 @@ class Volume:
     extensions: Mapping[str, Any] = EMPTY
 
 
-@model
+@record(kw_only=True)
 class Network:
     name: str
     external_name: str | None = None
@@ -281,7 +282,7 @@ class Network:
     extensions: Mapping[str, Any] = EMPTY
 
 
-@model
+@record(kw_only=True)
 class FileObject:
     """A top-level secret or config: exactly one source (file, content, environment) or external."""
     name: str
@@ -294,7 +295,7 @@ class FileObject:
     extensions: Mapping[str, Any] = EMPTY
 
 
-@model
+@record(kw_only=True)
 class Project:
     name: str
     working_dir: str

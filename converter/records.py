@@ -1,10 +1,13 @@
 """Record classes declared like dataclasses, built without compiling any code.
 
 `dataclasses` writes the source of every class's ``__init__``, ``__eq__``, ``__repr__``... and
-compiles it: for c2k's thirty-odd records that was about 30 ms of every start, a fifth of a small
-`c2k convert`. These records share a few generic methods instead (attribute access through
+compiles it. Measured with make bench's convert cases (issue 22, three interleaved runs),
+standard dataclasses made a small `c2k convert` take 1.21-1.26x the CPU (50-60 ms more). These
+records share a few generic methods instead (attribute access through
 `operator.attrgetter` and the slot descriptors, both in C), so building a class costs
-microseconds and creating an instance stays about as fast.
+microseconds and creating an instance stays about as fast. `record` is declared with
+`typing.dataclass_transform`, so type checkers read a record's fields, constructor and
+frozenness as they read a dataclass's.
 
     @record                      # frozen, hashable, with __slots__ (the model's records)
     @record(kw_only=True)
@@ -17,9 +20,20 @@ methods. Not supported (c2k does not use them): inheritance of fields, ``ClassVa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from operator import attrgetter
+from typing import Any, TypeVar, dataclass_transform, overload
 
-MISSING = type("MISSING", (), {"__repr__": lambda self: "MISSING"})()
+_T = TypeVar("_T")
+_C = TypeVar("_C", bound=type)
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
 
 
 class FrozenInstanceError(AttributeError):
@@ -27,9 +41,10 @@ class FrozenInstanceError(AttributeError):
 
 
 class Field:
-    __slots__ = ("name", "default", "default_factory", "repr", "compare")
+    __slots__ = ("compare", "default", "default_factory", "name", "repr")
 
-    def __init__(self, default=MISSING, default_factory=MISSING, repr=True, compare=True):
+    def __init__(self, default: Any = MISSING, default_factory: Any = MISSING,
+                 repr: bool = True, compare: bool = True):
         self.name = ""
         self.default = default
         self.default_factory = default_factory
@@ -40,12 +55,19 @@ class Field:
         return f"Field(name={self.name!r})"
 
 
-def field(*, default=MISSING, default_factory=MISSING, repr: bool = True,
-          compare: bool = True) -> Field:
+# As dataclasses.field: the declared type of `x: T = field(...)` is T to a type checker.
+@overload
+def field(*, default: _T, repr: bool = True, compare: bool = True) -> _T: ...
+@overload
+def field(*, default_factory: Callable[[], _T], repr: bool = True, compare: bool = True) -> _T: ...
+@overload
+def field(*, repr: bool = True, compare: bool = True) -> Any: ...
+def field(*, default: Any = MISSING, default_factory: Any = MISSING, repr: bool = True,
+          compare: bool = True) -> Any:
     return Field(default, default_factory, repr, compare)
 
 
-def default_of(f: Field):
+def default_of(f: Field) -> Any:
     """The value a field takes when not given: its default, a fresh one from its factory, or
     MISSING for a required field."""
     if f.default is not MISSING:
@@ -55,21 +77,28 @@ def default_of(f: Field):
     return MISSING
 
 
-def fields(cls_or_record) -> tuple[Field, ...]:
+def fields(cls_or_record: object) -> tuple[Field, ...]:
     """The record's fields in definition order (as `dataclasses.fields`)."""
     try:
-        return cls_or_record.__record_fields__
+        found: tuple[Field, ...] = cls_or_record.__record_fields__  # type: ignore[attr-defined]
     except AttributeError:
         raise TypeError(f"{cls_or_record!r} is not a record") from None
+    return found
 
 
-def record(cls=None, *, frozen: bool = True, kw_only: bool = False):
-    def wrap(cls):
+@overload
+def record(cls: _C, /) -> _C: ...
+@overload
+def record(*, frozen: bool = True, kw_only: bool = False) -> Callable[[_C], _C]: ...
+@dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
+def record(cls: _C | None = None, /, *, frozen: bool = True,
+           kw_only: bool = False) -> _C | Callable[[_C], _C]:
+    def wrap(cls: _C) -> _C:
         return _build(cls, frozen, kw_only)
     return wrap if cls is None else wrap(cls)
 
 
-def _build(cls, frozen: bool, kw_only: bool):
+def _build(cls: _C, frozen: bool, kw_only: bool) -> _C:
     ns = dict(cls.__dict__)
     ns.pop("__dict__", None)
     ns.pop("__weakref__", None)
@@ -83,9 +112,10 @@ def _build(cls, frozen: bool, kw_only: bool):
     if frozen:
         ns["__slots__"] = names
     ns["__record_fields__"] = tuple(specs)
-    new = type(cls)(cls.__name__, cls.__bases__, ns)
+    new: _C = type(cls)(cls.__name__, cls.__bases__, ns)
     new.__qualname__ = cls.__qualname__
 
+    setters: dict[str, Callable[[object, object], None]]
     if frozen:  # write through the slot descriptors, past the frozen __setattr__
         setters = {f.name: getattr(new, f.name).__set__ for f in specs}
     else:
@@ -95,11 +125,11 @@ def _build(cls, frozen: bool, kw_only: bool):
     factories = tuple((f.name, f.default_factory) for f in specs
                       if f.default_factory is not MISSING)
     known = frozenset(names)
-    positional = () if kw_only else names
+    positional: tuple[str, ...] = () if kw_only else names
     qualname = cls.__qualname__
     post_init = ns.get("__post_init__")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self: object, *args: object, **kwargs: object) -> None:
         if args:
             if len(args) > len(positional):
                 raise TypeError(f"{qualname}() takes {len(positional)} positional arguments "
@@ -124,32 +154,39 @@ def _build(cls, frozen: bool, kw_only: bool):
             post_init(self)
 
     compared = [f.name for f in specs if f.compare]
-    key = attrgetter(*compared) if len(compared) > 1 else (
-        (lambda obj, g=attrgetter(compared[0]): (g(obj),)) if compared else (lambda obj: ()))
+    # The compared values as one tuple (attrgetter of one name returns the bare value).
+    key: Callable[[object], object]
+    if len(compared) > 1:
+        key = attrgetter(*compared)
+    elif compared:
+        one = attrgetter(compared[0])
+        key = lambda obj: (one(obj),)   # noqa: E731
+    else:
+        key = lambda obj: ()            # noqa: E731
 
-    def __eq__(self, other):
+    def __eq__(self: object, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return key(self) == key(other)
+        return bool(key(self) == key(other))
 
     shown = tuple(f.name for f in specs if f.repr)
 
-    def __repr__(self):
+    def __repr__(self: object) -> str:
         inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
         return f"{qualname}({inner})"
 
-    methods = {"__init__": __init__, "__eq__": __eq__, "__repr__": __repr__}
+    methods: dict[str, Callable[..., object] | None] = {"__init__": __init__, "__eq__": __eq__, "__repr__": __repr__}
     if frozen:
-        def __hash__(self):
+        def __hash__(self: object) -> int:
             return hash(key(self))
 
-        def __setattr__(self, name, value):
+        def __setattr__(self: object, name: str, value: object) -> None:
             raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
-        def __delattr__(self, name):
+        def __delattr__(self: object, name: str) -> None:
             raise FrozenInstanceError(f"cannot delete field {name!r}")
 
-        def __reduce__(self):          # copy and pickle: rebuild through __init__
+        def __reduce__(self: object) -> tuple[object, ...]:   # copy and pickle: via __init__
             return _rebuild, (new, tuple(getattr(self, name) for name in names))
 
         methods.update(__hash__=__hash__, __setattr__=__setattr__, __delattr__=__delattr__,
@@ -166,15 +203,22 @@ def _build(cls, frozen: bool, kw_only: bool):
     return new
 
 
-def _rebuild(cls, values):
-    return cls(**dict(zip((f.name for f in cls.__record_fields__), values)))
+def _rebuild(cls: type, values: tuple[object, ...]) -> object:
+    return cls(**dict(zip((f.name for f in fields(cls)), values)))
 
 
-def _dict_setter(name: str):
-    def set_(obj, value):
+def _dict_setter(name: str) -> Callable[[object, object], None]:
+    def set_(obj: object, value: object) -> None:
         obj.__dict__[name] = value
     return set_
 
 
-__all__ = ["record", "field", "fields", "default_of", "Field", "FrozenInstanceError",
-           "MISSING"]
+__all__ = [
+    "MISSING",
+    "Field",
+    "FrozenInstanceError",
+    "default_of",
+    "field",
+    "fields",
+    "record",
+]

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import re
 
-from .lazyre import lazy
-
-SECRET_NAME = lazy(
+SECRET_NAME = re.compile(
     r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|(^|_)(PASS|PWD)$",
     re.IGNORECASE)
 # Names that point at a secret rather than hold one (POSTGRES_PASSWORD_FILE, TOKEN_PATH...).
-_REFERENCE = lazy(r"_(FILE|PATH|DIR|URL_FILE)$", re.IGNORECASE)
+_REFERENCE = re.compile(r"_(FILE|PATH|DIR|URL_FILE)$", re.IGNORECASE)
 
 
 def names_secret(name: str) -> bool:

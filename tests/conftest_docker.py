@@ -22,7 +22,7 @@ import pytest
 
 from tests import docker_env as _env
 
-__all__ = ["docker_env", "docker_config", "unique_name"]
+__all__ = ["docker_config", "docker_env", "unique_name"]
 
 _state: dict = {}
 
@@ -38,7 +38,7 @@ def docker_env():
     if "env" not in _state:
         try:
             _state["env"] = _env.docker_up()
-        except Exception as exc:   # noqa: BLE001 - reported as the skip/fail reason
+        except Exception as exc:
             _state["env"] = exc
     env = _state["env"]
     if isinstance(env, Exception):

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 
-
 def _shared() -> Path:
     """../shared beside the clone; a git worktree nested deeper finds it further up."""
     repo = Path(__file__).resolve().parents[1]

@@ -145,7 +145,7 @@ def _docker_env():
     from tests import docker_env
     try:
         return docker_env.docker_up()
-    except Exception as exc:  # noqa: BLE001 - reported to the user
+    except Exception as exc:
         return RuntimeError(f"no Docker test environment: {exc}\n(bundle.dab needs it: run "
                             "`bash .ci/docker-up` as root, then this again)")
 

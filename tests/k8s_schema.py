@@ -17,13 +17,13 @@ from referencing import Registry, Resource
 VERSION = "1.33.0"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _definitions(schema_dir: str):
     return Resource.from_contents(kv.schema_contents(
         f"kubernetes-json-schema/{schema_dir}/_definitions.json", VERSION))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(api_version: str, kind: str, version: str = VERSION):
     real = [v for v in kv.all_versions() if kv.major_minor(v) <= kv.major_minor(version)][-1]
     schema_dir = f"v{real}-local-strict"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import k8s_schema
+
 from converter.kube.files import HostPath
 from converter.kube.options import ConvertOptions
 from converter.kube.transform import to_manifests
 from converter.model import Project, Service, frozen_map
-
-import k8s_schema
 
 WORKDIR = "/proj"
 

@@ -5,8 +5,8 @@ at once; the unit tests below cover the staging and a failed Job."""
 from __future__ import annotations
 
 import pytest
-
 from cluster_util import c2k, delete_namespace, get_json, new_namespace_name, write_compose
+
 from converter.cluster import startorder
 from converter.cluster.startorder import StartOrder
 from converter.errors import ClusterError

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from cluster_util import c2k, delete_namespace, get_json, new_namespace_name, write_compose
 
 pytestmark = pytest.mark.cluster
@@ -61,7 +60,7 @@ def _bound(kubeconfig, ns, timeout=60.0) -> dict:
     while True:
         claims = get_json(kubeconfig, "persistentvolumeclaims", "-n", ns)["items"]
         phases = {c["metadata"]["name"]: c["status"].get("phase") for c in claims}
-        if phases and all(p == "Bound" for p in phases.values()) or time.monotonic() > deadline:
+        if (phases and all(p == "Bound" for p in phases.values())) or time.monotonic() > deadline:
             return {c["metadata"]["name"]: (c["status"].get("phase"), c["spec"]["accessModes"])
                     for c in claims}
         time.sleep(1)

@@ -4,8 +4,8 @@ pinned into the workloads, then applied and waited for (markers cluster and dock
 from __future__ import annotations
 
 import pytest
-
 from cluster_util import c2k, delete_namespace, get_json, new_namespace_name
+
 from tests import docker_env as env
 
 pytestmark = [pytest.mark.cluster, pytest.mark.docker]

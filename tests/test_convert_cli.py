@@ -8,13 +8,15 @@ import subprocess
 import sys
 import textwrap
 
+import k8s_schema
 import pytest
 import yaml
 
-import k8s_schema
 from converter.compose.loader import LoadOptions, load_project
 from converter.kube.options import ConvertOptions
 from converter.kube.transform import to_manifests
+
+pytestmark = pytest.mark.slow  # the tests run c2k convert in a subprocess
 
 
 def write(tmp_path, compose: str, **files) -> str:

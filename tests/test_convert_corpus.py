@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import shlex
 
+import k8s_schema
 import pytest
 import yaml
-
-import k8s_schema
 from corpus import CORPUS, compose_files, corpus_dir
+
 from converter.compose.loader import LoadOptions, load_project
 from converter.emit.yamlio import dump_all
 from converter.errors import C2KError, ComposeError

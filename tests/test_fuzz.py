@@ -20,7 +20,8 @@ import tempfile
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, Phase, assume, event, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, assume, event, given, settings
+from hypothesis import strategies as st
 
 from converter.compose import units
 from converter.compose.interpolate import interpolate_string, interpolate_tree
@@ -34,6 +35,8 @@ from converter.errors import C2KError
 from converter.kube.options import ConvertOptions
 from converter.kube.transform import to_manifests
 from tests import k8s_schema
+
+pytestmark = pytest.mark.slow  # property tests with many generated examples
 
 # No example database and no explain phase: nothing is written into the repository.
 _COMMON = dict(deadline=None, print_blob=True, derandomize=False, database=None,

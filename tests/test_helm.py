@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest_tools import OPTION_SETS, SAMPLES, objects_by_key, run_tool
 from corpus import CORPUS, compose_files, corpus_dir
+
 from converter.compose.loader import LoadOptions, load_project
 from converter.emit import helm
 from converter.emit.yamlio import dump_all
 from converter.errors import C2KError
 from converter.kube.options import ConvertOptions
 from converter.kube.transform import to_manifests
-from helpers import REPO, run_c2k, write
+from helpers import REPO, c2k_in_process, run_c2k, write
 
 
 def convert(folder: Path, options: ConvertOptions | None = None, *files: str):
@@ -118,6 +118,7 @@ def test_a_file_is_not_a_chart_folder(tmp_path):
         helm.write_chart([], project_name="p", output=str(target))
 
 
+@pytest.mark.slow
 def test_cli_format_helm(tmp_path):
     compose = write(tmp_path, "compose.yaml", """
         name: demo
@@ -132,6 +133,25 @@ def test_cli_format_helm(tmp_path):
     assert "wrote helm" in proc.stderr
     proc = run_c2k("convert", "-f", compose, "--format", "helm")
     assert proc.returncode == 2 and "-o DIR" in proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["helm", "kustomize"])
+@pytest.mark.parametrize("name", ["k.yaml", "chart.yml", "out.JSON"])
+def test_a_file_name_for_a_folder_format_is_refused_with_the_folder_to_give(
+        tmp_path, capsys, fmt, name):
+    compose = write(tmp_path, "compose.yaml", "services: {web: {image: nginx}}\n")
+    out = tmp_path / name
+    code, stdout, stderr = c2k_in_process(capsys, "-f", compose, "convert", "--format", fmt,
+                                          "-o", out)
+    assert code == 2 and stdout == ""
+    assert f"--format {fmt} writes a folder, and -o {out} names a file" in stderr
+    assert f"give -o {out.with_suffix('')}/" in stderr
+    assert not out.exists()
+    # A folder that happens to be named so is what the user asked for.
+    out.mkdir()
+    assert c2k_in_process(capsys, "-q", "-f", compose, "convert", "--format", fmt,
+                          "-o", out)[0] == 0
+    assert any(out.iterdir())
 
 
 # ---- helm lint and helm template --------------------------------------------------------------

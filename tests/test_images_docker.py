@@ -20,12 +20,12 @@ import types
 import pytest
 from click.testing import CliRunner
 
-from tests import docker_env as env
 from converter import cli as cli_module
 from converter import images
 from converter.errors import ImageError
-from converter.model import BuildConfig, Project, Service, frozen_map
 from converter.images.progress import PlainReporter
+from converter.model import BuildConfig, Project, Service, frozen_map
+from tests import docker_env as env
 
 pytestmark = pytest.mark.docker
 
@@ -102,8 +102,8 @@ def test_build_multi_service_sample(built_sample, api):
     # web and worker have one build configuration: built once, tagged twice
     assert built["web"].image_id == built["worker"].image_id
     assert api.inspect_image(f"{name}-worker:latest")["Id"] == built["web"].image_id
-    assert [l for l in reporter.lines("web") if STEP.match(l)]
-    assert not [l for l in reporter.lines("worker") if STEP.match(l)]
+    assert [line for line in reporter.lines("web") if STEP.match(line)]
+    assert not [line for line in reporter.lines("worker") if STEP.match(line)]
     assert built["api"].image_id != built["web"].image_id
     for image in built.values():
         assert api.inspect_image(image.ref)["Id"] == image.image_id
@@ -128,7 +128,7 @@ def test_dockerignore_is_respected(built_sample, api):
     assert {"Dockerfile", ".dockerignore", "app.txt", "keep.log"} <= names
     assert not {"secret.txt", "debug.log", "cache", "cache/big.bin"} & names
     # the build's own output agrees
-    context_line, = [l for l in reporter.lines("web") if l.startswith("context:")]
+    context_line, = [line for line in reporter.lines("web") if line.startswith("context:")]
     assert "keep.log" in context_line and "secret.txt" not in context_line
 
 

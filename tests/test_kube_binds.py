@@ -6,12 +6,11 @@ import shutil
 import subprocess
 
 import pytest
+from kube_fixtures import FakeReader, container, convert, find, kinds, pod, project, statuses, svc
 
 from converter.kube.hostpaths import HOST_PATH, LEAVE_OUT, SCRATCH, host_rule
 from converter.kube.podvolumes import COPY_CONTAINER
 from converter.model import BuildConfig, Dependency, Mount
-
-from kube_fixtures import FakeReader, container, convert, find, kinds, pod, project, statuses, svc
 
 
 def bind(source, target, ro=False, propagation=None):

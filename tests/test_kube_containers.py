@@ -3,12 +3,11 @@
 import base64
 
 import pytest
+from kube_fixtures import container, convert, find, pod, project, statuses, svc
 
 from converter.kube.containers import escape, looks_secret
 from converter.kube.quantities import bytes_quantity, cpu_quantity
 from converter.model import BuildConfig, Deploy, Healthcheck, ResourceSpec, frozen_map
-
-from kube_fixtures import container, convert, find, pod, project, statuses, svc
 
 
 def one(service, **options):

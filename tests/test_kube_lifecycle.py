@@ -7,13 +7,12 @@ import shutil
 import subprocess
 
 import pytest
+from kube_fixtures import FakeReader, convert, find, kinds, pod, project, statuses, svc
 
 from converter.kube import jobwait
 from converter.kube.options import ConvertOptions
 from converter.kube.transform import to_manifests
-from converter.model import Deploy, Dependency, Healthcheck, Port, RestartPolicy
-
-from kube_fixtures import FakeReader, convert, find, kinds, pod, project, statuses, svc
+from converter.model import Dependency, Deploy, Healthcheck, Port, RestartPolicy
 
 ON_FAILURE = Deploy(restart_policy=RestartPolicy(condition="on-failure"))
 NONE = Deploy(restart_policy=RestartPolicy(condition="none"))

@@ -1,12 +1,11 @@
 """Names, labels, annotations."""
 
 import pytest
+from kube_fixtures import convert, find, kinds, project, svc
 
 from converter.errors import ConversionError
 from converter.kube import labels, names
 from converter.model import Deploy, frozen_map
-
-from kube_fixtures import convert, find, kinds, project, svc
 
 
 @pytest.mark.parametrize("compose, kube", [

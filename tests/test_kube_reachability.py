@@ -3,10 +3,9 @@
 aliases and container names."""
 
 import pytest
+from kube_fixtures import convert, find, kinds, project, statuses, svc
 
 from converter.model import Dependency, NetworkAttachment, Port
-
-from kube_fixtures import convert, find, kinds, project, statuses, svc
 
 
 def ports_of(objs, name):

@@ -1,10 +1,9 @@
 """Services, Ingress, NetworkPolicies and depends_on waits."""
 
 import pytest
+from kube_fixtures import container, convert, find, kinds, pod, project, statuses, svc
 
 from converter.model import Dependency, Healthcheck, NetworkAttachment, Port
-
-from kube_fixtures import container, convert, find, kinds, pod, project, statuses, svc
 
 
 def test_ports_become_a_clusterip_service():

@@ -4,11 +4,10 @@ import base64
 import os
 
 import pytest
+from kube_fixtures import FakeReader, container, convert, find, kinds, pod, project, statuses, svc
 
 from converter.kube.files import read_host_path
 from converter.model import FileObject, FileRef, Mount, Volume, frozen_map
-
-from kube_fixtures import FakeReader, container, convert, find, kinds, pod, project, statuses, svc
 
 
 def mounts_and_volumes(objs, name="web"):

@@ -2,16 +2,16 @@
 services, the check against the Services, the report, secrets kept out, and --strict."""
 
 import json
+from typing import ClassVar
 
 import pytest
+from kube_fixtures import WORKDIR, FakeReader, convert, find, project, svc
 
 from converter.kube.references import find_references, scan
 from converter.kube.report import Report
 from converter.kube.wiring import check_wiring
 from converter.model import FileObject, FileRef, Mount, NetworkAttachment, Port
-
 from helpers import run_c2k, write
-from kube_fixtures import WORKDIR, FakeReader, convert, find, project, svc
 
 
 @pytest.mark.parametrize("text, found", [
@@ -106,7 +106,7 @@ def test_a_name_kubernetes_cannot_resolve_is_a_finding_naming_both_services_and_
 
 def test_a_service_that_does_not_forward_the_port_is_a_finding():
     class Ctx:
-        names = {"api": "api"}
+        names: ClassVar = {"api": "api"}
         report = Report()
     Ctx.references = find_references(project(svc("api"), svc("web", environment={
         "API": "http://api:8080"})), FakeReader())
@@ -192,7 +192,7 @@ def test_every_converting_command_takes_strict_and_the_wait_images(command):
         assert option in proc.stdout, (command, option)
     from converter.kube.options import JOB_WAIT_IMAGE, WAIT_IMAGE
     flat = " ".join(proc.stdout.split())
-    assert f"default {WAIT_IMAGE}" in flat and f"default {JOB_WAIT_IMAGE}" in flat
+    assert f"default: {WAIT_IMAGE}" in flat and f"default: {JOB_WAIT_IMAGE}" in flat
 
 
 def test_wait_image_option_sets_the_tcp_wait_image(tmp_path):

@@ -1,12 +1,20 @@
 """Workload kinds, replicas, strategies, pod groups, autoscaling."""
 
 import pytest
+from kube_fixtures import container, convert, find, kinds, pod, project, statuses, svc
 
 from converter.errors import ConversionError
-from converter.model import (Deploy, Dependency, Mount, Placement, ResourceSpec, RestartPolicy,
-                             UpdateConfig, Volume, frozen_map)
-
-from kube_fixtures import container, convert, find, kinds, pod, project, statuses, svc
+from converter.model import (
+    Dependency,
+    Deploy,
+    Mount,
+    Placement,
+    ResourceSpec,
+    RestartPolicy,
+    UpdateConfig,
+    Volume,
+    frozen_map,
+)
 
 
 def kind_of(service, **options):

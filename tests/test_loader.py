@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from converter.errors import ComposeError
+from converter.records import FrozenInstanceError
 from tests.corpus import corpus_dir
 from tests.helpers import load, write
 
@@ -224,7 +225,7 @@ def test_override_file_errors_point_at_the_override(tmp_path):
 def test_model_is_immutable(tmp_path):
     write(tmp_path, "compose.yaml", "services: {web: {image: x, environment: {A: '1'}}}")
     project = load(tmp_path).project
-    with pytest.raises(Exception):
+    with pytest.raises(FrozenInstanceError):
         project.services["web"].image = "y"
     with pytest.raises(TypeError):
         project.services["web"].environment["A"] = "2"

@@ -11,9 +11,15 @@ import subprocess
 import sys
 
 import pytest
-
-from cluster_util import (REPO, c2k, delete_namespace, get_json, real_namespace_name,
-                          wait_until, write_compose)
+from cluster_util import (
+    REPO,
+    c2k,
+    delete_namespace,
+    get_json,
+    real_namespace_name,
+    wait_until,
+    write_compose,
+)
 
 pytestmark = [pytest.mark.cluster, pytest.mark.realnode]
 

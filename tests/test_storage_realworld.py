@@ -11,10 +11,10 @@ import os
 import shlex
 import shutil
 
-import pytest
-
 import k8s_schema
+import pytest
 from corpus import corpus_cases, corpus_dir
+
 from converter.compose.loader import LoadOptions, load_project
 from converter.kube import names
 from converter.kube.hostpaths import host_rule

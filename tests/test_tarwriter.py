@@ -9,11 +9,12 @@ import tarfile
 import threading
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from converter.errors import ImageError
 from converter.images import buildcontext
 from converter.images.buildcontext import IgnoreRules, write_context
-from converter.errors import ImageError
 from converter.images.tarwriter import ChangedWhileReading, TarWriter, _header
 
 _KINDS = [tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.FIFOTYPE,
@@ -30,6 +31,7 @@ def _tarfile_header(name, mode, size, mtime, kind, link, device):
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(name=_NAMES, link=st.one_of(st.just(""), _NAMES),
        mode=st.integers(0, 0o177777), kind=st.sampled_from(_KINDS),
@@ -90,7 +92,7 @@ def test_a_context_archive_is_byte_for_byte_tarfiles(tmp_path):
     assert archive.files == 10                       # regular files with content: not the link
     assert archive.size == sum(os.path.getsize(root / f"f{n}")
                                for n in (0, 1, 511, 512, 513, 10240, 3 * 1024 * 1024 + 7)) + \
-        len("FROM x\n") + len("deep") + len("u".encode())
+        len("FROM x\n") + len("deep") + len(b"u")
     with tarfile.open(archive.path) as tar:
         members = {m.name: m for m in tar.getmembers()}
         assert members["hard-f1"].islnk() and members["hard-f1"].linkname == "f1"

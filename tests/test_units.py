@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from converter.compose import units
 from converter.compose.ports import normalize_ports, parse_port
@@ -32,6 +33,7 @@ def test_bad_duration(bad):
         units.parse_duration(bad)
 
 
+@pytest.mark.slow
 @given(st.integers(min_value=0, max_value=10**7))
 def test_duration_round_trip(seconds):
     assert units.parse_duration(units.format_duration(seconds)) == pytest.approx(seconds)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from converter.emit import yamlio
 from tests.corpus import compose_files, corpus_dir
@@ -42,6 +43,7 @@ def test_literal_blocks_with_indicators_or_special_characters_step_aside(text):
     assert not _same({"data": {"f": text}, "l": [text]})
 
 
+@pytest.mark.slow
 @settings(max_examples=5000, deadline=None)
 @given(st.dictionaries(_TEXT, _TREES, min_size=1, max_size=5))
 def test_random_trees(tree):

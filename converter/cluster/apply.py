@@ -1,34 +1,35 @@
 """Server-side apply of a project's objects, in an order that works, with ApplySet prune.
 
-Order: Namespace, ServiceAccounts and RBAC, Secrets/ConfigMaps, claims, Services, workloads,
-then Ingresses, autoscalers and NetworkPolicies. Objects of one rank are applied concurrently.
-The namespace is created when missing and is never a member of the set (``down`` must not take
-other people's objects with it). Every member is labelled with the set's id; the parent first
-lists the union of the old and new group-kinds, so an apply interrupted halfway still knows every
-member and a re-run converges; after prune it lists only the new ones.
+Order (kinds.py): Namespace, ServiceAccounts and RBAC, Secrets/ConfigMaps, claims, Services,
+workloads, then Ingresses, autoscalers and NetworkPolicies. Objects of one rank are applied concurrently.
+The namespace is created when missing and is never a member of the set; one c2k creates is
+annotated with the project it was made for, and ``down`` of that project deletes it once nothing
+else lives in it. Every member is labelled with the set's id; the parent first lists the union
+of the old and new group-kinds, so an apply interrupted halfway still knows every member and a
+re-run converges; after prune it lists only the new ones.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
+from .. import kinds
 from ..errors import ClusterError
 from ..records import field, record
 from .applyset import FIELD_MANAGER, PART_OF, ApplySet, group_kind
 from .retry import METADATA_ONLY, call, delete, is_not_found
 
-ORDER = ("Namespace", "CustomResourceDefinition", "PriorityClass", "StorageClass",
-         "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
-         "Secret", "ConfigMap", "PersistentVolume", "PersistentVolumeClaim", "Service",
-         "Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "ReplicaSet", "Pod",
-         "Job", "CronJob", "Ingress", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-         "NetworkPolicy")
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
+
 WORKERS = 8
+# On a namespace c2k created: the project it was created for (`down` may delete it; no other).
+CREATED_FOR = "c2k.io/created-for-project"
 
 
 def rank(obj: dict) -> int:
-    kind = obj.get("kind", "")
-    return ORDER.index(kind) if kind in ORDER else len(ORDER)
+    return kinds.rank(obj.get("kind", ""))
 
 
 def ref(obj: dict) -> str:
@@ -57,9 +58,10 @@ def split_namespace(objects: list[dict]) -> tuple[dict | None, list[dict]]:
     return (ns[0] if ns else None), rest
 
 
-def ensure_namespace(conn, namespace: str, body: dict | None = None,
-                     dry_run: bool = False) -> bool:
-    """Create the namespace when missing; True when it was created."""
+def ensure_namespace(conn: Connection, namespace: str, body: dict | None = None,
+                     dry_run: bool = False, project: str | None = None) -> bool:
+    """Create the namespace when missing, annotated as created for `project`; True when it was
+    created."""
     resource = conn.resource("v1", "Namespace")
     try:
         call(resource.get, name=namespace, what=f"reading namespace {namespace}",
@@ -70,10 +72,12 @@ def ensure_namespace(conn, namespace: str, body: dict | None = None,
             return False  # rights in the namespace only: assume it exists
         if not is_not_found(exc):
             raise
-    meta = {"name": namespace}
+    meta: dict[str, Any] = {"name": namespace}
     if body and body.get("metadata", {}).get("labels"):
         meta["labels"] = dict(body["metadata"]["labels"])
-    kwargs = {"dry_run": "All"} if dry_run else {}
+    if project:
+        meta["annotations"] = {CREATED_FOR: project}
+    kwargs: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
     try:
         call(resource.create, body={"apiVersion": "v1", "kind": "Namespace", "metadata": meta},
              what=f"creating namespace {namespace}", **kwargs)
@@ -100,7 +104,7 @@ def prepare(objects: list[dict], applyset: ApplySet) -> list[dict]:
     return out
 
 
-def existing(applyset: ApplySet, bodies: list[dict]) -> list[tuple[object, dict]]:
+def existing(applyset: ApplySet, bodies: list[dict]) -> list[tuple[Any, dict]]:
     """[(resource, metadata-only object)] of every object in the namespace of the kinds of
     bodies (one LIST per kind)."""
     conn, out = applyset.conn, []
@@ -125,9 +129,10 @@ def refuse_foreign(applyset: ApplySet, bodies: list[dict], live: dict) -> None:
     taken = []
     for body in bodies:
         obj = live.get(key(body))
-        owner = ((obj or {}).get("metadata", {}).get("labels") or {}).get(PART_OF)
+        labels = (obj or {}).get("metadata", {}).get("labels") or {}
+        owner = labels.get(PART_OF)
         if owner and owner != applyset.id:
-            project = (obj["metadata"].get("labels") or {}).get("app.kubernetes.io/part-of")
+            project = labels.get("app.kubernetes.io/part-of")
             taken.append(f"{ref(body)}" + (f" (project {project})" if project else ""))
     if taken:
         raise ClusterError(f"{len(taken)} object(s) in namespace {applyset.namespace} belong to "
@@ -136,16 +141,16 @@ def refuse_foreign(applyset: ApplySet, bodies: list[dict], live: dict) -> None:
                                 "--force-conflicts takes them over")
 
 
-def apply_one(conn, body: dict, *, force: bool = False, dry_run: bool = False) -> dict:
+def apply_one(conn: Connection, body: dict, *, force: bool = False, dry_run: bool = False) -> dict:
     resource = conn.resource(body["apiVersion"], body["kind"])
-    kwargs = {"dry_run": "All"} if dry_run else {}
+    kwargs: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
     result = call(resource.server_side_apply, body=body, field_manager=FIELD_MANAGER,
                   force_conflicts=True if force else None, what=f"applying {ref(body)}",
                   **kwargs)
     return result
 
 
-def apply_objects(conn, project: str, objects: list[dict], *, prune: bool = False,
+def apply_objects(conn: Connection, project: str, objects: list[dict], *, prune: bool = False,
                   force: bool = False, dry_run: bool = False, progress=None,
                   on_applied=None, order=None) -> ApplyResult:
     """Apply `objects` (from the conversion) as project's ApplySet in conn.namespace.
@@ -158,7 +163,8 @@ def apply_objects(conn, project: str, objects: list[dict], *, prune: bool = Fals
     say = progress or (lambda line: None)
     result = ApplyResult()
     ns_obj, objects = split_namespace(objects)
-    result.namespace_created = ensure_namespace(conn, conn.namespace, ns_obj, dry_run=dry_run)
+    result.namespace_created = ensure_namespace(conn, conn.namespace, ns_obj, dry_run=dry_run,
+                                                project=project)
     if result.namespace_created and dry_run:
         raise ClusterError(f"namespace {conn.namespace} does not exist: a server dry run cannot "
                            "check objects in it",
@@ -195,12 +201,13 @@ def apply_objects(conn, project: str, objects: list[dict], *, prune: bool = Fals
                 order.before_stage(stage, [obj for obj, _ in result.applied])
             futures = [pool.submit(apply_one, conn, b, force=force, dry_run=dry_run)
                        for b in tier]
-            errors = [f.exception() for f in futures if f.exception() is not None]
+            errors = [e for f in futures if (e := f.exception()) is not None]
             if errors:  # report every failure of the tier, not only the first
-                if len(errors) == 1 or not all(isinstance(e, ClusterError) for e in errors):
+                failed = [e for e in errors if isinstance(e, ClusterError)]
+                if len(errors) == 1 or len(failed) < len(errors):
                     raise errors[0]
-                raise ClusterError(f"{len(errors)} objects failed:\n" + "\n".join(
-                    f"  {e.message}" for e in errors), hint=errors[0].hint)
+                raise ClusterError(f"{len(failed)} objects failed:\n" + "\n".join(
+                    f"  {e.message}" for e in failed), hint=failed[0].hint)
             for body, obj in zip(tier, (f.result() for f in futures)):
                 k = key(body)
                 version = obj.get("metadata", {}).get("resourceVersion")

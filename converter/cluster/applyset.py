@@ -14,9 +14,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from typing import TYPE_CHECKING, Any
 
+from .. import __version__
 from ..errors import ClusterError
 from .retry import METADATA_ONLY, call, delete, is_not_found
+
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
 
 ID_LABEL = "applyset.kubernetes.io/id"
 PART_OF = "applyset.kubernetes.io/part-of"
@@ -26,7 +31,6 @@ FIELD_MANAGER = "c2k"
 
 
 def tooling() -> str:
-    from .. import __version__
     return f"c2k/{__version__}"
 
 
@@ -57,7 +61,7 @@ def split_group_kind(value: str) -> tuple[str, str]:
 class ApplySet:
     """One project's set in one namespace."""
 
-    def __init__(self, conn, project: str, namespace: str):
+    def __init__(self, conn: Connection, project: str, namespace: str):
         self.conn = conn
         self.namespace = namespace
         self.name = parent_name(project)
@@ -104,7 +108,7 @@ class ApplySet:
                 "type": "Opaque"}
 
     def write_parent(self, group_kinds, dry_run: bool = False, annotations=None) -> None:
-        kwargs = {"dry_run": "All"} if dry_run else {}
+        kwargs: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
         call(self._secrets.server_side_apply, body=self.parent_body(group_kinds, annotations),
              field_manager=FIELD_MANAGER, force_conflicts=True,
              what=f"writing the ApplySet parent secret/{self.name}", **kwargs)
@@ -135,7 +139,7 @@ class ApplySet:
         preferred = [r for r in found if getattr(r, "preferred", False)]
         return (preferred or found)[0]
 
-    def members(self, group_kinds, *, full: bool = True) -> list[tuple[object, dict]]:
+    def members(self, group_kinds, *, full: bool = True) -> list[tuple[Any, dict]]:
         """[(resource, object), ...] carrying this set's id, in the given group-kinds
         (only their metadata unless full)."""
         out = []

@@ -9,12 +9,21 @@ With prune, members of the ApplySet that the project no longer has show up as de
 from __future__ import annotations
 
 import difflib
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
+from ..errors import ClusterError
 from .apply import apply_one, prepare, ref, split_namespace
 from .applyset import ApplySet, group_kind
 from .retry import call, is_not_found
+
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
 
 VOLATILE = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp",
             "selfLink")
@@ -46,7 +55,7 @@ def mask_secrets(before: dict | None, after: dict | None) -> tuple[dict | None, 
     if after is not None and "data" in after:
         after = {**after, "data": new}
     before, after = (
-        {**side, "stringData": {k: "***" for k in side["stringData"]}}
+        {**side, "stringData": dict.fromkeys(side["stringData"], "***")}
         if side is not None and "stringData" in side else side for side in (before, after))
     return before, after
 
@@ -63,14 +72,14 @@ def unified(name: str, before: dict | None, after: dict | None) -> str:
     return "".join(lines)
 
 
-def diff_objects(conn, project: str, objects: list[dict], *, prune: bool = False,
+def diff_objects(conn: Connection, project: str, objects: list[dict], *, prune: bool = False,
                  force: bool = False) -> str:
     """The unified diff for the whole project ('' when the cluster already matches)."""
     return "".join(unified(name, before, after) for name, before, after in
                    compare(conn, project, objects, prune=prune, force=force))
 
 
-def compare(conn, project: str, objects: list[dict], *, prune: bool = False,
+def compare(conn: Connection, project: str, objects: list[dict], *, prune: bool = False,
             force: bool = False) -> list[tuple[str, dict | None, dict | None]]:
     """[(kubectl name, live, merged)] for every object of the project (None: absent)."""
     ns_obj, rest = split_namespace(objects)
@@ -84,7 +93,7 @@ def compare(conn, project: str, objects: list[dict], *, prune: bool = False,
             namespace_exists = False
         elif getattr(exc, "status", None) != 403:  # 403: rights in the namespace only
             raise
-    chunks = []
+    chunks: list[tuple[str, dict | None, dict | None]] = []
     if not namespace_exists:
         body = ns_obj or {"apiVersion": "v1", "kind": "Namespace",
                           "metadata": {"name": conn.namespace}}
@@ -128,10 +137,6 @@ def file_name(obj: dict) -> str:
 def external(command: str, pairs) -> int:
     """Write the changed objects into LIVE/ and MERGED/ folders and run command on them, as
     kubectl does with KUBECTL_EXTERNAL_DIFF; returns the program's exit code."""
-    import shlex
-    import subprocess
-    import tempfile
-    from pathlib import Path
     with tempfile.TemporaryDirectory(prefix="c2k-diff-") as tmp:
         live, merged = Path(tmp, "LIVE"), Path(tmp, "MERGED")
         live.mkdir()
@@ -140,7 +145,7 @@ def external(command: str, pairs) -> int:
             before, after = mask_secrets(normalize(before), normalize(after))
             if _text(before) == _text(after):
                 continue
-            name = file_name(after or before)
+            name = file_name(after or before or {})
             if before is not None:
                 (live / name).write_text("".join(_text(before)))
             if after is not None:
@@ -148,5 +153,4 @@ def external(command: str, pairs) -> int:
         try:
             return subprocess.run(shlex.split(command) + [str(live), str(merged)]).returncode
         except OSError as exc:
-            from ..errors import ClusterError
             raise ClusterError(f"KUBECTL_EXTERNAL_DIFF {command!r}: {exc}") from None

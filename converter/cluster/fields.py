@@ -32,15 +32,12 @@ def extract(value, fields: dict):
     if not children:
         return value
     if isinstance(value, dict):
-        out = {}
-        for key, sub in children.items():
-            if key.startswith("f:") and key[2:] in value:
-                out[key[2:]] = extract(value[key[2:]], sub)
-        return out
+        return {key[2:]: extract(value[key[2:]], sub) for key, sub in children.items()
+                if key.startswith("f:") and key[2:] in value}
     if isinstance(value, list):
         keyed = [(json.loads(k[2:]), sub) for k, sub in children.items() if k.startswith("k:")]
         values = [json.loads(k[2:]) for k in children if k.startswith("v:")]
-        out = []
+        out: list = []
         for item in value:  # in the live order
             if item in values:
                 out.append(item)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
+from typing import Any
 
 from ..errors import ClusterError
 from ..records import field, record
@@ -23,14 +25,15 @@ from ..records import field, record
 class Connection:
     """An API client for one context, with the namespace commands act on."""
 
-    api: object                  # kubernetes.client.ApiClient
-    dynamic: object              # kubernetes.dynamic.DynamicClient
+    api: Any                     # kubernetes.client.ApiClient (the client is untyped)
+    dynamic: Any                 # kubernetes.dynamic.DynamicClient
     namespace: str
     context: str | None
     server: str
+    warnings: list = field(default_factory=list)    # about the configuration: said once
     _resources: dict = field(default_factory=dict)
 
-    def resource(self, api_version: str, kind: str):
+    def resource(self, api_version: str, kind: str) -> Any:
         """The DynamicClient resource for apiVersion + kind (discovery is cached)."""
         key = (api_version, kind)
         if key not in self._resources:
@@ -110,25 +113,35 @@ def connect(kubeconfig: str | None = None, context: str | None = None,
         except OSError as exc:
             raise ClusterError(f"kubeconfig {files} (context {context!r}): {exc}") from None
     cfg.retries = 1
+    said = []
+    if not cfg.verify_ssl:
+        # urllib3 would warn at every request (a dozen times for one `c2k ps`): once, here.
+        import urllib3
+
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+        said.append(f"the API server at {cfg.host} is not authenticated: context "
+                    f"{context or '(in-cluster)'} skips TLS verification "
+                    "(insecure-skip-tls-verify)")
     api = client.ApiClient(cfg)
     try:
         dyn = dynamic.DynamicClient(api)
     except Exception as exc:
         raise explain(exc, f"cannot reach the API server at {cfg.host}") from None
     return Connection(api=api, dynamic=dyn, namespace=namespace or context_ns or "default",
-                      context=context, server=cfg.host)
+                      context=context, server=cfg.host, warnings=said)
 
 
-def _first_line(exc) -> str:
+def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
 
 
-def status_of(exc) -> int | None:
-    return getattr(exc, "status", None)
+def status_of(exc: BaseException) -> int | None:
+    status: int | None = getattr(exc, "status", None)
+    return status
 
 
-def api_message(exc) -> tuple[str, dict]:
+def api_message(exc: BaseException) -> tuple[str, dict]:
     """The server's message and the whole Status body, from an API exception."""
     body = getattr(exc, "body", None)
     if isinstance(body, bytes):
@@ -153,7 +166,7 @@ def conflict_managers(data: dict) -> list[tuple[str, str]]:
     return out
 
 
-def explain(exc, what: str) -> ClusterError:
+def explain(exc: BaseException, what: str) -> ClusterError:
     """A ClusterError saying what failed and why, from any exception a call raised."""
     status = status_of(exc)
     if status is None:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import threading
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ClusterError
 from .applyset import ApplySet
 from .retry import call, is_not_found
 from .verbs import NAME, pod_selector, pods_of, select, service_of
 
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
 
 # ---- events, port, logs, top -----------------------------------------------------------------
 
-def events(conn, project: str) -> list[dict]:
+def events(conn: Connection, project: str) -> list[dict]:
     """The namespace's events about the project's objects and pods, oldest first, as
     docker compose events --json objects."""
     owners: dict[str, str] = {}
@@ -62,7 +66,7 @@ def event_line(event: dict) -> str:
             f"(service={event['service']}): {a['message']}")
 
 
-def port(conn, project: str, service: str, number: int, protocol: str = "TCP") -> dict:
+def port(conn: Connection, project: str, service: str, number: int, protocol: str = "TCP") -> dict:
     """How to reach a service's port: the in-cluster address, and node/load balancer ones."""
     label = service_of(select(conn, project, [service])[0][1])
     services = call(conn.resource("v1", "Service").get, namespace=conn.namespace,
@@ -91,7 +95,7 @@ def port(conn, project: str, service: str, number: int, protocol: str = "TCP") -
                        hint="only ports and expose of the compose file become Service ports")
 
 
-def logs(conn, project: str, services=(), tail: int | None = None,
+def logs(conn: Connection, project: str, services=(), tail: int | None = None,
          timestamps: bool = False) -> tuple[list[str], list[str]]:
     """(lines prefixed by pod/container, problems): every container of every pod."""
     lines, problems = [], []
@@ -102,9 +106,9 @@ def logs(conn, project: str, services=(), tail: int | None = None,
         if timestamps:
             kwargs["timestamps"] = True
         try:
-            text = _read_log(conn, pod, kwargs)
+            text = _read_log(conn, pod, kwargs, what=f"{prefix}: logs unavailable")
         except ClusterError as exc:
-            problems.append(f"{prefix}: logs unavailable: {exc.message}")
+            problems.append(exc.message)
             continue
         except Exception as exc:
             if is_not_found(exc):
@@ -116,7 +120,7 @@ def logs(conn, project: str, services=(), tail: int | None = None,
     return lines, problems
 
 
-def _containers(conn, project: str, services):
+def _containers(conn: Connection, project: str, services):
     """(pod name, container name, log prefix) for every container of every pod of the
     selected services; the prefix names the container only when the pod has several."""
     for _, obj in select(conn, project, services):
@@ -127,7 +131,7 @@ def _containers(conn, project: str, services):
                 yield name, container, name + (f"/{container}" if len(containers) > 1 else "")
 
 
-def _read_log(conn, pod: str, params: dict) -> str:
+def _read_log(conn: Connection, pod: str, params: dict, *, what: str) -> str:
     from kubernetes import client
     core = client.CoreV1Api(conn.api)
     kwargs = {"container": params["container"], "_request_timeout": 20}
@@ -135,11 +139,11 @@ def _read_log(conn, pod: str, params: dict) -> str:
         kwargs["tail_lines"] = params["tailLines"]
     if params.get("timestamps"):
         kwargs["timestamps"] = True
-    return call(core.read_namespaced_pod_log, pod, conn.namespace, what=f"reading logs of {pod}",
-                attempts=2, **kwargs)
+    return call(core.read_namespaced_pod_log, pod, conn.namespace, what=what, attempts=2,
+                **kwargs)
 
 
-def top(conn, project: str, services=()) -> list[dict]:
+def top(conn: Connection, project: str, services=()) -> list[dict]:
     """CPU and memory per container: from the metrics API (metrics.k8s.io) when the cluster
     has one, else from the stats summary of the kubelets that run the pods."""
     from kubernetes.dynamic.exceptions import ResourceNotFoundError
@@ -163,12 +167,12 @@ def top(conn, project: str, services=()) -> list[dict]:
     return rows
 
 
-def _top_from_kubelets(conn, project: str, services) -> list[dict]:
+def _top_from_kubelets(conn: Connection, project: str, services) -> list[dict]:
     """top without a metrics API: each node's /stats/summary, through the API server."""
     pods = [(service_of(obj), pod) for _, obj in select(conn, project, services)
             for pod in pods_of(conn, obj)
             if (pod.get("status") or {}).get("phase") == "Running"]
-    summaries: dict[str, dict] = {}
+    summaries: dict[str | None, dict] = {}
     rows = []
     for service, pod in pods:
         node = (pod.get("spec") or {}).get("nodeName")
@@ -188,7 +192,7 @@ def _top_from_kubelets(conn, project: str, services) -> list[dict]:
     return rows
 
 
-def _stats_summary(conn, node: str) -> dict:
+def _stats_summary(conn: Connection, node: str | None) -> dict:
     from kubernetes import client
     core = client.CoreV1Api(conn.api)
     try:
@@ -208,22 +212,21 @@ def dumps(event: dict) -> str:
     return json.dumps(event, sort_keys=False)
 
 
-def follow_logs(conn, project: str, services=(), tail: int | None = None,
+def follow_logs(conn: Connection, project: str, services=(), tail: int | None = None,
                 timestamps: bool = False, *, emit, problem, open_stream=None) -> int:
     """`logs --follow`: stream every container of every pod at once, each line prefixed by its
     pod (and container), until the streams end (pods gone) or the user presses Ctrl-C.
     Returns how many streams could be opened."""
-    import threading
     opener = open_stream or _open_log_stream
     lock = threading.Lock()
     threads = []
     opened = 0
     for pod, container, prefix in _containers(conn, project, services):
+        what = f"{prefix}: logs unavailable"
         try:
-            stream = opener(conn, pod, container, tail, timestamps)
-        except Exception as exc:  # noqa: BLE001 - reported per container
-            message = exc.message if isinstance(exc, ClusterError) else str(exc)
-            problem(f"{prefix}: logs unavailable: {message}")
+            stream = opener(conn, pod, container, tail, timestamps, what=what)
+        except Exception as exc:
+            problem(exc.message if isinstance(exc, ClusterError) else f"{what}: {exc}")
             continue
         opened += 1
 
@@ -239,17 +242,18 @@ def follow_logs(conn, project: str, services=(), tail: int | None = None,
     return opened
 
 
-def _open_log_stream(conn, pod: str, container: str, tail, timestamps):
+def _open_log_stream(conn: Connection, pod: str, container: str, tail, timestamps, *, what: str):
     """An iterator of decoded lines of one container's log, following it."""
     from kubernetes import client
     core = client.CoreV1Api(conn.api)
-    kwargs = {"container": container, "follow": True, "_preload_content": False}
+    kwargs: dict[str, Any] = {"container": container, "follow": True,
+                              "_preload_content": False}
     if tail is not None:
         kwargs["tail_lines"] = tail
     if timestamps:
         kwargs["timestamps"] = True
-    response = call(core.read_namespaced_pod_log, pod, conn.namespace,
-                    what=f"following logs of {pod}", attempts=2, **kwargs)
+    response = call(core.read_namespaced_pod_log, pod, conn.namespace, what=what, attempts=2,
+                    **kwargs)
 
     def lines():
         buffer = b""

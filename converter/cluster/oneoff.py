@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 import time
 import uuid
+from typing import TYPE_CHECKING
 
+from .. import kinds
 from ..errors import ClusterError
 from .applyset import ApplySet
+from .kubeconfig import explain
+from .observe import _read_log
 from .retry import call, delete
 from .verbs import RESTARTED_AT, _k8s_name, pods_of, select, service_of
+from .wait import _failure, rollout_status
 
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
 
 # ---- run ----------------------------------------------------------------------------------------
 
@@ -26,10 +34,7 @@ def run_job(obj: dict, project: str, command=(), name: str | None = None,
 
     Its pods do not carry the service's selector labels, so Services never route to them.
     """
-    spec = obj.get("spec") or {}
-    if obj["kind"] == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    template = copy.deepcopy(spec.get("template") or {})
+    template = copy.deepcopy(kinds.pod_template(obj) or {})
     service = service_of(obj)
     labels = {RUN_LABEL: service, "app.kubernetes.io/part-of": project,
               "app.kubernetes.io/managed-by": "c2k"}
@@ -58,7 +63,7 @@ def run_job(obj: dict, project: str, command=(), name: str | None = None,
                      "template": template}}
 
 
-def run(conn, project: str, service: str, command=(), *, wait: bool = True,
+def run(conn: Connection, project: str, service: str, command=(), *, wait: bool = True,
         timeout: float = 300, remove: bool = False, out=None, warn=None) -> tuple[dict, int]:
     """Create the one-off Job and, unless not wait, wait for it to end and write its output to
     out, as `docker compose run` shows the container's; return (the Job as created, the exit
@@ -83,10 +88,9 @@ def run(conn, project: str, service: str, command=(), *, wait: bool = True,
     return created, code
 
 
-def _wait_job(conn, job: dict, timeout: float) -> dict | None:
+def _wait_job(conn: Connection, job: dict, timeout: float) -> dict | None:
     """Wait until the Job is complete, or failed because its container exited non-zero;
     return its pod (None when it has none left)."""
-    from .wait import _failure, rollout_status
     jobs = conn.resource("batch/v1", "Job")
     deadline = time.monotonic() + timeout
     name = job["metadata"]["name"]
@@ -107,7 +111,7 @@ def _wait_job(conn, job: dict, timeout: float) -> dict | None:
         time.sleep(0.3)
 
 
-def _job_pod(conn, job_name: str) -> dict | None:
+def _job_pod(conn: Connection, job_name: str) -> dict | None:
     listed = call(conn.resource("v1", "Pod").get, namespace=conn.namespace,
                   label_selector=f"batch.kubernetes.io/job-name={job_name}",
                   what=f"listing the pods of job {job_name}")
@@ -123,25 +127,23 @@ def _exit_code(pod: dict | None) -> int | None:
     return terminated.get("exitCode")
 
 
-def _show_output(conn, pod: dict | None, out, warn) -> None:
-    from .observe import _read_log
+def _show_output(conn: Connection, pod: dict | None, out, warn) -> None:
     if pod is None:
         warn("the one-off pod is gone: no output to show")
         return
-    container = pod["spec"]["containers"][0]["name"]
+    name, container = pod["metadata"]["name"], pod["spec"]["containers"][0]["name"]
     try:
-        out(_read_log(conn, pod["metadata"]["name"], {"container": container}))
+        out(_read_log(conn, name, {"container": container}, what=f"reading pod/{name}'s log"))
     except ClusterError as exc:
-        warn(f"the output of pod {pod['metadata']['name']} is unavailable: {exc.message}")
+        warn(f"the output of pod {name} is unavailable: {exc.message}")
 
 
 # ---- exec ---------------------------------------------------------------------------------------
 
-def exec_in(conn, project: str, service: str, command, *, index: int = 1,
+def exec_in(conn: Connection, project: str, service: str, command, *, index: int = 1,
             container: str | None = None, out=None, err=None) -> int:
     """Run command in the index-th running pod of service (no stdin, no tty); return its
     exit code. Output goes to out/err as it arrives."""
-    import sys
     from kubernetes import client
     from kubernetes.stream import stream
     out = out or sys.stdout.write
@@ -171,7 +173,6 @@ def exec_in(conn, project: str, service: str, command, *, index: int = 1,
     except ClusterError:
         raise
     except Exception as exc:
-        from .kubeconfig import explain
         raise explain(exc, f"exec in pod {pod}") from None
     return exit_code(status, pod)
 
@@ -207,7 +208,7 @@ def _finished(job: dict) -> bool:
     return not status.get("active") and bool(status.get("succeeded") or status.get("failed"))
 
 
-def rm(conn, project: str, services=(), *, force_running: bool = False) -> list[str]:
+def rm(conn: Connection, project: str, services=(), *, force_running: bool = False) -> list[str]:
     """Like `docker compose rm`: remove what is stopped — the project's finished one-off Jobs
     (`c2k run`) and the services' pods that ended (Succeeded/Failed). Running one-off Jobs are
     kept unless force_running. Long-running workloads are left to `down`."""

@@ -13,17 +13,22 @@ starting. (The pods wait on their own as well, see kube/jobwait.py.)
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
+from .. import kinds
 from ..errors import ClusterError
 from .wait import wait_for
 
-WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "Job", "CronJob")
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
+
+WORKLOADS = {k.name for k in kinds.where(lambda k: k.converted and k.workload)}
 
 
 class StartOrder:
     """The stages of the conversion's start_after ({workload: ((dependency, how), ...)})."""
 
-    def __init__(self, conn, start_after: dict, timeout: float, progress=None,
+    def __init__(self, conn: Connection, start_after: dict, timeout: float, progress=None,
                  clock=time.monotonic):
         self.conn = conn
         self.after = {name: tuple(deps) for name, deps in start_after.items()}

@@ -12,16 +12,20 @@ field manager, so apply leaves it alone and does not roll the pods again.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
+from .. import kinds
 from ..errors import ClusterError
+from ..kube.names import dns_label
 from .applyset import FIELD_MANAGER, ApplySet
 from .fields import applied_config
 from .retry import call, delete
 
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
+
 NAME = "app.kubernetes.io/name"
-WORKLOAD_KINDS = {"Deployment.apps", "StatefulSet.apps", "DaemonSet.apps", "Job.batch",
-                  "CronJob.batch", "ReplicationController"}
-SCALABLE = {"Deployment", "StatefulSet", "ReplicationController"}
+WORKLOAD_KINDS = {k.group_kind for k in kinds.where(lambda k: k.converted and k.workload)}
 REPLICAS_ANNOTATION = "c2k.io/stopped-replicas"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
@@ -30,7 +34,7 @@ def service_of(obj: dict) -> str:
     return (obj.get("metadata", {}).get("labels") or {}).get(NAME) or obj["metadata"]["name"]
 
 
-def workloads(conn, project: str) -> list[tuple[object, dict]]:
+def workloads(conn: Connection, project: str) -> list[tuple[Any, dict]]:
     """[(resource, object)] of the project's workloads, by service name then kind."""
     applyset = ApplySet(conn, project, conn.namespace)
     parent = applyset.fetch_parent()
@@ -42,7 +46,7 @@ def workloads(conn, project: str) -> list[tuple[object, dict]]:
     return sorted(found, key=lambda m: (service_of(m[1]), m[1]["kind"]))
 
 
-def select(conn, project: str, services=()) -> list[tuple[object, dict]]:
+def select(conn: Connection, project: str, services=()) -> list[tuple[Any, dict]]:
     """The workloads of the named services (all when none is named); unknown names fail."""
     found = workloads(conn, project)
     if not services:
@@ -61,14 +65,13 @@ def select(conn, project: str, services=()) -> list[tuple[object, dict]]:
 
 
 def _k8s_name(name: str) -> str:
-    from ..kube.names import dns_label
     return dns_label(name)
 
 
 def _age(timestamp: str | None, now: dt.datetime | None = None) -> str:
     if not timestamp:
         return "-"
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     then = dt.datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
     seconds = max(0, int((now - then).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -78,18 +81,15 @@ def _age(timestamp: str | None, now: dt.datetime | None = None) -> str:
 
 
 def pod_selector(obj: dict) -> str | None:
-    spec = obj.get("spec") or {}
-    if obj["kind"] == "CronJob":
-        labels = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template", {}) \
-            .get("metadata", {}).get("labels") or {}
+    if obj["kind"] == "CronJob":      # no selector: its Jobs' pods carry the template's labels
+        labels = ((kinds.pod_template(obj) or {}).get("metadata") or {}).get("labels") or {}
         labels = {k: v for k, v in labels.items() if k in (NAME, "app.kubernetes.io/instance")}
     else:
-        sel = spec.get("selector") or {}
-        labels = sel.get("matchLabels", sel if obj["kind"] == "ReplicationController" else {})
+        labels = kinds.selector_labels(obj)
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or None
 
 
-def pods_of(conn, obj: dict) -> list[dict]:
+def pods_of(conn: Connection, obj: dict) -> list[dict]:
     selector = pod_selector(obj)
     if not selector:
         return []
@@ -116,7 +116,7 @@ def pod_status(pod: dict) -> str:
     return status.get("reason") or status.get("phase") or "Unknown"
 
 
-def ps(conn, project: str, services=()) -> list[dict]:
+def ps(conn: Connection, project: str, services=()) -> list[dict]:
     """One row per pod: service, pod, status, ready, restarts, age."""
     rows = []
     for _, obj in select(conn, project, services):
@@ -141,7 +141,7 @@ def table(rows: list[dict], columns) -> str:
 
 # ---- replicas: scale, stop, start --------------------------------------------------------------
 
-def _reapply(conn, resource, obj: dict, change) -> dict:
+def _reapply(conn: Connection, resource, obj: dict, change) -> dict:
     """Apply c2k's own configuration of obj with change(config) applied to it."""
     config = applied_config(obj, FIELD_MANAGER)
     if config is None:
@@ -153,12 +153,12 @@ def _reapply(conn, resource, obj: dict, change) -> dict:
 
 
 def _scalable(obj: dict, verb: str) -> None:
-    if obj["kind"] not in SCALABLE:
+    if not kinds.BY_NAME[obj["kind"]].scalable:
         raise ClusterError(f"cannot {verb} {obj['kind'].lower()}/{obj['metadata']['name']}: "
                            f"a {obj['kind']} has no replica count")
 
 
-def scale(conn, project: str, service: str, replicas: int) -> list[str]:
+def scale(conn: Connection, project: str, service: str, replicas: int) -> list[str]:
     out = []
     for resource, obj in select(conn, project, [service]):
         _scalable(obj, "scale")
@@ -170,10 +170,10 @@ def scale(conn, project: str, service: str, replicas: int) -> list[str]:
     return out
 
 
-def stop(conn, project: str, services=()) -> list[str]:
+def stop(conn: Connection, project: str, services=()) -> list[str]:
     out = []
     for resource, obj in select(conn, project, services):
-        if obj["kind"] not in SCALABLE:
+        if not kinds.BY_NAME[obj["kind"]].scalable:
             continue
         current = (obj.get("spec") or {}).get("replicas", 1)
         annotations = obj["metadata"].get("annotations") or {}
@@ -190,10 +190,10 @@ def stop(conn, project: str, services=()) -> list[str]:
     return out
 
 
-def start(conn, project: str, services=()) -> list[str]:
+def start(conn: Connection, project: str, services=()) -> list[str]:
     out = []
     for resource, obj in select(conn, project, services):
-        if obj["kind"] not in SCALABLE:
+        if not kinds.BY_NAME[obj["kind"]].scalable:
             continue
         annotations = obj["metadata"].get("annotations") or {}
         if REPLICAS_ANNOTATION not in annotations:
@@ -218,12 +218,12 @@ def start(conn, project: str, services=()) -> list[str]:
     return out
 
 
-def restart(conn, project: str, services=(), now: str | None = None) -> list[str]:
+def restart(conn: Connection, project: str, services=(), now: str | None = None) -> list[str]:
     """Rollout restart: a new restartedAt annotation on the pod template."""
-    stamp = now or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = now or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = []
     for resource, obj in select(conn, project, services):
-        if obj["kind"] not in ("Deployment", "StatefulSet", "DaemonSet"):
+        if not kinds.BY_NAME[obj["kind"]].rolls:
             continue
         body = {"apiVersion": obj["apiVersion"], "kind": obj["kind"],
                 "metadata": {"name": obj["metadata"]["name"],
@@ -238,7 +238,7 @@ def restart(conn, project: str, services=(), now: str | None = None) -> list[str
 
 # ---- kill ----------------------------------------------------------------------------------
 
-def kill(conn, project: str, services=()) -> list[str]:
+def kill(conn: Connection, project: str, services=()) -> list[str]:
     """Delete the services' pods at once (grace period 0); their controllers replace them."""
     out = []
     pods = conn.resource("v1", "Pod")

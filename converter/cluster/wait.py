@@ -8,39 +8,26 @@ containers, or the latest warning event.
 
 from __future__ import annotations
 
-import re
 import time
+from typing import TYPE_CHECKING
 
+from .. import kinds
 from ..errors import ClusterError
+from .apply import ref
 from .applyset import PART_OF
 from .retry import call
 
-WAITABLE = {("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"),
-            ("batch", "Job"), ("", "ReplicationController")}
+if TYPE_CHECKING:
+    from .kubeconfig import Connection
+
 BAD_WAITING = {"ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "InvalidImageName",
                "CreateContainerConfigError", "CreateContainerError", "ErrImageNeverPull",
                "RunContainerError"}
 
 
-def parse_duration(text: str) -> float:
-    """`5m`, `90s`, `1h30m`, `2m30s`, `45` (seconds) -> seconds."""
-    value = str(text).strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", value)
-    if not parts or "".join(n + u for n, u in parts) != value:
-        raise ValueError(f"{text!r} is not a duration like 5m, 90s or 1h")
-    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    return sum(float(n) * scale[u] for n, u in parts)
-
-
-def _group(obj: dict) -> str:
-    api = obj.get("apiVersion", "")
-    return api.split("/", 1)[0] if "/" in api else ""
-
-
 def is_waitable(obj: dict) -> bool:
-    return (_group(obj), obj.get("kind")) in WAITABLE
+    kind = kinds.of(obj)
+    return kind is not None and kind.waits
 
 
 def _condition(obj: dict, kind: str) -> dict | None:
@@ -82,13 +69,13 @@ def rollout_status(obj: dict) -> tuple[str, str]:
         if available < updated:
             return "waiting", f"{available} of {updated} updated replicas available"
         return "done", "rolled out"
-    if kind == "StatefulSet":
+    if kind in ("StatefulSet", "ReplicationController"):
         want = spec.get("replicas", 1)
         ready = status.get("readyReplicas") or 0
         if ready < want:
             return "waiting", f"{ready} of {want} replicas ready"
         strategy = spec.get("updateStrategy") or {}
-        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+        if kind == "StatefulSet" and strategy.get("type", "RollingUpdate") == "RollingUpdate":
             partition = (strategy.get("rollingUpdate") or {}).get("partition") or 0
             if partition:
                 if (status.get("updatedReplicas") or 0) < want - partition:
@@ -104,19 +91,11 @@ def rollout_status(obj: dict) -> tuple[str, str]:
         if (status.get("numberAvailable") or 0) < want:
             return "waiting", f"{status.get('numberAvailable') or 0} of {want} available"
         return "done", "rolled out"
-    if kind == "ReplicationController":
-        want = spec.get("replicas", 1)
-        ready = status.get("readyReplicas") or 0
-        if ready < want:
-            return "waiting", f"{ready} of {want} replicas ready"
-        return "done", "rolled out"
     return "done", ""
 
 
 def _selector(obj: dict) -> str | None:
-    labels = ((obj.get("spec") or {}).get("selector") or {})
-    labels = labels.get("matchLabels", labels if obj.get("kind") == "ReplicationController"
-                        else None)
+    labels = kinds.selector_labels(obj)
     if not labels:
         return None
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
@@ -164,7 +143,7 @@ def pod_problems(pod: dict, claims: dict[str, dict]) -> list[str]:
     return out
 
 
-def diagnose(conn, obj: dict) -> list[str]:
+def diagnose(conn: Connection, obj: dict) -> list[str]:
     """Why a workload is not ready: reasons from its pods, claims, conditions and events."""
     ns = obj["metadata"].get("namespace") or conn.namespace
     reasons: list[str] = []
@@ -172,13 +151,13 @@ def diagnose(conn, obj: dict) -> list[str]:
         if cond.get("type") in ("ReplicaFailure",) and cond.get("status") == "True":
             reasons.append(f"{cond.get('reason')}: {cond.get('message')}")
     selector = _selector(obj)
-    pods = []
+    pods: list[dict] = []
     if selector:
         pods = call(conn.resource("v1", "Pod").get, namespace=ns, label_selector=selector,
                     what="listing pods").get("items") or []
     claims = {}
-    if any((v.get("persistentVolumeClaim") for p in pods
-            for v in (p.get("spec") or {}).get("volumes") or [])):
+    if any(v.get("persistentVolumeClaim") for p in pods
+            for v in (p.get("spec") or {}).get("volumes") or []):
         listed = call(conn.resource("v1", "PersistentVolumeClaim").get, namespace=ns,
                       what="listing claims").get("items") or []
         claims = {c["metadata"]["name"]: c for c in listed}
@@ -206,12 +185,11 @@ def diagnose(conn, obj: dict) -> list[str]:
     return out
 
 
-def wait_for(conn, objects: list[dict], timeout: float, *, progress=None,
+def wait_for(conn: Connection, objects: list[dict], timeout: float, *, progress=None,
              interval: float = 0.5, clock=time.monotonic, deadline: float | None = None
              ) -> list[str]:
     """Wait until every workload in objects is done; return its lines, raise on failure.
     `deadline` (a clock() value) ends a wait that shares its `timeout` with earlier ones."""
-    from .apply import ref
     say = progress or (lambda line: None)
     pending = {(o["kind"], o["metadata"]["name"]): o for o in objects if is_waitable(o)}
     deadline = clock() + timeout if deadline is None else deadline
@@ -268,8 +246,7 @@ def _human(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def _failure(what: str, conn, items) -> ClusterError:
-    from .apply import ref
+def _failure(what: str, conn: Connection, items) -> ClusterError:
     lines = []
     for body, live, message in items:
         lines.append(f"  {ref(body)}: {message}")

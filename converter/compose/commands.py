@@ -17,7 +17,7 @@ from . import shellwords, units
 def words(value, path, warn) -> list[str]:
     """A command as the list docker compose runs; `path` ends with the key (`command`)."""
     if not isinstance(value, str):
-        return [units.scalar_text(v) for v in value]
+        return [text for text in map(units.scalar_text, value) if text is not None]
     try:
         runs, dropped = shellwords.split(value)
     except shellwords.CommandLineError as exc:

@@ -39,11 +39,10 @@ import os
 import re
 import stat
 import unicodedata
-from typing import Callable
+from collections.abc import Callable
 
 from converter.compose.interpolate import interpolate_string, looks_secret_name
 from converter.errors import ComposeError
-from converter.lazyre import lazy
 
 __all__ = ["MAX_ENV_FILE_BYTES", "parse_dotenv", "read_env_file"]
 
@@ -58,8 +57,8 @@ _SPACE_SET = frozenset(_SPACE)
 # The parser's own isSpace: blanks that never end a line.
 _BLANK = frozenset("\t\v\f\r \x85\xa0")
 _KEY_PUNCT = frozenset("_.-[]")
-_EXPORT = lazy(r"export[\t\n\f\r ]+")
-_ESCAPE = lazy(r'\\(?:[abcfnrtv$"\\]|0[0-9]{0,3})')
+_EXPORT = re.compile(r"export[\t\n\f\r ]+")
+_ESCAPE = re.compile(r'\\(?:[abcfnrtv$"\\]|0[0-9]{0,3})')
 _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
                    "v": "\v", '"': '"', "\\": "\\"}
 

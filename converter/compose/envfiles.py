@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..errors import ComposeError
+from .dotenv import read_env_file
 
 
 def env_file_reader(ctx):
     """A reader bound to the project environment: values may use ${VAR} from it."""
-    from .dotenv import read_env_file
     cache: dict[tuple, dict] = {}
 
     def read(path: str, key_path, service_env: dict | None = None) -> dict:

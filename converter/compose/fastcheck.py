@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, Literal
 
 Check = Callable[[Any], bool]
 
@@ -102,7 +103,7 @@ class _Compiler:
                 checks.append(lambda v: isinstance(v, types))
             else:
                 tests = [_TYPES[k] for k in kinds]
-                checks.append(lambda v, tests=tests: any(t(v) for t in tests))
+                checks.append(lambda v: any(t(v) for t in tests))
         if "enum" in schema:
             allowed = {_same_kind_key(x) for x in schema["enum"]}
             checks.append(lambda v: _same_kind_key(v) in allowed)
@@ -153,7 +154,10 @@ class _Compiler:
         patterns = [(re.compile(p), s) for p, s in (schema.get("patternProperties") or {}).items()]
         pattern_checks: list[Check | None] = [None] * len(patterns)
         extra = schema.get("additionalProperties", True)
-        extra_check = None if extra is True else (False if extra is False else self.compile(extra))
+        # None: any extra key is allowed; False: none is; else the check its value must pass.
+        extra_check: Check | Literal[False] | None = (
+            None if extra is True else (False if extra is False else self.compile(extra)))
+
         # key -> the checks its value must pass, or None when the key is not allowed. Keys repeat
         # (every service has `image`), so each is matched against the patterns once.
         plans: dict[str, tuple[Check, ...] | None] = {}
@@ -164,9 +168,10 @@ class _Compiler:
             for index, (rx, sub) in enumerate(patterns):
                 if rx.search(key):
                     matched = True
-                    if pattern_checks[index] is None:
-                        pattern_checks[index] = self.compile(sub)
-                    found.append(pattern_checks[index])
+                    compiled = pattern_checks[index]
+                    if compiled is None:
+                        compiled = pattern_checks[index] = self.compile(sub)
+                    found.append(compiled)
             if not matched and extra_check is not None:
                 if extra_check is False:
                     return None

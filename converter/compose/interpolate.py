@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from converter.errors import ComposeError
 from converter.secretnames import names_secret
@@ -91,7 +92,7 @@ class InterpolationWarning(str):
 class _Context:
     """What an error or a warning needs to say where it happened."""
 
-    __slots__ = ("lookup", "warnings", "path", "file", "line", "hide_value")
+    __slots__ = ("file", "hide_value", "line", "lookup", "path", "warnings")
 
     def __init__(self, lookup: Lookup, warnings: list | None, path, file, line):
         self.hide_value = False
@@ -330,7 +331,7 @@ def _advance(patterns: tuple, key) -> tuple:
 class _PathNode:
     """A key path built as a linked list: cheap to extend, turned into a tuple on demand."""
 
-    __slots__ = ("parent", "key")
+    __slots__ = ("key", "parent")
 
     def __init__(self, parent, key):
         self.parent = parent

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ..errors import ComposeError, ValidationErrors
 from ..records import field, record
-from . import discover, merge, paths
+from . import discover, merge, paths, schema
+from .dotenv import read_env_file
+from .envfiles import env_file_reader
+from .interpolate import interpolate_tree
 from .mounts import is_host_path
+from .normalize import normalize_project
+from .to_model import build_project
 from .yamlfile import Lines, Tagged, decode_text, load_file, parse
+
+if TYPE_CHECKING:
+    from ..model import Project
 
 
 @record
@@ -37,7 +46,7 @@ class LoadOptions:
 
 @record(frozen=False)
 class LoadResult:
-    project: object                               # converter.model.Project
+    project: Project
     canonical: dict
     warnings: list[str] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)   # every profile the files declare
@@ -126,8 +135,6 @@ def load_project(options: LoadOptions) -> LoadResult:
     if options.consistency:
         _check_consistency(merged, ctx)
 
-    from .normalize import normalize_project
-    from .envfiles import env_file_reader
     def warn_at(message: str, path, hint=None) -> None:
         file, line = ctx.origins.find(path)
         ctx.warn(str(ComposeError(message, file=file, line=line, path=path, hint=hint)))
@@ -139,7 +146,6 @@ def load_project(options: LoadOptions) -> LoadResult:
         if not exc.file and exc.path:      # point at the file and line that set the value
             exc.file, exc.line = ctx.origins.find(exc.path)
         raise
-    from .to_model import build_project
     project = build_project(canonical, working_dir=project_dir,
                             compose_files=tuple(_display(f, cwd) for f in files),
                             disabled=tuple(disabled), environment=environ)
@@ -162,7 +168,6 @@ def _display(path: str, cwd: str) -> str:
 def _project_environment(options: LoadOptions, os_environ: dict, project_dir: str,
                          cwd: str) -> dict:
     """OS environment over .env (or the --env-file files, later ones winning)."""
-    from .dotenv import read_env_file
     values: dict = {}
     if options.env_files:
         for env_file in options.env_files:
@@ -209,7 +214,6 @@ def _kind(value) -> str:
 def _interpolate(ctx: _Context, data, display: str, environ=None, lines: Lines | None = None):
     if not ctx.options.interpolate:
         return data
-    from .interpolate import interpolate_tree
     env = ctx.environ if environ is None else environ
     warnings: list = []
     try:
@@ -346,7 +350,6 @@ def _load_included(ctx: _Context, files: list[str], entry: dict, base: str, disp
     env = dict(ctx.environ)
     env_files = entry.get("env_file")
     if env_files:
-        from .dotenv import read_env_file
         extra: dict = {}
         for env_file in env_files if isinstance(env_files, list) else [env_files]:
             extra.update(read_env_file(paths.absolute(base, env_file), lookup=env.get))
@@ -354,7 +357,6 @@ def _load_included(ctx: _Context, files: list[str], entry: dict, base: str, disp
     else:
         dotenv_path = os.path.join(project_dir, ".env")
         if os.path.isfile(dotenv_path):
-            from .dotenv import read_env_file
             env = {**read_env_file(dotenv_path, lookup=env.get), **ctx.environ}
     merged = None
     ctx.include_stack.extend(files)
@@ -379,7 +381,6 @@ def _load_included(ctx: _Context, files: list[str], entry: dict, base: str, disp
 # --- validation -----------------------------------------------------------------------------------
 
 def _validate(doc: dict, ctx: _Context, first_file: str, cwd: str) -> None:
-    from . import schema
 
     def line_of(path):
         return ctx.origins.find(path)[1]
@@ -453,9 +454,9 @@ def _check_consistency(doc: dict, ctx: _Context) -> None:
             if dep not in services:
                 required = not (isinstance(cfg, dict) and cfg.get("required") is False)
                 if required:
-                    f, l = ctx.origins.find(where + ("depends_on", dep))
+                    file, line = ctx.origins.find(where + ("depends_on", dep))
                     raise ComposeError(f"service {name!r} depends on undefined service {dep!r}",
-                                       file=f, line=l, path=where + ("depends_on", dep),
+                                       file=file, line=line, path=where + ("depends_on", dep),
                                        hint="define that service, or fix the name")
         for key in ("network_mode", "ipc", "pid"):
             value = svc.get(key)
@@ -490,7 +491,9 @@ def _references(svc: dict):
     for net in svc.get("networks") or {}:
         if net != "default":
             yield "networks", net, ("networks", net)
-    build = svc.get("build") if isinstance(svc.get("build"), dict) else {}
+    build = svc.get("build")
+    if not isinstance(build, dict):
+        build = {}
     for kind, refs, where in (("secrets", svc.get("secrets"), ("secrets",)),
                               ("secrets", build.get("secrets"), ("build", "secrets")),
                               ("configs", svc.get("configs"), ("configs",))):
@@ -503,12 +506,12 @@ def _check_references(name: str, svc: dict, doc: dict, ctx: _Context) -> None:
         if source in (doc.get(section) or {}):
             continue
         path = ("services", name) + where
-        f, l = ctx.origins.find(path)
+        file, line = ctx.origins.find(path)
         hint = f"declare it under the top-level `{section}:`"
         if section == "volumes":
             hint += f" ({source}: {{}})"
         raise ComposeError(f"service {name!r} refers to undefined {section[:-1]} {source!r}",
-                           file=f, line=l, path=path, hint=hint)
+                           file=file, line=line, path=path, hint=hint)
 
 
 def _warn_unused(doc: dict, ctx: _Context) -> None:
@@ -534,9 +537,9 @@ def _check_cycles(services: dict, ctx: _Context) -> None:
                 continue
             if state.get(dep) == 1:
                 cycle = chain[chain.index(dep):] + [dep] if dep in chain else [name, dep]
-                f, l = ctx.origins.find(("services", name, "depends_on"))
+                file, line = ctx.origins.find(("services", name, "depends_on"))
                 raise ComposeError("dependency cycle detected: " + " -> ".join(cycle),
-                                   file=f, line=l, path=("services", name, "depends_on"))
+                                   file=file, line=line, path=("services", name, "depends_on"))
             if state.get(dep) is None:
                 visit(dep, chain + [dep])
         state[name] = 2
@@ -546,4 +549,4 @@ def _check_cycles(services: dict, ctx: _Context) -> None:
             visit(name, [name])
 
 
-__all__ = ["LoadOptions", "LoadResult", "load_project", "Tagged"]
+__all__ = ["LoadOptions", "LoadResult", "Tagged", "load_project"]

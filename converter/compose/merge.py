@@ -14,6 +14,8 @@ Inputs are never mutated: YAML aliases share objects between services.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .yamlfile import OVERRIDE_TAG, RESET_TAG, Tagged
 
 # Attributes written as "KEY=VALUE" lists or as mappings; merged as mappings.
@@ -41,8 +43,9 @@ def _is_name(item) -> bool:
     return item is None or isinstance(item, (str, int, float, bool))
 
 
-def key_value_map(value) -> dict:
-    """A list of 'K=V' strings or a mapping → a mapping (values untouched)."""
+def key_value_map(value) -> Any:
+    """A list of 'K=V' strings or a mapping → a mapping (values untouched); any other value
+    is returned as it is, for schema validation to report."""
     if isinstance(value, dict):
         return dict(value)
     if isinstance(value, list):
@@ -90,10 +93,9 @@ def service_merge_form(service):
             out[key] = [value]
         elif key == "extra_hosts":
             out[key] = _extra_hosts_list(value)
-        elif key == "networks" and isinstance(value, list) and all(map(_is_name, value)):
-            out[key] = {name: None for name in value}
-        elif key == "models" and isinstance(value, list) and all(map(_is_name, value)):
-            out[key] = {name: None for name in value}
+        elif key in ("networks", "models") and isinstance(value, list) and all(
+                map(_is_name, value)):
+            out[key] = dict.fromkeys(value)
         elif key == "depends_on" and isinstance(value, list) and all(map(_is_name, value)):
             out[key] = {name: {"condition": "service_started"} for name in value}
         elif key == "build":

@@ -30,7 +30,7 @@ def normalize_mount(value, path, warn) -> dict:
     return entry
 
 
-def _clean_target(target: str) -> str:
+def _clean_target(target: str | None) -> str | None:
     """Container paths are cleaned as Go's path.Clean does ('/media/' → '/media')."""
     if not isinstance(target, str) or not target.startswith("/"):
         return target

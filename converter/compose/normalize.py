@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import Any
 
 from ..errors import ComposeError
 from . import commands, units
@@ -171,8 +172,8 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ, warn) -> 
         elif key == "deploy":
             out[key] = _deploy(value, where)
         elif key == "networks":
-            out[key] = {n: cfg for n, cfg in value.items()} if isinstance(value, dict) \
-                else {n: None for n in value}
+            out[key] = dict(value) if isinstance(value, dict) \
+                else dict.fromkeys(value)
         elif key in ("secrets", "configs"):
             out[key] = [_file_ref(v, key, where + (i,)) for i, v in enumerate(value)]
         elif key == "extra_hosts":
@@ -342,7 +343,7 @@ def _resolve_unset(env: dict, environ) -> dict:
 
 
 def _build(value, path, environ) -> dict:
-    build = {"context": value} if isinstance(value, str) else dict(value)
+    build: dict[str, Any] = {"context": value} if isinstance(value, str) else dict(value)
     build.setdefault("context", ".")
     if "dockerfile" not in build and "dockerfile_inline" not in build:
         build["dockerfile"] = "Dockerfile"
@@ -449,7 +450,5 @@ def _file_ref(value, kind: str, path) -> dict:
             ref[key] = str(ref[key])
     if "mode" in ref:
         mode = ref["mode"]
-        if isinstance(mode, str):
-            mode = int(mode, 8)
-        ref["mode"] = "0" + format(int(mode), "o")
+        ref["mode"] = "0" + format(int(mode, 8) if isinstance(mode, str) else int(mode), "o")
     return ref

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ..emit.yamlio import dump
+
 
 def render_config(result, *, fmt: str = "yaml", services=False, volumes=False, profiles=False,
                   images=False, interpolated: bool = True) -> str:
@@ -24,7 +26,6 @@ def render_config(result, *, fmt: str = "yaml", services=False, volumes=False, p
         return _lines(image_name(project, s) for s in project.services.values())
     if fmt == "json":
         return json.dumps(canonical, indent=2, ensure_ascii=False) + "\n"
-    from ..emit.yamlio import dump
     return dump(canonical)
 
 

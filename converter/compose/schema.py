@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import os
-from typing import Any, Callable, Iterable
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..errors import ComposeError, ValidationErrors, format_path
+from .fastcheck import compile_schema
 
 SCHEMA_FILE = "compose-schema.json"
 
@@ -42,14 +44,14 @@ def schema_path() -> str:
     return os.path.join(os.path.dirname(__file__), SCHEMA_FILE)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema() -> dict:
     """The parsed schema (cached; treat it as read-only)."""
     with open(schema_path(), encoding="utf-8") as fh:
         return json.load(fh)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator():
     """Build the validator once. Formats are not checked: compose's schema uses none."""
     import jsonschema
@@ -57,9 +59,8 @@ def _validator():
     return jsonschema.Draft202012Validator(load_schema(), format_checker=None)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fast_check():
-    from .fastcheck import compile_schema
     return compile_schema(load_schema())
 
 
@@ -143,8 +144,9 @@ def _string_keys(node: Any) -> Any:
             return memo[id(n)]
         if isinstance(n, list):
             if id(n) not in memo:
-                memo[id(n)] = out = []
-                out.extend(convert(v) for v in n)
+                items: list = []
+                memo[id(n)] = items
+                items.extend(convert(v) for v in n)
             return memo[id(n)]
         return n
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from .. import model as m
 from . import units
 
@@ -125,8 +128,8 @@ def _deploy(d: dict | None) -> m.Deploy | None:
         endpoint_mode=d.get("endpoint_mode"))
 
 
-def _networks(networks: dict | None):
-    out = {}
+def _networks(networks: dict | None) -> Mapping[str, m.NetworkAttachment | None]:
+    out: dict[str, m.NetworkAttachment | None] = {}
     for name, cfg in (networks or {}).items():
         if cfg is None:
             out[name] = None
@@ -185,7 +188,7 @@ def build_service(name: str, s: dict) -> m.Service:
         other=m.frozen_map(other))
 
 
-def _ext(entry: dict) -> m.FrozenMap:
+def _ext(entry: dict) -> Mapping[str, Any]:
     return m.frozen_map({k: v for k, v in entry.items() if k.startswith("x-")})
 
 

@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 from .. import records
 from ..errors import C2KError, ImageError
 from ..imagerefs import split_reference
-from ..model import Service
+from ..model import Project, Service
+
+if TYPE_CHECKING:
+    from ..images.progress import Reporter
 
 VERSION = "0.1"
 # Service fields the format carries (build only names the image; name is the key).
@@ -47,7 +51,7 @@ def is_pinned(ref: str | None) -> bool:
     return bool(ref and _DIGEST.search(ref))
 
 
-def make_bundle(project, digests: dict[str, str], *, why: str | None = None) -> Bundle:
+def make_bundle(project: Project, digests: dict[str, str], *, why: str | None = None) -> Bundle:
     """The bundle of `project`; `digests` maps a service to its pinned image reference (services
     whose `image` is already pinned need no entry). Raises C2KError naming every service
     without a digest (`why`: what kept the digests from being found, e.g. no engine)."""
@@ -58,7 +62,9 @@ def make_bundle(project, digests: dict[str, str], *, why: str | None = None) -> 
     report: list[str] = []
     services = {}
     for svc in project.services.values():
-        services[svc.name] = service_entry(svc, digests.get(svc.name) or svc.image, report)
+        image = digests.get(svc.name) or svc.image
+        assert image is not None             # every service is pinned: checked above
+        services[svc.name] = service_entry(svc, image, report)
     for kind in ("volumes", "secrets", "configs"):
         for name in getattr(project, kind):
             report.append(f"top-level {kind}.{name}: a bundle has no {kind}; not converted")
@@ -177,8 +183,9 @@ def missing_digests_error(services: list[Service], *, why: str | None = None) ->
                       "digest", hint="\n  hint: ".join(fixes))
 
 
-def resolve_digests(project, *, push: bool = False, registry: str | None = None,
-                    problems: list[str] | None = None) -> dict[str, str]:
+def resolve_digests(project: Project, *, push: bool = False, registry: str | None = None,
+                    problems: list[str] | None = None,
+                    progress: str | Reporter = "auto") -> dict[str, str]:
     """{service: image@sha256:...} for the services whose image is not pinned: pushed digests
     (with ``push``, for services with a build section), else the engine's RepoDigests. Services
     without any digest are left out (make_bundle names them); why the engine could not be asked
@@ -192,7 +199,7 @@ def resolve_digests(project, *, push: bool = False, registry: str | None = None,
         to_push = [s.name for s in todo if s.build is not None]
         if to_push:
             pushed = images.build_and_push(project, build=True, push=True, registry=registry,
-                                           services=to_push)
+                                           services=to_push, progress=progress)
             for name, ref in pushed.items():
                 found[name] = _repo_digest(ref)
     rest = [s.name for s in todo if s.name not in found]
@@ -220,5 +227,12 @@ def write_bundle(bundle: Bundle, output: str) -> None:
         fh.write(bundle.text())
 
 
-__all__ = ["Bundle", "make_bundle", "resolve_digests", "write_bundle", "is_pinned",
-           "missing_digests_error", "VERSION"]
+__all__ = [
+    "VERSION",
+    "Bundle",
+    "is_pinned",
+    "make_bundle",
+    "missing_digests_error",
+    "resolve_digests",
+    "write_bundle",
+]

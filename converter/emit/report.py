@@ -13,17 +13,23 @@ from . import yamlio
 
 
 def stderr_lines(report: Report) -> list[str]:
-    """`service web: ports: approximated: ...`; plain warnings without the status word."""
-    out = []
+    """`service web: ports: approximated: ...`; plain warnings without the status word. What
+    several services (volumes, ...) share is said once for all of them: `services api, db:
+    networks: approximated: ...`, in the order of the first."""
+    names: dict[tuple, list[str]] = {}
     for e in report.warnings:
-        where = f"{e.scope} {e.name}" if e.name else e.scope
-        status = "" if e.status == WARNING else f"{e.status}: "
-        out.append(f"{where}: {e.key}: {status}{e.detail}")
+        names.setdefault((e.scope, e.key, e.status, e.detail), []).append(e.name)
+    out = []
+    for (scope, key, status, detail), who in names.items():
+        where = scope if not who[0] else \
+            f"{scope} {who[0]}" if len(who) == 1 else f"{scope}s {', '.join(who)}"
+        status = "" if status == WARNING else f"{status}: "
+        out.append(f"{where}: {key}: {status}{detail}")
     return out
 
 
 def summary(report: Report) -> dict:
-    counts = {status: 0 for status in STATUSES}
+    counts = dict.fromkeys(STATUSES, 0)
     for e in report.entries:
         counts[e.status] += 1
     return counts
@@ -59,4 +65,4 @@ def write_report(report: Report, path: str) -> None:
         fh.write(render(report, fmt=fmt))
 
 
-__all__ = ["stderr_lines", "summary", "document", "render", "write_report", "MAPPED"]
+__all__ = ["MAPPED", "document", "render", "stderr_lines", "summary", "write_report"]

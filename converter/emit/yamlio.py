@@ -12,10 +12,9 @@ no line folding of long strings. Uses libyaml's emitter (CSafeDumper) when avail
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import yaml
-
-_Base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 # Plain scalars some YAML 1.1 reader resolves to something other than a string.
 _AMBIGUOUS = re.compile(r"""^(?:
@@ -40,7 +39,7 @@ def needs_quotes(text: str) -> bool:
     return text == "" or bool(_AMBIGUOUS.match(text))
 
 
-class Dumper(_Base):
+class Dumper(yaml.CSafeDumper):
     """Safe dumper: quoting for YAML 1.1 readers, literal blocks, no aliases."""
 
     def ignore_aliases(self, data):
@@ -57,7 +56,7 @@ def _represent_str(dumper, data: str):
 
 Dumper.add_representer(str, _represent_str)
 
-_OPTIONS = dict(Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True,
+_OPTIONS: dict[str, Any] = dict(Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True,
                 width=1 << 16, indent=2)
 
 

@@ -25,14 +25,25 @@ services with a ``build`` section, whose images c2k owns.
 
 from __future__ import annotations
 
-from ..imagerefs import image_name, split_reference
-from .progress import make_reporter
-from .registry import registry_digest
-from .build import build_images
-from .engine import BUILDERS, Engine, connect, engine_error
-from .jobs import BuiltImage, default_parallel
-from .listing import describe, list_images
-from .push import push_error, push_images
+import importlib
+from typing import Any
+
+# What the package offers, from the module that has it. They are imported on first use (PEP 562):
+# images/cli.py sits in this package, and `c2k --help` must not import the build machinery.
+_FROM = {"build_images": ".build", "push_images": ".push", "push_error": ".push",
+         "list_images": ".listing", "describe": ".listing", "BUILDERS": ".engine",
+         "Engine": ".engine", "connect": ".engine", "engine_error": ".engine",
+         "BuiltImage": ".jobs", "default_parallel": ".jobs", "make_reporter": ".progress",
+         "registry_digest": ".registry", "image_name": "..imagerefs",
+         "split_reference": "..imagerefs"}
+
+
+def __getattr__(name: str) -> Any:    # the value of a name of _FROM
+    if name not in _FROM:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_FROM[name], __name__), name)
+    globals()[name] = value
+    return value
 
 
 def build_and_push(project, *, build=True, push=False, registry=None, tag=None, parallel=None,
@@ -40,6 +51,10 @@ def build_and_push(project, *, build=True, push=False, registry=None, tag=None, 
     """Build and/or push the project's images; returns {service: image reference} for the
     services with a ``build`` section: ``name:tag@sha256:...`` when pushed (the digest the
     registry serves), plain ``name:tag`` when only built (a digest exists only once pushed)."""
+    from .build import build_images
+    from .engine import connect
+    from .progress import make_reporter
+    from .push import push_images
     reporter = make_reporter(progress)
     try:
         engine = connect() if (build or push) else None
@@ -58,6 +73,6 @@ def build_and_push(project, *, build=True, push=False, registry=None, tag=None, 
         reporter.close()
 
 
-__all__ = ["BUILDERS", "BuiltImage", "Engine", "build_images", "push_images", "list_images",
-           "build_and_push", "connect", "describe", "engine_error", "image_name", "push_error",
-           "registry_digest", "split_reference", "default_parallel"]
+__all__ = ["BUILDERS", "BuiltImage", "Engine", "build_and_push", "build_images", "connect",
+           "default_parallel", "describe", "engine_error", "image_name", "list_images",
+           "push_error", "push_images", "registry_digest", "split_reference"]

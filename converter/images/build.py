@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from contextlib import closing
+from typing import Any
 
 from ..errors import ImageError
 from ..imagerefs import image_name, split_reference
@@ -26,8 +27,14 @@ from .buildcontext import DEFAULT_MAX_CONTEXT_BYTES, is_remote, write_context
 from .buildoutput import BuildFailed, BuildkitOutput, ClassicOutput
 from .dockerconfig import proxy_build_args
 from .engine import Engine, connect, engine_error
-from .jobs import BuiltImage, Cancelled, failures_reported, run_pool, select_services, \
-    skip_if_stopped
+from .jobs import (
+    BuiltImage,
+    Cancelled,
+    failures_reported,
+    run_pool,
+    select_services,
+    skip_if_stopped,
+)
 from .progress import make_reporter
 
 
@@ -204,7 +211,7 @@ def _build_params(engine, project, service, ref, archive, *, no_cache, pull,
     docker CLI opens: the context is uploaded instead) or its classic builder; without one
     (``archive`` None), a ``remote`` context, which the engine fetches and builds classically."""
     build = service.build
-    params = {"version": "2"} if buildkit else {}
+    params: dict[str, Any] = {"version": "2"} if buildkit else {}
     params["t"] = ref
     if archive is None:
         params["remote"] = build.context

@@ -209,7 +209,7 @@ def _locate_dockerfile(root, dockerfile, inline):
                 text = fh.read()
         except OSError as exc:
             raise ImageError(f"cannot read Dockerfile {full}: {exc.strerror}") from None
-        import hashlib     # here: the only use, and its OpenSSL start-up is ~3 ms
+        import hashlib  # here: the only use, and its OpenSSL start-up is ~3 ms
         tag = hashlib.sha256(real.encode()).hexdigest()[:12]
         return f".c2k.Dockerfile.{tag}", text
     return os.path.relpath(full, root).replace(os.sep, "/"), None

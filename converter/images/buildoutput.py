@@ -16,6 +16,8 @@ from __future__ import annotations
 import base64
 import collections
 import re
+from collections.abc import Iterator
+from typing import Any
 
 LOG_TAIL = 15
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -185,8 +187,10 @@ def _varint(data: bytes, i: int) -> tuple[int, int]:
             raise ValueError("varint too long")
 
 
-def _fields(data: bytes):
+def _fields(data: bytes) -> Iterator[tuple[int, Any]]:
+    """(field number, value): an int for varints, bytes for the other wire types."""
     i, end = 0, len(data)
+    value: int | bytes
     while i < end:
         key, i = _varint(data, i)
         number, wire = key >> 3, key & 7

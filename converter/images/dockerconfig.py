@@ -127,7 +127,7 @@ def _env_tls() -> Tls | None:
 def _context_address(name: str, config: DockerConfig) -> Address:
     """The docker endpoint of a context: ``contexts/meta/<sha256 of the name>/meta.json``, and
     its TLS material in ``contexts/tls/<same>/docker/``."""
-    import hashlib          # here: its OpenSSL start-up is ~3 ms, and only contexts need it
+    import hashlib  # here: its OpenSSL start-up is ~3 ms, and only contexts need it
     contexts = os.path.join(config_dir(), "contexts")
     key = hashlib.sha256(name.encode()).hexdigest()
     meta_file = os.path.join(contexts, "meta", key, "meta.json")
@@ -160,11 +160,10 @@ def _context_tls(folder: str, skip_verify: bool) -> Tls | None:
         names = sorted(os.listdir(folder))
     except OSError:
         return None
-    files = [next((os.path.join(folder, n) for n in names if n.startswith(prefix)), None)
-             for prefix in ("ca", "cert", "key")]
-    if not all(files):
+    ca, cert, key = (next((os.path.join(folder, n) for n in names if n.startswith(prefix)), None)
+                     for prefix in ("ca", "cert", "key"))
+    if ca is None or cert is None or key is None:
         return None
-    ca, cert, key = files
     return Tls(ca, cert, key, None if skip_verify else True)
 
 

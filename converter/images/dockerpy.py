@@ -18,6 +18,8 @@ import functools
 import importlib.util
 import sys
 from contextlib import contextmanager, nullcontext
+from types import ModuleType
+from typing import Any
 
 from ..errors import ImageError
 from .api import ApiError, NotFound
@@ -31,12 +33,14 @@ def import_docker():
     of docker-py costs. _load_ssh_transport adds the transport when an engine needs it."""
     held_back = "paramiko" not in sys.modules
     if held_back:
-        sys.modules["paramiko"] = None     # `import paramiko` raises ImportError meanwhile
+        # `import paramiko` raises ImportError meanwhile (typeshed allows no None here)
+        sys.modules["paramiko"] = None     # type: ignore[assignment]
     try:
         import docker
     except ImportError:  # pragma: no cover - docker is a dependency
         raise ImageError("the 'docker' Python package is not installed",
-                         hint="pip install docker") from None
+                         hint="reinstall c2k, which brings it: pip install compose2kube") \
+            from None
     finally:
         if held_back:
             del sys.modules["paramiko"]
@@ -49,7 +53,7 @@ def _load_ssh_transport(docker) -> None:
     client_module = sys.modules["docker.api.client"]
     if not hasattr(client_module, "SSHHTTPAdapter"):
         from docker.transport.sshconn import SSHHTTPAdapter
-        client_module.SSHHTTPAdapter = SSHHTTPAdapter
+        client_module.SSHHTTPAdapter = SSHHTTPAdapter   # type: ignore[attr-defined]
 
 
 @contextmanager
@@ -76,7 +80,7 @@ class DockerPy:
         if ssh and importlib.util.find_spec("paramiko") is None:
             raise ImageError(f"the Docker engine at {address.url} is reached over ssh, and "
                              "docker-py's ssh transport needs the paramiko package",
-                             hint="pip install 'c2k[ssh]' (or paramiko)")
+                             hint="pip install 'compose2kube[ssh]' (c2k's ssh extra), or paramiko")
         self.docker = import_docker()
         if ssh:
             _load_ssh_transport(self.docker)
@@ -99,11 +103,11 @@ class DockerPy:
 
 
 @functools.cache
-def _client_class(docker):
+def _client_class(docker: ModuleType) -> type:
     """APIClient, giving the CA of its TLS files with each request: requests lets
     REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE replace a session's CA on every request
     (psf/requests#3829), and the engine's certificate then fails."""
-    class Client(docker.APIClient):
+    class Client(docker.APIClient):  # type: ignore[name-defined]  # docker: a parameter
         def request(self, method, url, *args, **kwargs):
             if isinstance(self.verify, str):
                 kwargs.setdefault("verify", self.verify)
@@ -173,7 +177,7 @@ class Keychain:
 
     def __init__(self, auths: dict, store: str | None, helpers: dict):
         self._docker = import_docker()
-        config = {"auths": dict(auths)}
+        config: dict[str, Any] = {"auths": dict(auths)}
         if store:
             config["credsStore"] = store
         if helpers:

@@ -105,7 +105,7 @@ def run_pool(jobs, worker, parallel, stop: threading.Event, prepare=None) -> dic
                     if not stop.is_set():
                         try:
                             prepared = prepare(job)
-                        except Exception as exc:     # noqa: BLE001 - re-raised below
+                        except Exception as exc:
                             stop.set()
                             errors.append((i, exc))
                             continue
@@ -118,7 +118,7 @@ def run_pool(jobs, worker, parallel, stop: threading.Event, prepare=None) -> dic
                     results[futures[future]] = future.result()
                 except Cancelled:
                     pass
-                except Exception as exc:     # noqa: BLE001 - re-raised below
+                except Exception as exc:
                     stop.set()
                     errors.append((futures[future], exc))
         except BaseException:
@@ -165,14 +165,15 @@ def skip_if_stopped(stop: threading.Event, reporter: Reporter, services, why: st
 
 @contextmanager
 def failures_reported(reporter: Reporter, services):
-    """A job's failure, shown on the progress line of each of its services, then raised on."""
+    """A job's failure: its services' progress lines say "failed", and the error, raised on,
+    says why (once: c2k prints it as the command's error)."""
     try:
         yield
     except Cancelled:
         for service in services:
             reporter.fail(service.name, "stopped: another one failed")
         raise
-    except ImageError as exc:
+    except ImageError:
         for service in services:
-            reporter.fail(service.name, exc.message.splitlines()[0])
+            reporter.fail(service.name, "failed")
         raise

@@ -17,8 +17,14 @@ from ..errors import ImageError
 from ..imagerefs import digests_of, image_name, split_host
 from .api import FAILURES, ApiError, NotFound
 from .engine import Engine, connect, engine_error
-from .jobs import BuiltImage, Cancelled, failures_reported, run_pool, select_services, \
-    skip_if_stopped
+from .jobs import (
+    BuiltImage,
+    Cancelled,
+    failures_reported,
+    run_pool,
+    select_services,
+    skip_if_stopped,
+)
 from .progress import make_reporter
 from .registry import registry_digest
 

@@ -15,7 +15,6 @@ import re
 from ..errors import ImageError
 from ..imagerefs import canonical
 
-
 MANIFEST_ACCEPT = ", ".join((
     "application/vnd.docker.distribution.manifest.v2+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",

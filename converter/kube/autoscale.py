@@ -7,10 +7,15 @@ reserves no CPU or memory.
 
 from __future__ import annotations
 
-SCALABLE = ("Deployment", "StatefulSet", "ReplicationController")
+from typing import TYPE_CHECKING
+
+from .. import kinds
+
+if TYPE_CHECKING:
+    from .context import Context
 
 
-def build_autoscalers(ctx) -> None:
+def build_autoscalers(ctx: Context) -> None:
     for group in ctx.groups.values():
         svc = ctx.project.services[group.primary]
         hpa = ctx.hints[svc.name].hpa
@@ -18,7 +23,7 @@ def build_autoscalers(ctx) -> None:
             continue
         key = "labels.kompose.hpa"
         kind = ctx.kinds[group.name]
-        if kind not in SCALABLE:
+        if not kinds.BY_NAME[kind].scalable:
             ctx.report.not_converted(svc.name, key, f"a {kind} cannot be autoscaled")
             continue
         low, high = max(1, hpa["min"]), max(1, hpa["max"])
@@ -32,8 +37,8 @@ def build_autoscalers(ctx) -> None:
                 metrics.append({"type": "Resource", "resource": {
                     "name": resource,
                     "target": {"type": "Utilization", "averageUtilization": min(value, 100)}}})
-        spec = {"scaleTargetRef": {"apiVersion": "apps/v1" if kind != "ReplicationController"
-                                   else "v1", "kind": kind, "name": group.name},
+        spec = {"scaleTargetRef": {"apiVersion": kinds.api_version(kind), "kind": kind,
+                                   "name": group.name},
                 "minReplicas": low, "maxReplicas": high}
         if metrics:
             spec["metrics"] = metrics

@@ -19,6 +19,7 @@ A host path several services mount is one claim or one ConfigMap, named after th
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from . import names
 from .claims import claim_mount
@@ -29,17 +30,21 @@ from .podvolumes import COPIES_VOLUME, COPY_CONTAINER, mount_entry
 from .projectfiles import files_volume, secret_file
 from .sharing import mount_key, plan, volume_mode
 
+if TYPE_CHECKING:
+    from .context import Context
+
 _PROPAGATION = {"rslave": "HostToContainer", "slave": "HostToContainer",
                 "rshared": "Bidirectional", "shared": "Bidirectional"}
 
 
-def bind_mount(ctx, service, mount, i, pod, kind) -> dict | None:
+def bind_mount(ctx: Context, service, mount, i, pod, kind) -> dict | None:
     report = ctx.report
     key_name = f"volumes[{i}]"
     name = service.name
     mode = volume_mode(ctx, name)
     source = os.path.normpath(mount.source or "")
     key = mount_key(mount)
+    assert key is not None                  # a bind mount has a source
     inside = _inside(source, ctx.project.working_dir)
     rule = None if inside else host_rule(source)
     if rule is not None and rule.action == LEAVE_OUT:
@@ -121,7 +126,7 @@ def bind_mount(ctx, service, mount, i, pod, kind) -> dict | None:
                        sub_path=obj_name + (f"/{file_key}" if file_key else ""))
 
 
-def _host_path(ctx, service, mount, pod, source, kind, read_only, key_name) -> dict:
+def _host_path(ctx: Context, service, mount, pod, source, kind, read_only, key_name) -> dict:
     spec = {"path": source}
     if kind:
         spec["type"] = kind
@@ -151,7 +156,7 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _rel(ctx, path: str) -> str:
+def _rel(ctx: Context, path: str) -> str:
     try:
         rel = os.path.relpath(path, ctx.project.working_dir)
     except ValueError:

@@ -14,16 +14,22 @@ services that mount it, else --pvc-request-size; storage class likewise (first o
 
 from __future__ import annotations
 
-from .extension import volume_hints
+from typing import TYPE_CHECKING
+
+from .hints import volume_hints
 from .podvolumes import mount_entry
 from .quantities import quantity_value
 from .sharing import plan, volume_mode
 
+if TYPE_CHECKING:
+    from .context import Context
 
-def claim_spec(ctx, key, volume, users: list[str], *, per_pod: bool) -> dict:
+
+def claim_spec(ctx: Context, key, volume, users: list[str], *, per_pod: bool) -> dict:
     vh = volume_hints(volume) if volume is not None else {}
-    sizes = [ctx.hints[u].volume_size for u in users if ctx.hints[u].volume_size]
-    size = vh.get("size") or (max(sizes, key=quantity_value) if sizes else
+    sizes = [asked for u in users if (asked := ctx.hints[u].volume_size)]
+    # (a valid quantity each: hints.py checked them)
+    size = vh.get("size") or (max(sizes, key=lambda s: quantity_value(s) or 0) if sizes else
                               ctx.options.pvc_request_size)
     modes = vh.get("access_modes")
     if not modes:
@@ -45,7 +51,7 @@ def some(items: list[str], limit: int = 4) -> str:
     return ", ".join(items[:limit - 1]) + f" and {len(items) - limit + 1} more"
 
 
-def sharing_note(ctx, key, service: str) -> str:
+def sharing_note(ctx: Context, key, service: str) -> str:
     """`shared with a, b` / `shared by the 3 replicas` for a report line, or ''."""
     p = plan(ctx)
     if key is None or not p.across_pods(key):
@@ -56,7 +62,7 @@ def sharing_note(ctx, key, service: str) -> str:
     return f"shared by the {p.pods(key)} pods of {ctx.group_of[service].name}"
 
 
-def claim_mount(ctx, service, mount, pod, kind, *, key, name: str, volume=None, why: str,
+def claim_mount(ctx: Context, service, mount, pod, kind, *, key, name: str, volume=None, why: str,
                 report_key: str, caveat: str = "", note: str = "", sub_path=None,
                 read_only=None) -> dict:
     """Mount the claim `name` standing for `key` (or a per-pod emptyDir in emptyDir mode).

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import base64
 import os
+from typing import TYPE_CHECKING
 
 from ..errors import ConversionError
 from . import names
 from .podvolumes import mount_entry
 
+if TYPE_CHECKING:
+    from .context import Context
 
-def _object_data(ctx, scope: str, obj) -> tuple[dict | None, str]:
+
+def _object_data(ctx: Context, scope: str, obj) -> tuple[dict | None, str]:
     """({key: bytes} or None, detail) for one top-level secret/config."""
     report = ctx.report
     if obj.file is not None:
@@ -53,9 +57,9 @@ def _object_data(ctx, scope: str, obj) -> tuple[dict | None, str]:
     return None, ""
 
 
-def build_objects(ctx) -> dict:
+def build_objects(ctx: Context) -> dict:
     """Secret and ConfigMap objects; returns {(scope, name): (object name, keys, external)}."""
-    out = {}
+    out: dict[tuple[str, str], tuple[str, list[str] | None, bool]] = {}
     for scope, table, kind in (("secret", ctx.project.secrets, "Secret"),
                                ("config", ctx.project.configs, "ConfigMap")):
         for key_name, obj in table.items():
@@ -92,7 +96,7 @@ def build_objects(ctx) -> dict:
     return out
 
 
-def service_mounts(ctx, service, pod, objects: dict) -> list[dict]:
+def service_mounts(ctx: Context, service, pod, objects: dict) -> list[dict]:
     mounts = []
     report = ctx.report
     for scope, refs in (("secret", service.secrets), ("config", service.configs)):

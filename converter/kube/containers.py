@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
+from ..compose.dotenv import parse_dotenv
+from ..errors import C2KError
+from ..imagerefs import image_name
 from ..secretnames import holds_secret
 from . import names
 from .ports import container_ports
 from .probes import probes
 from .resources import container_resources
 
+if TYPE_CHECKING:
+    from .context import Context
 
 PULL_POLICIES = {"always": "Always", "never": "Never", "missing": "IfNotPresent",
                  "if_not_present": "IfNotPresent", "build": "IfNotPresent"}
@@ -36,7 +42,7 @@ def escape(text: str) -> str:
 looks_secret = holds_secret
 
 
-def image_ref(ctx, service) -> str:
+def image_ref(ctx: Context, service) -> str:
     """The image: an override from build/push, `image:`, or `<registry>/<project>-<service>`."""
     override = ctx.options.image_overrides.get(service.name)
     if override:
@@ -46,7 +52,6 @@ def image_ref(ctx, service) -> str:
         return override
     registry = ctx.options.registry
     if service.build is not None and (registry or not service.image):
-        from ..imagerefs import image_name  # the name `c2k build/push` gives the image
         repo, tag = image_name(ctx.project, service, registry=registry)
         ref = f"{repo}:{tag}"
         ctx.report.approximated(service.name, "build", (
@@ -82,15 +87,13 @@ def pull_policy(service, hints, report) -> str | None:
     return "Always"
 
 
-def env_file_maps(ctx, service) -> list[tuple[str, dict]]:
+def env_file_maps(ctx: Context, service) -> list[tuple[str, dict]]:
     """ConfigMaps for the service's env_file entries: [(name, {key: value})], as kompose.
 
     A file that cannot be read again is left to the inline env (its values are in the model).
     Secret-looking keys stay out of the ConfigMap with --secret-env; keys that are not valid
     ConfigMap keys stay inline.
     """
-    from ..compose.dotenv import parse_dotenv
-    from ..errors import C2KError
     out = []
     for path in service.env_files:
         info = ctx.reader(path)
@@ -127,7 +130,7 @@ def env_file_maps(ctx, service) -> list[tuple[str, dict]]:
     return out
 
 
-def environment(ctx, service, kname: str) -> tuple[list[dict], list[dict], dict]:
+def environment(ctx: Context, service, kname: str) -> tuple[list[dict], list[dict], dict]:
     """(env list, envFrom list, secret data) — secret data non-empty only with --secret-env."""
     env: list[dict] = []
     secret: dict = {}
@@ -274,7 +277,7 @@ def hooks(service, report) -> dict:
     return out
 
 
-def container(ctx, service, *, name: str, mounts: list[dict]) -> tuple[dict, dict]:
+def container(ctx: Context, service, *, name: str, mounts: list[dict]) -> tuple[dict, dict]:
     """(container, secret env data) for `service`."""
     report = ctx.report
     hints = ctx.hints[service.name]
@@ -283,22 +286,15 @@ def container(ctx, service, *, name: str, mounts: list[dict]) -> tuple[dict, dic
     policy = pull_policy(service, hints, report)
     if policy:
         out["imagePullPolicy"] = policy
-    if service.entrypoint is not None:
-        out["command"] = [escape(a) for a in service.entrypoint]
-        if service.entrypoint:
-            report.mapped(service.name, "entrypoint", "command")
-        else:
-            del out["command"]
-            report.approximated(service.name, "entrypoint",
-                                "an empty entrypoint means the image's entrypoint in Kubernetes")
-    if service.command is not None:
-        out["args"] = [escape(a) for a in service.command]
-        if service.command:
-            report.mapped(service.name, "command", "args")
-        else:
-            del out["args"]
-            report.approximated(service.name, "command",
-                                "an empty command means the image's CMD in Kubernetes")
+    for key, field, image_default in (("entrypoint", "command", "the image's entrypoint"),
+                                      ("command", "args", "the image's CMD")):
+        words = getattr(service, key)
+        if words:
+            out[field] = [escape(a) for a in words]
+            report.mapped(service.name, key, field)
+        elif words is not None:     # compose's `entrypoint: []`
+            report.approximated(service.name, key,
+                                f"an empty {key} means {image_default} in Kubernetes")
     if service.working_dir:
         out["workingDir"] = service.working_dir
         report.mapped(service.name, "working_dir", "workingDir")

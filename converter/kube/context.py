@@ -8,12 +8,21 @@ name, and silently keeps one copy of identical objects (two services mounting th
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConversionError
+from ..model import Project
 from ..records import field, record
 from .labels import metadata
 from .report import Report
+
+if TYPE_CHECKING:                     # each imports this module, or is heavy to import
+    from .files import HostPath
+    from .hints import Hints
+    from .options import ConvertOptions
+    from .references import Reference
+    from .sharing import StoragePlan
 
 
 @record(frozen=False)
@@ -26,35 +35,37 @@ class PodGroup:
 
 @record(frozen=False)
 class Context:
-    project: object
-    options: object
+    project: Project
+    options: ConvertOptions
     report: Report
-    reader: Callable
-    names: dict = field(default_factory=dict)          # compose service -> Kubernetes name
-    hints: dict = field(default_factory=dict)          # compose service -> Hints
-    groups: dict = field(default_factory=dict)         # workload name -> PodGroup
-    group_of: dict = field(default_factory=dict)       # compose service -> PodGroup
-    kinds: dict = field(default_factory=dict)          # workload name -> kind
-    ports: dict = field(default_factory=dict)          # compose service -> Service ports
-    headless: set = field(default_factory=set)         # compose services with a headless Service
-    references: list = field(default_factory=list)     # host:port references (references.py)
-    waiters: dict = field(default_factory=dict)        # service -> {condition -> dependants}
-    job_waits: dict = field(default_factory=dict)      # workload -> Jobs its pods wait for
-    starts_after: dict = field(default_factory=dict)   # workload -> {(workload, how)}
-    job_wait_accounts: set = field(default_factory=set)  # ServiceAccounts of those pods
-    governing: dict = field(default_factory=dict)      # StatefulSet name -> governing Service
-    objects: dict = field(default_factory=dict)        # (kind, name) -> object
-    origins: dict = field(default_factory=dict)        # (kind, name) -> what produced it
-    storage_plan: object | None = None                 # sharing.StoragePlan (lazy)
+    reader: Callable[[str], HostPath]                   # files.read_host_path, or a stand-in
+    names: dict[str, str] = field(default_factory=dict)  # compose service -> Kubernetes name
+    hints: dict[str, Hints] = field(default_factory=dict)         # compose service -> Hints
+    groups: dict[str, PodGroup] = field(default_factory=dict)     # workload name -> PodGroup
+    group_of: dict[str, PodGroup] = field(default_factory=dict)   # compose service -> PodGroup
+    kinds: dict[str, str] = field(default_factory=dict)           # workload name -> kind
+    ports: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # -> Service ports
+    headless: set[str] = field(default_factory=set)   # compose services with a headless Service
+    references: list[Reference] = field(default_factory=list)     # host:port (references.py)
+    # service -> {condition -> dependants}
+    waiters: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    job_waits: dict[str, list[str]] = field(default_factory=dict)  # workload -> Jobs it awaits
+    # workload -> {(workload, "started" | "completed")}
+    starts_after: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    job_wait_accounts: set[str] = field(default_factory=set)     # ServiceAccounts of those pods
+    governing: dict[str, str] = field(default_factory=dict)      # StatefulSet -> governing Service
+    objects: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (kind, name)
+    origins: dict[tuple[str, str], str] = field(default_factory=dict)   # -> what produced it
+    storage_plan: StoragePlan | None = None                      # made on first use (sharing.py)
 
     @property
     def project_name(self) -> str:
         return self.project.name
 
-    def meta(self, name: str, owner: str, **kw) -> dict:
+    def meta(self, name: str, owner: str, **kw: Any) -> dict[str, Any]:
         return metadata(name, owner, self.project.name, **kw)
 
-    def add(self, obj: dict, origin: str) -> dict:
+    def add(self, obj: dict[str, Any], origin: str) -> dict[str, Any]:
         key = (obj["kind"], obj["metadata"]["name"])
         existing = self.objects.get(key)
         if existing is not None:

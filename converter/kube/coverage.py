@@ -8,9 +8,14 @@ silently. Top-level volumes and networks get their entries here too.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import records
 from ..model import Service
 from .hints import known_label
+
+if TYPE_CHECKING:
+    from .context import Context
 
 _FIELD_KEYS = {"env_files": "env_file"}
 _SKIP = {"name", "extensions", "other", "deploy", "labels"}
@@ -45,7 +50,7 @@ def _checked_fields() -> list[tuple[str, str, object]]:
     return out
 
 
-def report_coverage(ctx) -> None:
+def report_coverage(ctx: Context) -> None:
     """Report every set compose key that no step mentioned."""
     report = ctx.report
     checked = _checked_fields()

@@ -18,10 +18,15 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+from typing import TYPE_CHECKING
 
 from ..errors import C2KError
 from ..records import record
 from .sharing import plan
+
+if TYPE_CHECKING:
+    from ..images.buildcontext import IgnoreRules
+    from .context import Context
 
 
 @record
@@ -36,13 +41,13 @@ class _Image:
     dockerfile: str        # as the report names it
     copies: tuple | None   # None: the Dockerfile cannot be read or has no such stage
     problem: str
-    ignore: object | None    # buildcontext.IgnoreRules
+    ignore: IgnoreRules | None
 
 
 class ImageContent:
     """Per conversion: each Dockerfile read and parsed once."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx: Context):
         self.ctx = ctx
         self.by_image = {svc.image: svc.build for svc in ctx.project.services.values()
                          if svc.build and svc.image}
@@ -95,7 +100,7 @@ class ImageContent:
         return image
 
     def _read(self, build, context: str) -> _Image:
-        from ..dockerfile import context_copies    # here: most conversions never need it
+        from ..dockerfile import context_copies  # here: most conversions never need it
         if build.dockerfile_inline is not None:
             text, shown, full = build.dockerfile_inline, "dockerfile_inline", None
         else:
@@ -166,7 +171,7 @@ def _lands_at(copy, rel: str, is_dir: bool) -> str | None:
     return None
 
 
-def image_content(ctx) -> ImageContent:
+def image_content(ctx: Context) -> ImageContent:
     """The conversion's ImageContent, made on first use."""
     storage = plan(ctx)
     if storage.images is None:

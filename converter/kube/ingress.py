@@ -8,8 +8,13 @@ certificate); `ingress-class-name` sets ingressClassName.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def build_ingresses(ctx) -> None:
+if TYPE_CHECKING:
+    from .context import Context
+
+
+def build_ingresses(ctx: Context) -> None:
     for svc in ctx.project.services.values():
         hints = ctx.hints[svc.name]
         if not hints.expose:

@@ -21,7 +21,12 @@ Never set a TTL on these Jobs: a dependant restarted later asks again and must f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import names
+
+if TYPE_CHECKING:
+    from .context import Context
 
 TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 _VOLUME_KEY = ("job-wait-token",)
@@ -43,11 +48,11 @@ do echo "waiting for job {job} to complete"; sleep 2; done
 """
 
 
-def account_name(ctx) -> str:
+def account_name(ctx: Context) -> str:
     return names.join(names.dns_label(ctx.project.name, prefix="p"), "job-waiter", limit=63)
 
 
-def wait_container(ctx, pod, job: str, dependant: str, name: str) -> dict:
+def wait_container(ctx: Context, pod, job: str, dependant: str, name: str) -> dict:
     """The init container that waits until Job `job` has completed."""
     volume = pod.get(_VOLUME_KEY, "job-wait-token", {"projected": {"sources": [
         {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}},
@@ -61,7 +66,7 @@ def wait_container(ctx, pod, job: str, dependant: str, name: str) -> dict:
             "volumeMounts": [{"name": volume, "mountPath": TOKEN_DIR, "readOnly": True}]}
 
 
-def pod_identity(ctx, group, spec: dict) -> None:
+def pod_identity(ctx: Context, group, spec: dict) -> None:
     """Run a pod that waits for Jobs as the waiter account (unless it names its own)."""
     if not ctx.job_waits.get(group.name):
         return
@@ -73,7 +78,7 @@ def pod_identity(ctx, group, spec: dict) -> None:
     ctx.job_wait_accounts.add(spec["serviceAccountName"])
 
 
-def build_access(ctx) -> None:
+def build_access(ctx: Context) -> None:
     """ServiceAccount, Role and RoleBinding that let the wait containers read the Jobs."""
     jobs = sorted({job for waited in ctx.job_waits.values() for job in waited})
     if not jobs:

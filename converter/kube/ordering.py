@@ -17,7 +17,12 @@ Kubernetes equivalent and is reported.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import jobwait, names
+
+if TYPE_CHECKING:
+    from .context import Context
 
 
 def _script(host: str, port: int | None) -> str:
@@ -28,7 +33,7 @@ def _script(host: str, port: int | None) -> str:
             "sleep 2; done")
 
 
-def wait_containers(ctx, group, pod) -> list[dict]:
+def wait_containers(ctx: Context, group, pod) -> list[dict]:
     report = ctx.report
     out: list[dict] = []
     done: set[str] = set()

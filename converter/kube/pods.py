@@ -11,9 +11,13 @@ deploy.placement -> node affinity and topology spread.
 from __future__ import annotations
 
 import math
+import re
+from typing import TYPE_CHECKING
 
-from ..lazyre import lazy
 from . import labels, names
+
+if TYPE_CHECKING:
+    from .context import Context
 
 SAFE_SYSCTLS = {
     "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_syncookies",
@@ -26,7 +30,7 @@ ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64
         "riscv64": "riscv64", "386": "386", "i386": "386"}
 
 
-def pod_settings(ctx, service, spec: dict, security: dict) -> None:
+def pod_settings(ctx: Context, service, spec: dict, security: dict) -> None:
     """Add `service`'s pod-level settings to `spec` / the pod `security` context."""
     report = ctx.report
     name = service.name
@@ -134,13 +138,13 @@ def pod_settings(ctx, service, spec: dict, security: dict) -> None:
         _placement(ctx, service, placement, spec)
 
 
-_CONSTRAINT = lazy(r"^\s*([\w.\-/]+)\s*(==|!=)\s*(.+?)\s*$")
+_CONSTRAINT = re.compile(r"^\s*([\w.\-/]+)\s*(==|!=)\s*(.+?)\s*$")
 
 
-def _placement(ctx, service, placement, spec) -> None:
+def _placement(ctx: Context, service, placement, spec) -> None:
     report = ctx.report
     name = service.name
-    expressions = []
+    expressions: list[dict] = []
     for i, text in enumerate(placement.constraints):
         key = f"deploy.placement.constraints[{i}]"
         match = _CONSTRAINT.match(text)

@@ -11,6 +11,8 @@ temporary name and renamed, so pods that share a claim never read half a file.
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import names
 
 COPY_CONTAINER = "copy-project-files"
@@ -27,7 +29,7 @@ _COPY_SCRIPT = (
 
 def mount_entry(name: str, target: str, *, read_only=False, sub_path=None,
                 propagation=None) -> dict:
-    out = {"name": name, "mountPath": target}
+    out: dict[str, str | bool] = {"name": name, "mountPath": target}
     if sub_path:
         out["subPath"] = sub_path
     if propagation:
@@ -40,7 +42,7 @@ def mount_entry(name: str, target: str, *, read_only=False, sub_path=None,
 class PodVolumes:
     """The volumes of one pod, shared by its containers; each source mounted once."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.volumes: list[dict] = []
         self.claim_templates: list[dict] = []
         self.by_key: dict = {}
@@ -87,9 +89,9 @@ class PodVolumes:
             args += [f"/c2k/from/{i}", f"/c2k/to/{i}"]
             mounts.append(mount_entry(src, f"/c2k/from/{i}", read_only=True))
             mounts.append(mount_entry(dst, f"/c2k/to/{i}", sub_path=sub_path))
-        out = {"name": COPY_CONTAINER, "image": image,
-               "command": ["sh", "-c", _COPY_SCRIPT, "copy", *args],
-               "volumeMounts": mounts}
+        out: dict[str, Any] = {"name": COPY_CONTAINER, "image": image,
+                               "command": ["sh", "-c", _COPY_SCRIPT, "copy", *args],
+                               "volumeMounts": mounts}
         if self._copy_security:
             out["securityContext"] = dict(self._copy_security)
         return [out]

@@ -9,7 +9,12 @@ also gets `<name>-published`, allowing ingress to those ports from anywhere, as 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import labels, names
+
+if TYPE_CHECKING:
+    from .context import Context
 
 
 def networks_of(service) -> list[str]:
@@ -18,14 +23,14 @@ def networks_of(service) -> list[str]:
     return sorted(service.networks) if service.networks else ["default"]
 
 
-def pod_network_labels(ctx, group) -> dict:
+def pod_network_labels(ctx: Context, group) -> dict:
     if not ctx.options.generate_network_policies:
         return {}
     nets = sorted({n for m in group.members for n in networks_of(ctx.project.services[m])})
     return {labels.network_label(n): "true" for n in nets}
 
 
-def build_policies(ctx) -> None:
+def build_policies(ctx: Context) -> None:
     report = ctx.report
     used = sorted({n for s in ctx.project.services.values() for n in networks_of(s)})
     if not ctx.options.generate_network_policies:
@@ -61,7 +66,7 @@ def build_policies(ctx) -> None:
             svc = ctx.project.services[member]
             for p in svc.ports:
                 if p.published:
-                    entry = {"port": p.target}
+                    entry: dict[str, int | str] = {"port": p.target}
                     if (p.protocol or "tcp").lower() != "tcp":
                         entry["protocol"] = p.protocol.upper()
                     if entry not in ports:

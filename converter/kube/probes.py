@@ -76,7 +76,7 @@ def probes(service, hints, report) -> dict:
         liveness.update(_timing(hc.interval, hc.timeout, hc.retries))
         out["livenessProbe"] = liveness
         what = "httpGet/tcpSocket from kompose labels" if live_hints else (
-            "exec probe" if test[0] == "CMD" else "exec probe through sh -c")
+            "exec probe" if test and test[0] == "CMD" else "exec probe through sh -c")
         report.mapped(name, "healthcheck", f"livenessProbe and readinessProbe ({what})")
     elif liveness is not None and live_hints is not None:
         liveness.update(_timing(None, None, None))
@@ -105,11 +105,13 @@ def probes(service, hints, report) -> dict:
                 out["readinessProbe"] = readiness
     elif test and not disabled:
         readiness = _handler(test, None, "readiness")
+        assert readiness is not None        # test passed _handler above
         readiness.update(_timing(hc.interval, hc.timeout, hc.retries))
         out["readinessProbe"] = readiness
 
     if test and not disabled and hc.start_period:
         startup = _handler(test, None, "startup")
+        assert startup is not None
         every = hc.start_interval if hc.start_interval else DOCKER_START_INTERVAL
         retries = hc.retries if hc.retries is not None else DOCKER_RETRIES
         startup.update({

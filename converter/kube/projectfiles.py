@@ -12,9 +12,13 @@ from __future__ import annotations
 import base64
 import fnmatch
 import os
+from typing import TYPE_CHECKING
 
 from . import names
 from .sharing import plan
+
+if TYPE_CHECKING:
+    from .context import Context
 
 # Names of files that hold secrets wherever they are referenced from.
 SECRET_NAMES = (".env", ".env.*", "*.env", "*.key", "*key*.pem", "*.p12", "*.pfx", "*.jks",
@@ -22,7 +26,7 @@ SECRET_NAMES = (".env", ".env.*", "*.env", "*.key", "*key*.pem", "*.p12", "*.pfx
                 "htpasswd", ".netrc", ".pgpass")
 
 
-def secret_file(ctx, source: str, info) -> str | None:
+def secret_file(ctx: Context, source: str, info) -> str | None:
     """The first file of `info` (read at `source`) that holds secrets, or None."""
     referenced = plan(ctx).secret_files
     for rel, _ in info.files:
@@ -33,7 +37,7 @@ def secret_file(ctx, source: str, info) -> str | None:
     return None
 
 
-def files_volume(ctx, service, pod, key, info, *, name: str, volume: str, secret: bool,
+def files_volume(ctx: Context, service, pod, key, info, *, name: str, volume: str, secret: bool,
                  origin: str) -> str:
     """Add the ConfigMap (or Secret) `name` holding `info`'s files once; mount it in `pod`
     as `volume`; return the pod volume's name."""

@@ -9,9 +9,8 @@ binary). They become the largest binary suffix that divides them exactly (268435
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
-
-from ..lazyre import lazy
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -22,7 +21,7 @@ _BINARY = (("Ei", 1 << 60), ("Pi", 1 << 50), ("Ti", 1 << 40), ("Gi", 1 << 30), (
            ("Ki", 1 << 10))
 _DECIMAL = {"": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18, "m": -3, "u": -6,
             "n": -9}   # powers of ten
-_QUANTITY = lazy(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
+_QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
 
 
 def bytes_quantity(size: int) -> str:

@@ -14,16 +14,16 @@ A reference found in a secret-bearing variable or a secret keeps no text, only w
 from __future__ import annotations
 
 import os
+import re
 
-from ..lazyre import lazy
 from ..records import record
 from ..secretnames import holds_secret
 
 # After `scheme://`: [userinfo@]host[:port]. Before it, the scheme (`jdbc:postgresql://`: the
 # scheme is `postgresql`).
-_AUTHORITY = lazy(r"(?:[^\s/?#@'\"]*@)?([A-Za-z0-9_][A-Za-z0-9_.-]*)(?::(\d{1,5}))?(?!\d)")
+_AUTHORITY = re.compile(r"(?:[^\s/?#@'\"]*@)?([A-Za-z0-9_][A-Za-z0-9_.-]*)(?::(\d{1,5}))?(?!\d)")
 # `:port` that ends a host:port: not `redis:7.2`, not `user:1234@`, not `a:1:2`.
-_PORT = lazy(r":(\d{1,5})(?![\w.:@-])")
+_PORT = re.compile(r":(\d{1,5})(?![\w.:@-])")
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 

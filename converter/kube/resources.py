@@ -18,18 +18,18 @@ def container_resources(service, hints, report) -> dict:
     lim = deploy.limits if deploy else None
     res = deploy.reservations if deploy else None
 
-    if lim and lim.cpus is not None:
-        limits["cpu"] = cpu_quantity(lim.cpus)
-        report.mapped(name, "deploy.resources.limits.cpus", f"limits.cpu {limits['cpu']}")
-    elif service.cpus is not None:
-        limits["cpu"] = cpu_quantity(service.cpus)
-        report.mapped(name, "cpus", f"limits.cpu {limits['cpu']}")
-    if lim and lim.memory is not None:
-        limits["memory"] = bytes_quantity(lim.memory)
-        report.mapped(name, "deploy.resources.limits.memory", f"limits.memory {limits['memory']}")
-    elif service.mem_limit is not None:
-        limits["memory"] = bytes_quantity(service.mem_limit)
-        report.mapped(name, "mem_limit", f"limits.memory {limits['memory']}")
+    def take(out: dict, where: str, resource: str, quantity, *keys) -> None:
+        """out[resource] from the first of the (compose key, value) pairs that is set."""
+        for key, value in keys:
+            if value is not None:
+                out[resource] = quantity(value)
+                report.mapped(name, key, f"{where}.{resource} {out[resource]}")
+                return
+
+    take(limits, "limits", "cpu", cpu_quantity,
+         ("deploy.resources.limits.cpus", lim and lim.cpus), ("cpus", service.cpus))
+    take(limits, "limits", "memory", bytes_quantity,
+         ("deploy.resources.limits.memory", lim and lim.memory), ("mem_limit", service.mem_limit))
     if lim and lim.pids is not None:
         report.not_converted(name, "deploy.resources.limits.pids",
                              "Kubernetes sets PID limits per node (kubelet podPidsLimit)")
@@ -40,16 +40,11 @@ def container_resources(service, hints, report) -> dict:
         report.not_converted(name, "deploy.resources.limits.devices",
                              "devices are requested through reservations in compose")
 
-    if res and res.cpus is not None:
-        requests["cpu"] = cpu_quantity(res.cpus)
-        report.mapped(name, "deploy.resources.reservations.cpus", f"requests.cpu {requests['cpu']}")
-    if res and res.memory is not None:
-        requests["memory"] = bytes_quantity(res.memory)
-        report.mapped(name, "deploy.resources.reservations.memory",
-                      f"requests.memory {requests['memory']}")
-    elif service.mem_reservation is not None:
-        requests["memory"] = bytes_quantity(service.mem_reservation)
-        report.mapped(name, "mem_reservation", f"requests.memory {requests['memory']}")
+    take(requests, "requests", "cpu", cpu_quantity,
+         ("deploy.resources.reservations.cpus", res and res.cpus))
+    take(requests, "requests", "memory", bytes_quantity,
+         ("deploy.resources.reservations.memory", res and res.memory),
+         ("mem_reservation", service.mem_reservation))
     if res and res.pids is not None:
         report.not_converted(name, "deploy.resources.reservations.pids",
                              "Kubernetes has no PID reservation")

@@ -18,11 +18,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import labels, names
 from .ports import published_ports, service_ports
 
+if TYPE_CHECKING:
+    from .context import Context
 
-def _service(ctx, name: str, owner, selector_group: str, ports: list[dict], *,
+
+def _service(ctx: Context, name: str, owner, selector_group: str, ports: list[dict], *,
              service_type: str | None = None, headless: bool = False,
              annotations: dict | None = None) -> dict:
     spec: dict = {}
@@ -37,7 +42,7 @@ def _service(ctx, name: str, owner, selector_group: str, ports: list[dict], *,
             "metadata": ctx.meta(name, owner, annotations=annotations), "spec": spec}
 
 
-def build_services(ctx) -> None:
+def build_services(ctx: Context) -> None:
     report = ctx.report
     named = _named_ports(ctx)
     for svc in ctx.project.services.values():
@@ -77,7 +82,7 @@ def build_services(ctx) -> None:
     _aliases(ctx)
 
 
-def _report_ports(ctx, svc, ports, stype) -> None:
+def _report_ports(ctx: Context, svc, ports, stype) -> None:
     report, hints = ctx.report, ctx.hints[svc.name]
     if svc.ports and ports:
         report.mapped(svc.name, "ports", "Service ports " + ", ".join(
@@ -104,7 +109,7 @@ def _without_published(svc, ports: list[dict], report) -> list[dict]:
     return kept
 
 
-def _named_ports(ctx) -> dict[str, dict[int, object]]:
+def _named_ports(ctx: Context) -> dict[str, dict[int, object]]:
     """compose service -> {port named by some service's configuration -> first reference}."""
     out: dict[str, dict[int, object]] = {}
     for ref in ctx.references:
@@ -112,7 +117,7 @@ def _named_ports(ctx) -> dict[str, dict[int, object]]:
     return out
 
 
-def _forwarded(ctx, svc, ports: list[dict], named: dict) -> list[dict]:
+def _forwarded(ctx: Context, svc, ports: list[dict], named: dict) -> list[dict]:
     """Ports other services name (`backend:8000`) that the Service would not forward."""
     have = {p["port"] for p in ports if p.get("protocol", "TCP") == "TCP"}
     used = {p["name"] for p in ports}
@@ -130,7 +135,7 @@ def _forwarded(ctx, svc, ports: list[dict], named: dict) -> list[dict]:
     return out
 
 
-def _node_port(ctx, svc, hints, obj) -> None:
+def _node_port(ctx: Context, svc, hints, obj) -> None:
     name = svc.name
     spec = obj["spec"]
     if hints.node_port is not None:
@@ -158,7 +163,7 @@ def _node_port(ctx, svc, hints, obj) -> None:
                                      "only NodePort and LoadBalancer Services have one")
 
 
-def _governing(ctx, svc, group, ports) -> None:
+def _governing(ctx: Context, svc, group, ports) -> None:
     kname = ctx.names[svc.name]
     if ctx.has("Service", kname) and ctx.objects[("Service", kname)]["spec"].get(
             "clusterIP") == "None":
@@ -171,7 +176,7 @@ def _governing(ctx, svc, group, ports) -> None:
     ctx.governing[group.name] = gname
 
 
-def _alias_names(ctx) -> dict[str, list[tuple[str, str, str]]]:
+def _alias_names(ctx: Context) -> dict[str, list[tuple[str, str, str]]]:
     """alias -> [(target service, reporting service, compose key)] in a stable order."""
     wanted: dict[str, list[tuple[str, str, str]]] = {}
     for svc in ctx.project.services.values():
@@ -189,7 +194,7 @@ def _alias_names(ctx) -> dict[str, list[tuple[str, str, str]]]:
     return wanted
 
 
-def _aliases(ctx) -> None:
+def _aliases(ctx: Context) -> None:
     """Extra Services for network aliases, link aliases and container names."""
     taken = set(ctx.names.values())
     made: dict[str, str] = {}                        # Service name -> target service

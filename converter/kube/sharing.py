@@ -17,12 +17,17 @@ they run (replicas; a DaemonSet counts as several). From that:
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from . import names
 from .workloads import replicas
 
+if TYPE_CHECKING:
+    from .context import Context
+    from .imagecontent import ImageContent
 
-def volume_mode(ctx, service: str) -> str:
+
+def volume_mode(ctx: Context, service: str) -> str:
     """How `service`'s volumes are converted: its kompose.volume.type hint, else --volumes."""
     return ctx.hints[service].volume_type or ctx.options.volumes
 
@@ -37,12 +42,12 @@ def mount_key(mount) -> tuple | None:
 
 
 class StoragePlan:
-    def __init__(self, ctx):
+    def __init__(self, ctx: Context):
         self.ctx = ctx
         self.services: dict[tuple, list[str]] = {}     # key -> services, compose order
         self.groups: dict[tuple, list[str]] = {}       # key -> workloads, compose order
         self.writable: set[tuple] = set()              # keys some user mounts read-write
-        self.images = None                              # imagecontent.ImageContent (lazy)
+        self.images: ImageContent | None = None         # made on first use
         # Files whose contents are secrets wherever they are mounted: secrets' `file:` and
         # env files (projectfiles.py keeps them out of ConfigMaps).
         self.secret_files = {os.path.normpath(s.file) for s in ctx.project.secrets.values()
@@ -127,7 +132,7 @@ class StoragePlan:
         return found
 
 
-def plan(ctx) -> StoragePlan:
+def plan(ctx: Context) -> StoragePlan:
     """The conversion's plan, made on first use."""
     if ctx.storage_plan is None:
         ctx.storage_plan = StoragePlan(ctx)

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import posixpath
+from typing import TYPE_CHECKING
 
 from . import names
 from .binds import bind_mount
@@ -25,10 +26,13 @@ from .podvolumes import PodVolumes, mount_entry
 from .quantities import bytes_quantity
 from .sharing import mount_key, plan, volume_mode
 
+if TYPE_CHECKING:
+    from .context import Context
+
 __all__ = ["PodVolumes", "service_mounts"]
 
 
-def _anonymous(ctx, service, mount, i, pod, kind) -> dict:
+def _anonymous(ctx: Context, service, mount, i, pod, kind) -> dict:
     key_name = f"volumes[{i}]"
     why = f"anonymous volume at {mount.target}"
     group = ctx.group_of[service.name].name
@@ -48,7 +52,7 @@ def _anonymous(ctx, service, mount, i, pod, kind) -> dict:
                        report_key=key_name, caveat="empty at first: copy the data in if needed")
 
 
-def _named(ctx, service, mount, i, pod, kind) -> dict | None:
+def _named(ctx: Context, service, mount, i, pod, kind) -> dict | None:
     report = ctx.report
     key_name = f"volumes[{i}]"
     name = service.name
@@ -112,7 +116,7 @@ def _nfs_source(opts: dict) -> tuple[str, str, bool] | None:
     return server, path, "ro" in fields
 
 
-def _tmpfs(ctx, pod, service, target: str, size: int | None, key: str, *,
+def _tmpfs(ctx: Context, pod, service, target: str, size: int | None, key: str, *,
            options: str = "", volume: str | None = None, key_of_volume=None) -> dict:
     source: dict = {"medium": "Memory"}
     if size:
@@ -168,13 +172,14 @@ def _size(text: str) -> int | None:
         return None
 
 
-def service_mounts(ctx, service, pod: PodVolumes, kind: str) -> list[dict]:
+def service_mounts(ctx: Context, service, pod: PodVolumes, kind: str) -> list[dict]:
     """volumeMounts for `service`; adds pod volumes, PVCs and ConfigMaps as needed."""
     report = ctx.report
     hints = ctx.hints[service.name]
     mounts: list[dict] = []
     for i, mount in enumerate(service.volumes):
         key = f"volumes[{i}]"
+        out: dict | None
         if mount.type == "volume":
             if mount.source is None:
                 out = _anonymous(ctx, service, mount, i, pod, kind)

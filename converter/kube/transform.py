@@ -9,20 +9,25 @@ holds that no step spoke about is reported as not converted, so nothing is dropp
 
 The function does no I/O except through `reader` (default: files.read_host_path, which reads
 small files inside the project for ConfigMaps and Secrets); tests pass a fake reader.
-Output is deterministic: objects sorted by kind (KIND_ORDER) then name, keys in a fixed order.
+Output is deterministic: objects sorted by kind (in apply order, kinds.py) then name, keys in a
+fixed order.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+from collections.abc import Callable
 
+from .. import kinds
 from ..errors import ConversionError
+from ..model import Project
 from . import config, jobwait, labels, names, policies, storage
 from .autoscale import build_autoscalers
 from .containers import container
 from .context import Context, PodGroup
 from .coverage import report_coverage
-from .files import read_host_path
+from .files import HostPath, read_host_path
 from .hints import service_hints
 from .ingress import build_ingresses
 from .options import ConvertOptions
@@ -34,17 +39,12 @@ from .services import build_services
 from .wiring import check_wiring
 from .workloads import decide_kind, waiters, workload
 
-KIND_ORDER = ("Namespace", "ServiceAccount", "Role", "RoleBinding", "Secret", "ConfigMap",
-              "PersistentVolumeClaim", "Service", "Deployment", "StatefulSet", "DaemonSet",
-              "ReplicationController", "Job", "CronJob", "Ingress", "HorizontalPodAutoscaler",
-              "NetworkPolicy")
 
-
-def _once_per_path(reader):
+def _once_per_path(reader: Callable[[str], HostPath]) -> Callable[[str], HostPath]:
     """Each host path is read once per conversion (500 services may mount the same folder)."""
-    seen: dict = {}
+    seen: dict[str, HostPath] = {}
 
-    def read(path):
+    def read(path: str) -> HostPath:
         found = seen.get(path)
         if found is None:
             found = seen[path] = reader(path)
@@ -52,8 +52,8 @@ def _once_per_path(reader):
     return read
 
 
-def to_manifests(project, options: ConvertOptions | None = None, *,
-                 reader=None) -> ConversionResult:
+def to_manifests(project: Project, options: ConvertOptions | None = None, *,
+                 reader: Callable[[str], HostPath] | None = None) -> ConversionResult:
     options = options or ConvertOptions()
     if reader is None:
         reader = functools.partial(read_host_path, max_bytes=options.config_max_bytes,
@@ -83,17 +83,13 @@ def to_manifests(project, options: ConvertOptions | None = None, *,
     if options.namespace:
         objects = _namespaced(ctx, objects, options.namespace)
     report_coverage(ctx)
-    objects.sort(key=lambda o: (_rank(o["kind"]), o["metadata"]["name"]))
+    objects.sort(key=lambda o: (kinds.rank(o["kind"]), o["metadata"]["name"]))
     return ConversionResult(objects=objects, report=ctx.report, wiring=tuple(findings),
                             start_after={k: tuple(sorted(v))
                                          for k, v in sorted(ctx.starts_after.items())})
 
 
-def _rank(kind: str) -> int:
-    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
-
-
-def _names(ctx) -> None:
+def _names(ctx: Context) -> None:
     pairs = [(s.name, ctx.hints[s.name].name or s.name) for s in ctx.project.services.values()]
     ctx.names.update(names.service_names(pairs))
     for compose_name, kname in ctx.names.items():
@@ -105,18 +101,18 @@ def _names(ctx) -> None:
                                                      f"must reach it as {kname}")
 
 
-def _groups(ctx) -> None:
+def _groups(ctx: Context) -> None:
     """Pod groups from network_mode: service:x and kompose.service.group / x-kubernetes.group."""
     services = ctx.project.services
     parent = {name: name for name in services}
 
-    def find(x):
+    def find(x: str) -> str:
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    def union(a, b):  # b's root becomes the root: b hosts the pod
+    def union(a: str, b: str) -> None:  # b's root becomes the root: b hosts the pod
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[ra] = rb
@@ -132,12 +128,12 @@ def _groups(ctx) -> None:
                 ctx.report.not_converted(svc.name, "network_mode",
                                          f"service {target} is not part of the project")
     by_label: dict[str, list[str]] = {}
-    mode = ctx.options.service_group_mode
+    group_mode = ctx.options.service_group_mode
     for svc in services.values():
         hints = ctx.hints[svc.name]
-        group = hints.group or (hints.group_label if mode == "label" else None)
-        if group:
-            by_label.setdefault(group, []).append(svc.name)
+        label = hints.group or (hints.group_label if group_mode == "label" else None)
+        if label:
+            by_label.setdefault(label, []).append(svc.name)
         elif hints.group_label:
             ctx.report.not_converted(svc.name, "labels.kompose.service.group",
                                      "applies only with --service-group-mode label (as in "
@@ -145,7 +141,7 @@ def _groups(ctx) -> None:
     for members in by_label.values():
         for m in members[1:]:
             union(m, members[0])
-    if mode == "volume":
+    if group_mode == "volume":
         by_source: dict[str, list[str]] = {}
         for svc in services.values():
             for mount in svc.volumes:
@@ -159,8 +155,8 @@ def _groups(ctx) -> None:
         members_of.setdefault(find(name), []).append(name)
     taken: dict[str, str] = {}
     for root, members in members_of.items():
-        labelled = sorted({_group_of(ctx, m) for m in members if _group_of(ctx, m)})
-        if not labelled and mode == "volume" and len(members) > 1:
+        labelled = sorted({label for m in members if (label := _group_of(ctx, m))})
+        if not labelled and group_mode == "volume" and len(members) > 1:
             labelled = [ctx.options.service_group_name or "-".join(sorted(members))]
         if len(labelled) > 1:
             raise ConversionError(f"services {', '.join(members)} share a pod but name "
@@ -181,19 +177,19 @@ def _groups(ctx) -> None:
             if _group_of(ctx, m):
                 key = "x-kubernetes" if ctx.hints[m].group else "labels.kompose.service.group"
                 ctx.report.mapped(m, key, f"a container in pod {gname}")
-            elif labelled and mode == "volume":
+            elif labelled and group_mode == "volume":
                 ctx.report.mapped(m, "volumes", f"shares volumes: a container in pod {gname} "
                                                 "(--service-group-mode volume)")
 
 
-def _group_of(ctx, name: str) -> str | None:
+def _group_of(ctx: Context, name: str) -> str | None:
     hints = ctx.hints[name]
     if hints.group:
         return hints.group
     return hints.group_label if ctx.options.service_group_mode == "label" else None
 
 
-def _workload(ctx, group: PodGroup, file_objects) -> None:
+def _workload(ctx: Context, group: PodGroup, file_objects: dict) -> None:
     project = ctx.project
     kind = ctx.kinds[group.name]
     pod = storage.PodVolumes()
@@ -201,7 +197,9 @@ def _workload(ctx, group: PodGroup, file_objects) -> None:
     cnames = names.NameSet()
     spec: dict = {}
     security: dict = {}
-    annotations, pod_annotations, workload_labels = {}, {}, {}
+    annotations: dict[str, str] = {}
+    pod_annotations: dict[str, str] = {}
+    workload_labels: dict[str, str] = {}
     pull_secrets: list[str] = []
     init: list[dict] = []
     for member in group.members:
@@ -286,8 +284,7 @@ def _workload(ctx, group: PodGroup, file_objects) -> None:
     ctx.add(obj, f"service {group.primary!r}")
 
 
-def _env_secret(ctx, member, secret: dict) -> None:
-    import base64
+def _env_secret(ctx: Context, member: str, secret: dict[str, str]) -> None:
     kname = ctx.names[member]
     name = names.join(kname, "env")
     ctx.add({"apiVersion": "v1", "kind": "Secret",
@@ -297,7 +294,7 @@ def _env_secret(ctx, member, secret: dict) -> None:
             f"the secret environment of service {member!r}")
 
 
-def _namespaced(ctx, objects: list[dict], namespace: str) -> list[dict]:
+def _namespaced(ctx: Context, objects: list[dict], namespace: str) -> list[dict]:
     if not names.is_dns_label(namespace):
         raise ConversionError(f"namespace {namespace!r} is not a valid Kubernetes name",
                               hint="use lowercase letters, digits and '-', at most 63")

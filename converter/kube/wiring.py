@@ -11,8 +11,13 @@ file it was found in, never its text.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..records import record
 from . import names
+
+if TYPE_CHECKING:
+    from .context import Context
 
 
 @record
@@ -27,7 +32,7 @@ class Finding:
         return f"service {self.service}: {self.where}: {self.problem}; fix: {self.fix}"
 
 
-def check_wiring(ctx, objects: list[dict]) -> list[Finding]:
+def check_wiring(ctx: Context, objects: list[dict]) -> list[Finding]:
     services = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "Service"}
     findings: list[Finding] = []
     for ref in ctx.references:
@@ -50,7 +55,7 @@ def check_wiring(ctx, objects: list[dict]) -> list[Finding]:
     return findings
 
 
-def _unresolved(ctx, ref) -> tuple[str, str]:
+def _unresolved(ctx: Context, ref) -> tuple[str, str]:
     kname = ctx.names[ref.target]
     use = f"use {kname}:{ref.port} in {ref.place}"
     if ref.via == "service":

@@ -23,13 +23,17 @@ volume forever on another node).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .. import kinds
 from . import labels
 from .options import CONTROLLERS
 
-KIND = {"deployment": "Deployment", "statefulset": "StatefulSet", "daemonset": "DaemonSet",
-        "replicationcontroller": "ReplicationController"}
-API = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
-       "ReplicationController": "v1", "Job": "batch/v1", "CronJob": "batch/v1"}
+if TYPE_CHECKING:
+    from .context import Context
+
+# --controller / kompose.controller.type -> the kind
+KIND = {k.name.lower(): k.name for k in kinds.KINDS if k.name.lower() in CONTROLLERS}
 assert set(KIND) == set(CONTROLLERS)
 
 
@@ -62,11 +66,11 @@ def waiters(project) -> dict[str, dict[str, list[str]]]:
     return out
 
 
-def completion_waiters(ctx, service) -> list[str]:
+def completion_waiters(ctx: Context, service) -> list[str]:
     return ctx.waiters.get(service.name, {}).get("service_completed_successfully", [])
 
 
-def server_signs(ctx, service) -> list[str]:
+def server_signs(ctx: Context, service) -> list[str]:
     """What says a service is a server, whatever its restart policy."""
     signs = []
     if service.ports or service.expose:
@@ -86,7 +90,7 @@ def server_signs(ctx, service) -> list[str]:
     return signs
 
 
-def decide_kind(ctx, service) -> str:
+def decide_kind(ctx: Context, service) -> str:
     hints = ctx.hints[service.name]
     mode = service.deploy.mode if service.deploy else None
     if hints.schedule:
@@ -116,14 +120,14 @@ def job_policy(service) -> tuple[str, int | None]:
     return "OnFailure", None        # always / unless-stopped / any: retry failures
 
 
-def replicas(ctx, service) -> int:
+def replicas(ctx: Context, service) -> int:
     if ctx.options.replicas is not None:
         return ctx.options.replicas
     value = service.replicas
     return 1 if value is None else value
 
 
-def _report_kind(ctx, service, kind) -> None:
+def _report_kind(ctx: Context, service, kind) -> None:
     report = ctx.report
     name = service.name
     hints = ctx.hints[name]
@@ -162,12 +166,12 @@ def _report_kind(ctx, service, kind) -> None:
                                        "exits (compose would leave it stopped)")
     elif restart_set:
         report.mapped(name, key, f"{kind} (pods restart always)")
-    policy = service.deploy.restart_policy if service.deploy else None
-    if policy is not None:
-        if policy.delay is not None:
+    restart_policy = service.deploy.restart_policy if service.deploy else None
+    if restart_policy is not None:
+        if restart_policy.delay is not None:
             report.not_converted(name, "deploy.restart_policy.delay",
                                  "Kubernetes uses its own back-off")
-        if policy.window is not None:
+        if restart_policy.window is not None:
             report.not_converted(name, "deploy.restart_policy.window",
                                  "Kubernetes has no restart window")
     if mode:
@@ -204,7 +208,7 @@ def _strategy(service, kind, uses_claims, report) -> dict | None:
     return {"type": "RollingUpdate", "rollingUpdate": rolling}
 
 
-def workload(ctx, group, pod_spec: dict, pod_meta: dict, pod_volumes, annotations: dict,
+def workload(ctx: Context, group, pod_spec: dict, pod_meta: dict, pod_volumes, annotations: dict,
              workload_labels: dict) -> dict:
     """The controller object for `group` around its pod template."""
     service = ctx.project.services[group.primary]
@@ -267,4 +271,4 @@ def workload(ctx, group, pod_spec: dict, pod_meta: dict, pod_volumes, annotation
             if strategy:
                 spec["strategy"] = strategy
         spec["template"] = template
-    return {"apiVersion": API[kind], "kind": kind, "metadata": meta, "spec": spec}
+    return {"apiVersion": kinds.api_version(kind), "kind": kind, "metadata": meta, "spec": spec}

@@ -11,7 +11,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from cluster_util import delete_namespace, get_json, kubectl, real_namespace_name, wait_until
 from conftest_cluster import real_node_name
 

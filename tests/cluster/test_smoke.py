@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conftest_cluster import KWOK_NAMESPACE_PREFIX, kubectl_path  # noqa: E402
+from conftest_cluster import KWOK_NAMESPACE_PREFIX, kubectl_path
 
 pytestmark = pytest.mark.cluster
 

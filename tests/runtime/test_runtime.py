@@ -8,10 +8,10 @@ import dataclasses
 import threading
 
 import pytest
-
 from conftest_cluster import kubectl_path
-from tests.runtime import harness
+
 from tests.reference import docker_compose
+from tests.runtime import harness
 
 pytestmark = [pytest.mark.docker, pytest.mark.cluster, pytest.mark.realnode]
 
@@ -37,7 +37,7 @@ def differential(project, compose_bin, kubeconfig, workdir, after_kube_up=None):
             if after_kube_up:
                 after_kube_up(kube)
             kube.answer_all()
-        except BaseException as exc:  # noqa: BLE001 - reported below with the other side's
+        except BaseException as exc:
             failures[kube.label] = exc
             kube.answer_all(retry=False)   # what answers there are, once
 
