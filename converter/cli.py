@@ -1,9 +1,9 @@
 """The c2k command line: the click group and its global options, and the program's entry point.
 
 The commands sit beside the stage they drive (compose/cli.py: config; images/cli.py: build,
-push, images; emit/cli.py: convert, bundle; cluster/cli.py: apply, diff, up, down;
-cluster/verbs_cli.py: ps, logs, exec, run...). What they share is in commandline.py, the options
-of every command that converts in kube/cli.py. They import their stage's modules inside the
+push, images; emit/cli.py: convert, bundle, graph; migrate/cli.py: migrate; cluster/cli.py:
+apply, diff, up, down; cluster/verbs_cli.py: ps, logs, exec, run...). What they share is in
+commandline.py, the options of every command that converts in kube/cli.py. They import their stage's modules inside the
 command, so that `c2k --help` and `c2k config` never pay for docker or kubernetes.
 """
 
@@ -48,6 +48,7 @@ from .compose import cli as compose_commands  # noqa: E402
 from .emit import cli as emit_commands  # noqa: E402
 from .errors import C2KError  # noqa: E402
 from .images import cli as image_commands  # noqa: E402
+from .migrate import cli as migrate_commands  # noqa: E402
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -71,8 +72,8 @@ def cli(ctx, **options):
 
 
 # Each stage's commands sit beside the stage (commandline.py says what they share).
-for _module in (compose_commands, image_commands, emit_commands, cluster_commands,
-                verb_commands):
+for _module in (compose_commands, image_commands, emit_commands, migrate_commands,
+                cluster_commands, verb_commands):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -42,7 +42,7 @@ def write_tree(output: str, files: dict[str, str], *, what: str) -> list[str]:
         for root, _, names in os.walk(output):
             for fname in names:
                 path = os.path.normpath(os.path.join(root, fname))
-                if path not in wanted and _generated(path):
+                if path not in wanted and is_generated(path):
                     os.remove(path)
     written = []
     for rel, text in files.items():
@@ -54,7 +54,7 @@ def write_tree(output: str, files: dict[str, str], *, what: str) -> list[str]:
     return written
 
 
-def _generated(path: str) -> bool:
+def is_generated(path: str) -> bool:
     try:
         with open(path, encoding="utf-8") as fh:
             head = fh.read(64)
