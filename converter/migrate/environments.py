@@ -91,7 +91,8 @@ def split_files(found: list[str], given: bool) -> list[str]:
     return found[:1]
 
 
-def convert(settings, files: tuple[str, ...], name: str, options) -> Converted:
+def convert(settings, files: tuple[str, ...], name: str, options, *, environ=None,
+            cwd: str | None = None) -> Converted:
     """Load `files` with the global options (.env, --env-file, profiles, -p) and convert them
     as `c2k convert` does, keeping what the conversion read from the host."""
     import functools
@@ -101,7 +102,8 @@ def convert(settings, files: tuple[str, ...], name: str, options) -> Converted:
     from ..kube.transform import to_manifests
     project = load_project(LoadOptions(
         files=files, project_name=settings.project_name, env_files=tuple(settings.env_files),
-        profiles=tuple(settings.profiles), project_directory=settings.project_directory)).project
+        profiles=tuple(settings.profiles), project_directory=settings.project_directory,
+        environ=environ, cwd=cwd)).project
     reads: dict = {}
     limits = functools.partial(read_host_path, max_bytes=options.config_max_bytes,
                                max_files=options.config_max_files)
@@ -111,7 +113,8 @@ def convert(settings, files: tuple[str, ...], name: str, options) -> Converted:
         return found
     result = to_manifests(project, options, reader=reader)
     if settings.env_files:
-        dotenvs = tuple(os.path.abspath(f) for f in settings.env_files)
+        dotenvs = tuple(os.path.abspath(os.path.join(cwd or os.getcwd(), f))
+                        for f in settings.env_files)
     else:
         dotenvs = tuple(p for p in (os.path.join(project.working_dir, ".env"),)
                         if os.path.isfile(p))

@@ -40,8 +40,11 @@ def plan(settings, options, env_values: tuple[str, ...], output: str | None, *,
             envs.append(environments.Environment(name, common + files))
     else:
         envs = environments.detect(list(common))
-    converted = [environments.convert(settings, e.files, e.name, options) for e in envs]
-    base, base_note = _base(settings, common, converted, options)
+    def convert(files, name):
+        return environments.convert(settings, files, name, options, environ=dict(environ),
+                                    cwd=cwd)
+    converted = [convert(e.files, e.name) for e in envs]
+    base, base_note = _base(common, converted, convert)
     root = os.path.abspath(output or os.path.join(base.project.working_dir, "k8s"))
     parts = {conv.name: split(conv.result.objects, conv.reads, conv.dotenvs)
              for conv in [base, *converted]}
@@ -65,13 +68,13 @@ def plan(settings, options, env_values: tuple[str, ...], output: str | None, *,
     return migration
 
 
-def _base(settings, common: tuple, converted: list, options):
+def _base(common: tuple, converted: list, convert):
     """The base: the common files converted, or, when they are no project on their own (zulip's
     compose.yaml names secrets only its override declares), the environment docker compose
     uses by default (dev, which adds compose.override.*). Returns (Converted, note)."""
     from ..errors import C2KError
     try:
-        return environments.convert(settings, common, environments.BASE, options), ""
+        return convert(common, environments.BASE), ""
     except C2KError as exc:
         dev = next((c for c in converted if c.name == "dev"), None)
         if dev is None:
