@@ -392,6 +392,12 @@ def apply_patch(doc, ops):
         if not parts:
             doc = op["value"]
             continue
+        if op["op"] == "test":
+            node = doc
+            for p in parts:
+                node = node[int(p)] if isinstance(node, list) else node[p]
+            assert node == op["value"], op
+            continue
         parent = doc
         for p in parts[:-1]:
             parent = parent[int(p)] if isinstance(parent, list) else parent[p]
@@ -416,7 +422,7 @@ def random_doc(rng: random.Random, depth: int = 0):
     if depth > 3 or roll < 0.3:
         return rng.choice([1, 2, "a", "b", True, None, "x/y", "t~"])
     if roll < 0.65:
-        return {rng.choice(["a", "b", "c/d", "e~f", "g"]): random_doc(rng, depth + 1)
+        return {rng.choice(["a", "b", "c/d", "e~f", "name"]): random_doc(rng, depth + 1)
                 for _ in range(rng.randint(0, 4))}
     return [random_doc(rng, depth + 1) for _ in range(rng.randint(0, 4))]
 
@@ -431,14 +437,18 @@ def test_json_patch_turns_before_into_after():
                 after[rng.choice(["a", "z/1"])] = random_doc(rng)
             else:
                 after.insert(rng.randint(0, len(after)), random_doc(rng))
-        assert apply_patch(before, deltas.diff(before, after)) == after, (before, after)
+        ops = deltas.diff(before, after)
+        assert apply_patch(before, ops) == after, (before, after)
+        assert apply_patch(before, deltas.guarded(before, ops)) == after, (before, after)
 
 
 def test_a_changed_list_item_is_patched_in_place():
     before = {"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}
     after = {"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "3"}]}
-    assert deltas.diff(before, after) == [{"op": "replace", "path": "/env/1/value",
-                                           "value": "3"}]
+    ops = deltas.diff(before, after)
+    assert ops == [{"op": "replace", "path": "/env/1/value", "value": "3"}]
+    assert deltas.guarded(before, ops) == [{"op": "test", "path": "/env/1/name", "value": "B"},
+                                           *ops]
 
 
 # ---- graph -----------------------------------------------------------------------------------------

@@ -136,3 +136,28 @@ def diff(before, after, path: tuple = ()) -> list[dict]:
                 for i, value in enumerate(after[head:len(after) - tail])]
         return ops
     return [{"op": "replace", "path": _pointer(path), "value": after}]
+
+
+def guarded(before, ops: list[dict]) -> list[dict]:
+    """`ops` with a `test` of the name of each named list item they reach into or remove
+    (`env/1` is LOG_LEVEL), before the first op that does: the patch says what it changes, and
+    fails to apply, instead of changing another item, if the base's list was reordered."""
+    out, tested = [], set()
+    for op in ops:
+        if op["op"] != "add" or not op["path"].endswith(tuple("0123456789")):
+            node, parts = before, op["path"].split("/")[1:]
+            for depth, part in enumerate(parts):
+                part = part.replace("~1", "/").replace("~0", "~")
+                if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                    node = node[int(part)]
+                    item = "/" + "/".join(parts[:depth + 1])
+                    if isinstance(node, dict) and isinstance(node.get("name"), str) \
+                            and item not in tested:
+                        tested.add(item)
+                        out.append({"op": "test", "path": f"{item}/name", "value": node["name"]})
+                elif isinstance(node, dict) and part in node:
+                    node = node[part]
+                else:
+                    break
+        out.append(op)
+    return out

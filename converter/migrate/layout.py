@@ -18,7 +18,7 @@ import os
 
 from ..emit import yamlio
 from ..emit.shared import HEADER, file_name
-from .delta import Delta, Part
+from .delta import Delta, Part, guarded
 from .generators import USER_SECRETS, Generator
 
 API_VERSION = "kustomize.config.k8s.io/v1beta1"
@@ -122,7 +122,8 @@ def overlay_files(d: Delta, base: Part, *, files_shown: str, folder: str,
     for (kind, name), ops in d.patches.items():
         obj = base.objects[(kind, name)]
         path = f"patches/{name}-{kind.lower()}.yaml"
-        files[f"{prefix}/{path}"] = _doc(f"what {d.name} changes in {kind} {name}", ops)
+        files[f"{prefix}/{path}"] = _doc(f"what {d.name} changes in {kind} {name}",
+                                         guarded(obj, ops))
         patches.append({"path": path, "target": _target(kind, obj["apiVersion"], name)})
     for kind, name in d.removed:
         obj = base.objects.get((kind, name))
