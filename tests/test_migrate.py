@@ -485,3 +485,23 @@ def test_graph_marks_a_reference_no_service_forwards(tmp_path):
     assert "w_app -.-x|✗ :5432| x_main_db" in text
     dot = run_c2k("-q", "graph", "--format", "dot", cwd=tmp_path).stdout
     assert 'w_app -> x_main_db [label="✗ :5432", style=dashed, color="#dc2626"];' in dot
+
+
+def test_a_secret_from_the_shell_is_a_file_the_user_supplies(tmp_path):
+    write(tmp_path, "compose.yaml", """\
+        services:
+          app:
+            image: app:1
+            secrets: [token]
+        secrets:
+          token:
+            environment: TOKEN
+        """)
+    proc = run_c2k("migrate", cwd=tmp_path, env={"TOKEN": "shell-secret-5d1e"})
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "k8s"
+    assert "shell-secret-5d1e" not in layout_text(out)
+    assert (out / ".gitignore").read_text().splitlines()[1:] == ["/secrets/token/token"]
+    base = yaml.safe_load((out / "base" / "kustomization.yaml").read_text())
+    assert base["secretGenerator"][0]["files"] == ["token=../secrets/token/token"]
+    assert "`secrets/token/token` (you supply it)" in (out / "MIGRATION.md").read_text()
