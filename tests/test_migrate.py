@@ -158,7 +158,7 @@ def layout_text(out: Path) -> str:
     return "\n".join(p.read_text() for p in sorted(out.rglob("*")) if p.is_file())
 
 
-# ---- which cases -------------------------------------------------------------------------------
+# ---- which cases --------------------------------------------------------------------------------
 
 def realworld_with_environments() -> list[Path]:
     root = CORPUS / "realworld"
@@ -178,7 +178,7 @@ def case_folder(case: str, tmp_path: Path) -> Path:
     return sample(case, tmp_path)
 
 
-# ---- kustomize build == c2k convert, for every environment ----------------------------------------
+# ---- kustomize build == c2k convert, for every environment --------------------------------------
 
 def check_every_environment(kustomize_bin, folder: Path, out: Path, *, cwd: Path) -> list[str]:
     envs = expected_environments(folder)
@@ -236,7 +236,7 @@ def test_committed_sample_layouts_build(kustomize_bin):
         assert prod == want
 
 
-# ---- what the layout holds ------------------------------------------------------------------------
+# ---- what the layout holds ----------------------------------------------------------------------
 
 def secret_values(folder: Path, files_per_env) -> set[str]:
     """Every value of a Secret c2k convert writes for any environment, and every secret file."""
@@ -354,7 +354,7 @@ def test_env_option_names_the_environments(tmp_path):
     assert missing.returncode == 1 and "NAME=FILE" in missing.stderr
 
 
-# ---- environments ----------------------------------------------------------------------------------
+# ---- environments -------------------------------------------------------------------------------
 
 def test_environments_are_found_by_their_file_names(tmp_path):
     for name in ("compose.yaml", "compose.override.yml", "compose.prod.yaml",
@@ -383,7 +383,7 @@ def test_kustomize_env_reads_env_files_as_kustomize_does():
     assert kustomize_env(b"A=1\nNOVALUE\n") is None
 
 
-# ---- JSON Patch ------------------------------------------------------------------------------------
+# ---- JSON Patch ---------------------------------------------------------------------------------
 
 def apply_patch(doc, ops):
     doc = copy.deepcopy(doc)
@@ -451,7 +451,7 @@ def test_a_changed_list_item_is_patched_in_place():
                                            *ops]
 
 
-# ---- graph -----------------------------------------------------------------------------------------
+# ---- graph --------------------------------------------------------------------------------------
 
 def test_graph_draws_services_workloads_ports_claims_and_wiring():
     folder = SAMPLES / "storefront"

@@ -35,13 +35,6 @@ class Generator:
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        """The files this generator reads at build time (absolute; user files relative)."""
-        return (tuple(p for _, p in self.files) + self.envs
-                + tuple(p for _, p in self.user_files)
-                + tuple(sorted({p for _, p, _ in self.variables})))
-
 
 def object_bytes(obj: dict) -> dict[str, bytes]:
     """{key: bytes} of a Secret or ConfigMap."""

@@ -120,7 +120,8 @@ def _services(m) -> list[str]:
         for kind, name in d.removed:
             out.append(f"- removed: {kind} {name}")
         for gen, behavior in d.generators:
-            out.append(f"- {gen.kind} {gen.name}: {'made from other files' if behavior == 'replace' else 'added'}")
+            what = "made from other files" if behavior == "replace" else "added"
+            out.append(f"- {gen.kind} {gen.name}: {what}")
     return out
 
 

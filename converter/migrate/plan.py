@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from ..errors import C2KError
 from ..records import field, record
 from . import environments, layout, notes
 from .delta import delta, split
@@ -36,7 +37,7 @@ def plan(settings, options, env_values: tuple[str, ...], output: str | None, *,
         for value in env_values:
             name, files = environments.parse_env_option(value, cwd)
             if any(e.name == name for e in envs):
-                raise environments.C2KError(f"--env {name} is given twice")
+                raise C2KError(f"--env {name} is given twice")
             envs.append(environments.Environment(name, common + files))
     else:
         envs = environments.detect(list(common))
@@ -72,17 +73,20 @@ def _base(common: tuple, converted: list, convert):
     """The base: the common files converted, or, when they are no project on their own (zulip's
     compose.yaml names secrets only its override declares), the environment docker compose
     uses by default (dev, which adds compose.override.*). Returns (Converted, note)."""
-    from ..errors import C2KError
     try:
         return convert(common, environments.BASE), ""
     except C2KError as exc:
         dev = next((c for c in converted if c.name == "dev"), None)
         if dev is None:
             raise
-        first = str(exc).splitlines()[0]
+        # the message names files as given; the notes name them from the project's folder
+        folder = os.path.dirname(common[0])
+        first = str(exc).splitlines()[0].replace(folder + os.sep, "")
+        first = first.replace(os.path.relpath(folder) + os.sep, "")
+        files = ", ".join(os.path.basename(f) for f in dev.files)
         note = (f"The common files are no project on their own ({first}): the base is what "
-                f"docker compose runs by default, {', '.join(os.path.basename(f) for f in dev.files)}, "
-                f"and overlays/dev builds it unchanged.")
+                f"docker compose runs by default, {files}, and overlays/dev builds it "
+                f"unchanged.")
         return environments.Converted(environments.BASE, dev.files, dev.project, dev.result,
                                       dev.reads, dev.dotenvs), note
 
