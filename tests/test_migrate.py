@@ -451,6 +451,39 @@ def test_a_changed_list_item_is_patched_in_place():
                                            *ops]
 
 
+def merge_values(base: dict, override: dict) -> dict:
+    """Helm's merge of a values file over another: maps key by key, null deletes."""
+    out = dict(base)
+    for key, value in override.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_values(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def without_nulls(value):
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def test_values_override_is_what_helm_merges_over_the_base_values():
+    rng = random.Random(4)
+    for _ in range(2000):
+        before, after = random_doc(rng), random_doc(rng)
+        if not isinstance(before, dict) or not isinstance(after, dict):
+            continue
+        after = without_nulls(after)                # null is Helm's delete, never a value
+        override = deltas.values_override(before, after)
+        assert merge_values(before, override) == after, (before, after)
+    assert deltas.values_override({"web": {"replicas": 1, "image": "a"}, "old": 1},
+                                  {"web": {"replicas": 3, "image": "a"}}) == {
+        "web": {"replicas": 3}, "old": None}
+
+
 # ---- graph --------------------------------------------------------------------------------------
 
 def test_graph_draws_services_workloads_ports_claims_and_wiring():

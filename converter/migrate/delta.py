@@ -3,7 +3,10 @@ counts, generators created or replaced, and for every other changed object the J
 (RFC 6902) operations that turn the base's object into the environment's.
 
 This is the one model of an environment's differences; layout.py renders it as a Kustomize
-overlay, and another format can render the same data (its changed paths) in its own terms.
+overlay. A format with its own values (Helm) renders an environment from the two conversions
+instead: its values of the environment's objects over its values of the base's
+(`values_override`), with `added` and `removed` saying which objects an environment switches
+on or off.
 """
 
 from __future__ import annotations
@@ -136,6 +139,25 @@ def diff(before, after, path: tuple = ()) -> list[dict]:
                 for i, value in enumerate(after[head:len(after) - tail])]
         return ops
     return [{"op": "replace", "path": _pointer(path), "value": after}]
+
+
+def values_override(before: dict, after: dict) -> dict:
+    """The smallest values file that Helm merges over `before` to give `after`: maps merged key
+    by key, anything else (lists included: Helm replaces them) set whole, a removed key set to
+    null (Helm deletes it). For `--format helm`'s values-<env>.yaml over values.yaml."""
+    out: dict = {}
+    for key in before:
+        if key not in after:
+            out[key] = None
+    for key, value in after.items():
+        old = before.get(key)
+        if key in before and old == value:
+            continue
+        if isinstance(old, dict) and isinstance(value, dict):
+            out[key] = values_override(old, value)
+        else:
+            out[key] = value
+    return out
 
 
 def guarded(before, ops: list[dict]) -> list[dict]:
