@@ -3,8 +3,8 @@
 The commands sit beside the stage they drive (compose/cli.py: config; images/cli.py: build,
 push, images; emit/cli.py: convert, bundle, graph; migrate/cli.py: migrate; cluster/cli.py:
 apply, diff, up, down; cluster/verbs_cli.py: ps, logs, exec, run...). What they share is in
-commandline.py, the options of every command that converts in kube/cli.py. They import their stage's modules inside the
-command, so that `c2k --help` and `c2k config` never pay for docker or kubernetes.
+commandline.py, the options of every command that converts in kube/cli.py. They import their
+stage's modules inside the command, so that `c2k --help` and `c2k config` never pay for docker or kubernetes.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def _command_options(settings, flags: dict) -> list[str]:
 def compare(root: str, files: dict[str, str]) -> list[str]:
     """Unified diffs (relative paths) of the files that differ from what is on disk, and of
     generated files on disk that would no longer be written."""
-    from ..emit.shared import is_generated
+    from ..emit.shared import stale
     out = []
     for rel, text in sorted(files.items()):
         path = os.path.join(root, rel)
@@ -95,16 +95,12 @@ def compare(root: str, files: dict[str, str]) -> list[str]:
         out.extend(difflib.unified_diff(
             (old or "").splitlines(keepends=True), text.splitlines(keepends=True),
             "/dev/null" if old is None else f"a/{rel}", f"b/{rel}"))
-    wanted = {os.path.normpath(os.path.join(root, rel)) for rel in files}
-    for folder, _, names in sorted(os.walk(root)) if os.path.isdir(root) else ():
-        for name in sorted(names):
-            path = os.path.normpath(os.path.join(folder, name))
-            if path not in wanted and is_generated(path):
-                rel = os.path.relpath(path, root)
-                with open(path, encoding="utf-8") as fh:
-                    old = fh.read()
-                out.extend(difflib.unified_diff(old.splitlines(keepends=True), [],
-                                                f"a/{rel}", "/dev/null"))
+    for path in stale(root, files):
+        rel = os.path.relpath(path, root)
+        with open(path, encoding="utf-8") as fh:
+            old = fh.read()
+        out.extend(difflib.unified_diff(old.splitlines(keepends=True), [], f"a/{rel}",
+                                        "/dev/null"))
     return out
 
 
