@@ -1,10 +1,10 @@
 """The c2k command line: the click group and its global options, and the program's entry point.
 
 The commands sit beside the stage they drive (compose/cli.py: config; images/cli.py: build,
-push, images; emit/cli.py: convert, bundle; cluster/cli.py: apply, diff, up, down;
-cluster/verbs_cli.py: ps, logs, exec, run...). What they share is in commandline.py, the options
-of every command that converts in kube/cli.py. They import their stage's modules inside the
-command, so that `c2k --help` and `c2k config` never pay for docker or kubernetes.
+push, images; emit/cli.py: convert, bundle, graph; migrate/cli.py: migrate; cluster/cli.py:
+apply, diff, up, down; cluster/verbs_cli.py: ps, logs, exec, run...). What they share is in
+commandline.py, the options of every command that converts in kube/cli.py. They import their
+stage's modules inside the command, so that `c2k --help` and `c2k config` never pay for docker or kubernetes.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from .compose import cli as compose_commands
 from .emit import cli as emit_commands
 from .errors import C2KError
 from .images import cli as image_commands
+from .migrate import cli as migrate_commands
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -75,8 +76,8 @@ def cli(ctx: click.Context, /, **options: Any) -> None:
 
 
 # Each stage's commands sit beside the stage (commandline.py says what they share).
-for _module in (compose_commands, image_commands, emit_commands, cluster_commands,
-                verb_commands):
+for _module in (compose_commands, image_commands, emit_commands, migrate_commands,
+                cluster_commands, verb_commands):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -65,7 +65,20 @@ def render(sample: str) -> dict[str, str]:
             for path in sorted(target.rglob("*")):
                 if path.is_file():
                     files[f"{fmt}/{path.relative_to(target)}"] = path.read_text()
-        return files
+    files.update({f"migrate/{rel}": text for rel, text in render_migrate(sample).items()})
+    return files
+
+
+def render_migrate(sample: str) -> dict[str, str]:
+    """`c2k migrate -o outputs/<sample>/migrate` from the sample's folder, in memory: the
+    layout's generators name the sample's files from where it is committed, so it builds."""
+    from converter.commandline import Settings
+    from converter.kube.options import ConvertOptions
+    from converter.migrate.plan import plan
+    folder = SAMPLES / sample
+    migration = plan(Settings(), ConvertOptions(), (), str(OUTPUTS / sample / "migrate"),
+                     command_options=[], environ=dict(ENV), cwd=str(folder))
+    return migration.files
 
 
 # ---- bundle.dab -------------------------------------------------------------------------------

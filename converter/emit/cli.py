@@ -1,4 +1,5 @@
-"""The commands that write what c2k made: convert (in any format of formats.py) and bundle."""
+"""The commands that write what c2k made: convert (in any format of formats.py), bundle, and
+graph (a picture of the conversion)."""
 
 from __future__ import annotations
 
@@ -99,4 +100,19 @@ def bundle_cmd(settings: Settings, output: str | None, push: bool, registry: str
         click.echo(f"wrote bundle to {output}", err=True)
 
 
-COMMANDS = [convert_cmd, bundle_cmd]
+@command("graph")
+@click.option("--format", "graph_format", default="mermaid", show_default=True,
+              type=click.Choice(["mermaid", "dot"]),
+              help="mermaid (code hosts render it in Markdown) or dot (Graphviz).")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE. Default: stdout.")
+@options(*CONVERT_PARAMS)
+def graph_cmd(settings, graph_format, output, **convert):
+    """Draw the converted project: services -> workloads, Services and their ports, claims,
+    and who reaches whom on which port (from the wiring check), approximations marked."""
+    from .graph import graph, render
+    project, result = convert_project(settings, convert, namespace=None)
+    write_text(render(graph(project, result), graph_format), output)
+    nothing_left_to_clean()
+
+
+COMMANDS = [convert_cmd, bundle_cmd, graph_cmd]

@@ -37,13 +37,8 @@ def write_tree(output: str, files: dict[str, str], *, what: str) -> list[str]:
         raise C2KError(f"{what} writes a folder", hint="give -o DIR")
     if os.path.exists(output) and not os.path.isdir(output):
         raise C2KError(f"{output} exists and is not a folder", hint="give -o DIR")
-    wanted = {os.path.normpath(os.path.join(output, p)) for p in files}
-    if os.path.isdir(output):
-        for root, _, names in os.walk(output):
-            for fname in names:
-                path = os.path.normpath(os.path.join(root, fname))
-                if path not in wanted and _generated(path):
-                    os.remove(path)
+    for path in stale(output, files):
+        os.remove(path)
     written = []
     for rel, text in files.items():
         path = os.path.join(output, rel)
@@ -52,6 +47,19 @@ def write_tree(output: str, files: dict[str, str], *, what: str) -> list[str]:
             fh.write(text)
         written.append(path)
     return written
+
+
+def stale(output: str, files) -> list[str]:
+    """The files c2k wrote under `output` before (they start with its header) that are not
+    among `files` (relative paths) now, sorted."""
+    wanted = {os.path.normpath(os.path.join(output, p)) for p in files}
+    found = []
+    for root, _, names in os.walk(output) if os.path.isdir(output) else ():
+        for fname in names:
+            path = os.path.normpath(os.path.join(root, fname))
+            if path not in wanted and _generated(path):
+                found.append(path)
+    return sorted(found)
 
 
 def _generated(path: str) -> bool:

@@ -107,3 +107,6 @@ class ConversionResult:
     # workload -> ((workload it depends on, "completed" | "started"), ...): docker compose's
     # start order; `c2k up` applies a workload once the Jobs it needs "completed" have.
     start_after: dict = field(default_factory=dict)
+    # references.Reference: every host:port a service names (the wiring check read them)
+    references: tuple = ()
+    workloads: dict = field(default_factory=dict)   # compose service -> its workload's name

@@ -85,6 +85,8 @@ def to_manifests(project: Project, options: ConvertOptions | None = None, *,
     report_coverage(ctx)
     objects.sort(key=lambda o: (kinds.rank(o["kind"]), o["metadata"]["name"]))
     return ConversionResult(objects=objects, report=ctx.report, wiring=tuple(findings),
+                            references=tuple(ctx.references),
+                            workloads={s: g.name for s, g in sorted(ctx.group_of.items())},
                             start_after={k: tuple(sorted(v))
                                          for k, v in sorted(ctx.starts_after.items())})
 
