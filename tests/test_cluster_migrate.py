@@ -8,9 +8,15 @@ import shutil
 
 import pytest
 import yaml
-
-from cluster_util import (SAMPLES, c2k, delete_namespace, get_json, kubectl,
-                          new_namespace_name, wait_until)
+from cluster_util import (
+    SAMPLES,
+    c2k,
+    delete_namespace,
+    get_json,
+    kubectl,
+    new_namespace_name,
+    wait_until,
+)
 from conftest_tools import run_tool
 
 pytestmark = pytest.mark.cluster

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest_tools import run_tool
 from corpus import CORPUS, corpus_dir
+
 from converter.migrate import delta as deltas
 from converter.migrate import environments
 from converter.migrate.generators import kustomize_env

@@ -106,7 +106,7 @@ def bundle_cmd(settings: Settings, output: str | None, push: bool, registry: str
               help="mermaid (code hosts render it in Markdown) or dot (Graphviz).")
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE. Default: stdout.")
 @options(*CONVERT_PARAMS)
-def graph_cmd(settings, graph_format, output, **convert):
+def graph_cmd(settings: Settings, graph_format: str, output: str | None, **convert: Any) -> None:
     """Draw the converted project: services -> workloads, Services and their ports, claims,
     and who reaches whom on which port (from the wiring check), approximations marked."""
     from .graph import graph, render

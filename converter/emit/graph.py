@@ -11,6 +11,7 @@ marked "✗".
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .. import kinds
 from ..records import field, record
@@ -72,11 +73,11 @@ def graph(project, result) -> Graph:
     by_workload: dict[str, list[str]] = {}
     for service, workload in result.workloads.items():
         by_workload.setdefault(workload, []).append(service)
-    problems = {}
+    problems: dict[str, int] = {}
     for entry in result.report.warnings:
         if entry.scope == "service" and entry.status in ("approximated", "not-converted"):
             problems[entry.name] = problems.get(entry.name, 0) + 1
-    workloads = {}
+    workloads: dict[str, tuple[dict[str, Any], Node]] = {}
     for obj in objects:
         kind = kinds.of(obj)
         if kind is None or not kind.workload:
@@ -88,7 +89,7 @@ def graph(project, result) -> Graph:
         label = f"{obj['kind']} {name}" + ("" if services == [name]
                                            else f" (service {', '.join(services)})")
         if isinstance(replicas, int) and replicas != 1:
-            label += f" ×{replicas}"
+            label += f" \u00d7{replicas}"  # the multiplication sign
         if count:
             label += f" ⚠ {count}"
         node = Node(_id("w", name), label, "workload", bool(count))
@@ -99,7 +100,7 @@ def graph(project, result) -> Graph:
             if all(n.id != claim_id for n in g.nodes):
                 g.nodes.append(Node(claim_id, f"claim {claim}", "claim"))
             g.edges.append(Edge(node.id, claim_id, "mounts"))
-    services = {}
+    service_nodes: dict[str, Node] = {}
     for obj in objects:
         if obj["kind"] != "Service":
             continue
@@ -111,9 +112,9 @@ def graph(project, result) -> Graph:
             + (f" [{spec['type']}]" if spec.get("type", "ClusterIP") != "ClusterIP" else "")
         node = Node(_id("s", name), label, "service")
         g.nodes.append(node)
-        services[name] = node
+        service_nodes[name] = node
         selector = spec.get("selector") or {}
-        for wname, (wobj, wnode) in workloads.items():
+        for wobj, wnode in workloads.values():
             labels = ((kinds.pod_template(wobj) or {}).get("metadata") or {}).get("labels") or {}
             if selector and all(labels.get(k) == v for k, v in selector.items()):
                 g.edges.append(Edge(node.id, wnode.id))
@@ -127,7 +128,7 @@ def graph(project, result) -> Graph:
         for rule in (obj.get("spec") or {}).get("rules") or ():
             for path in ((rule.get("http") or {}).get("paths") or ()):
                 backend = (path.get("backend") or {}).get("service") or {}
-                target = services.get(backend.get("name", ""))
+                target = service_nodes.get(backend.get("name", ""))
                 if target is not None:
                     port = (backend.get("port") or {}).get("number", "")
                     g.edges.append(Edge(node.id, target.id, f"{path.get('path', '/')} → {port}"))
@@ -137,7 +138,7 @@ def graph(project, result) -> Graph:
         source = workloads.get(result.workloads.get(ref.service, ""))
         if source is None:
             continue
-        target = services.get(ref.host.lower())
+        target = service_nodes.get(ref.host.lower())
         is_broken = (ref.service, ref.place) in broken
         target_id = target.id if target is not None else _id("x", ref.host)
         if target is None and all(n.id != target_id for n in g.nodes):

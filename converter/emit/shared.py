@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 
 from ..errors import C2KError
 
@@ -49,7 +50,7 @@ def write_tree(output: str, files: dict[str, str], *, what: str) -> list[str]:
     return written
 
 
-def stale(output: str, files) -> list[str]:
+def stale(output: str, files: Iterable[str]) -> list[str]:
     """The files c2k wrote under `output` before (they start with its header) that are not
     among `files` (relative paths) now, sorted."""
     wanted = {os.path.normpath(os.path.join(output, p)) for p in files}

@@ -82,7 +82,7 @@ def compare(root: str, files: dict[str, str]) -> list[str]:
     """Unified diffs (relative paths) of the files that differ from what is on disk, and of
     generated files on disk that would no longer be written."""
     from ..emit.shared import stale
-    out = []
+    out: list[str] = []
     for rel, text in sorted(files.items()):
         path = os.path.join(root, rel)
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .. import kinds
 from ..records import field, record
-from .generators import Explainer, Generator
+from .generators import Explainer
 
 Key = tuple[str, str]           # (kind, name)
 

@@ -115,7 +115,7 @@ class Explainer:
             for var, value in sorted((parsed or {}).items()):
                 if value:
                     self.by_variable.setdefault(value.encode("utf-8"), []).append((path, var))
-        self.env_files = {}
+        self.env_files: dict[tuple[tuple[str, str], ...], str] = {}
         for path, info in sorted(reads.items()):
             if info.kind == "file" and info.files:
                 parsed = kustomize_env(info.files[0][1])

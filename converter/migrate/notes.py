@@ -87,7 +87,7 @@ def _services(m) -> list[str]:
     objects = result.objects
     for service, workload in sorted(result.workloads.items()):
         obj = next((o for o in objects if o["metadata"]["name"] == workload
-                    and kinds.of(o) is not None and kinds.of(o).workload), None)
+                    and getattr(kinds.of(o), "workload", False)), None)
         if obj is None:
             continue
         labels = ((kinds.pod_template(obj) or {}).get("metadata") or {}).get("labels") or {}
@@ -127,7 +127,9 @@ def _services(m) -> list[str]:
 
 def _files(m) -> list[str]:
     where = m.base.project.working_dir
-    rows, secret_files, user = {}, set(), set()
+    rows: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    secret_files: set[str] = set()
+    user: set[str] = set()
     for name, part in m.parts.items():
         for gen in part.generators.values():
             reads = [_code(_rel(p, where)) for _, p in gen.files] + \

@@ -33,7 +33,7 @@ def plan(settings, options, env_values: tuple[str, ...], output: str | None, *,
                        project_directory=settings.project_directory)
     common = tuple(environments.split_files(found, given))
     if env_values:
-        envs = []
+        envs: list[environments.Environment] = []
         for value in env_values:
             name, files = environments.parse_env_option(value, cwd)
             if any(e.name == name for e in envs):
