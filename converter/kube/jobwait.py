@@ -21,6 +21,9 @@ Never set a TTL on these Jobs: a dependant restarted later asks again and must f
 
 from __future__ import annotations
 
+import functools
+import re
+
 from . import names
 
 TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -43,6 +46,39 @@ do echo "waiting for job {job} to complete"; sleep 2; done
 """
 
 
+def script(job: str, dependant: str) -> str:
+    """The wait loop for Job `job` (a later stage may pass a template expression as `job`)."""
+    return _SCRIPT.format(dir=TOKEN_DIR, job=job, dependant=dependant)
+
+
+def awaited(container: dict) -> tuple[str, str] | None:
+    """(job, dependant) when `container` is a wait container made by wait_container."""
+    command = container.get("command") or []
+    if len(command) != 3 or command[:2] != ["sh", "-c"]:
+        return None
+    found = _parser().match(command[2])
+    if found is None or script(found["job"], found["dependant"]) != command[2]:
+        return None
+    return found["job"], found["dependant"]
+
+
+@functools.cache
+def _parser():
+    parts = re.split(r"(\{job\}|\{dependant\}|\{dir\})", _SCRIPT)
+    groups = {"{job}": "(?P<job>[a-z0-9-]+)", "{dependant}": "(?P<dependant>[a-z0-9-]+)",
+              "{dir}": re.escape(TOKEN_DIR)}
+    seen: set[str] = set()
+    pattern = []
+    for part in parts:
+        if part in groups:
+            name = part.strip("{}")
+            pattern.append(f"(?P={name})" if name in seen and part != "{dir}" else groups[part])
+            seen.add(name)
+        else:
+            pattern.append(re.escape(part))
+    return re.compile("".join(pattern) + r"\Z")
+
+
 def account_name(ctx) -> str:
     return names.join(names.dns_label(ctx.project.name, prefix="p"), "job-waiter", limit=63)
 
@@ -55,9 +91,8 @@ def wait_container(ctx, pod, job: str, dependant: str, name: str) -> dict:
                                                               "path": "ca.crt"}]}},
         {"downwardAPI": {"items": [{"path": "namespace",
                                     "fieldRef": {"fieldPath": "metadata.namespace"}}]}}]}})
-    script = _SCRIPT.format(dir=TOKEN_DIR, job=job, dependant=dependant)
     return {"name": name, "image": ctx.options.job_wait_image,
-            "command": ["sh", "-c", script],
+            "command": ["sh", "-c", script(job, dependant)],
             "volumeMounts": [{"name": volume, "mountPath": TOKEN_DIR, "readOnly": True}]}
 
 

@@ -107,3 +107,8 @@ class ConversionResult:
     # workload -> ((workload it depends on, "completed" | "started"), ...): docker compose's
     # start order; `c2k up` applies a workload once the Jobs it needs "completed" have.
     start_after: dict = field(default_factory=dict)
+    # What later stages (the Helm chart) need to follow names: compose service -> its Kubernetes
+    # name and its workload's name, and the references.py host:port references.
+    names: dict = field(default_factory=dict)
+    workloads: dict = field(default_factory=dict)
+    references: tuple = ()

@@ -86,7 +86,10 @@ def to_manifests(project, options: ConvertOptions | None = None, *,
     objects.sort(key=lambda o: (_rank(o["kind"]), o["metadata"]["name"]))
     return ConversionResult(objects=objects, report=ctx.report, wiring=tuple(findings),
                             start_after={k: tuple(sorted(v))
-                                         for k, v in sorted(ctx.starts_after.items())})
+                                         for k, v in sorted(ctx.starts_after.items())},
+                            names=dict(ctx.names),
+                            workloads={s: g.name for s, g in ctx.group_of.items()},
+                            references=tuple(ctx.references))
 
 
 def _rank(kind: str) -> int:
