@@ -367,7 +367,9 @@ def convert_cmd(settings, out, to_stdout, as_json, controller, volumes_mode, rep
                              replicas=replicas, pvc_request_size=pvc_request_size,
                              generate_network_policies=generate_network_policies,
                              registry=registry, image_overrides=overrides,
-                             secret_env=secret_env, service_group_mode=service_group_mode,
+                             # a chart never carries a secret value (emit/helm/secrets.py)
+                             secret_env=secret_env or out_format == "helm",
+                             service_group_mode=service_group_mode,
                              service_group_name=service_group_name, **_image_options(images))
     result = _converted(settings, project, options)
     if report_file:
@@ -375,7 +377,7 @@ def convert_cmd(settings, out, to_stdout, as_json, controller, volumes_mode, rep
     if strict:
         _strict(settings, result)
     if out_format != "manifests":
-        _write_format(out_format, result.objects, project.name, out, settings.quiet)
+        _write_format(out_format, result, project, out, settings.quiet)
         return
     text = write_output(result.objects, output=None if to_stdout else out, json=as_json)
     if text is not None:
@@ -387,15 +389,16 @@ def convert_cmd(settings, out, to_stdout, as_json, controller, volumes_mode, rep
     _nothing_left_to_clean()     # a build or push has joined its threads by now
 
 
-def _write_format(out_format, objects, project_name, out, quiet) -> None:
-    """convert --format helm|kustomize: a folder (converter/emit/helm.py, kustomize.py)."""
+def _write_format(out_format, result, project, out, quiet) -> None:
+    """convert --format helm|kustomize: a folder (converter/emit/helm/, kustomize.py)."""
     if not out or out == "-":
         raise click.UsageError(f"--format {out_format} writes a folder: give -o DIR")
     if out_format == "helm":
-        from .emit.helm import write_chart as write
+        from .emit.helm import write_chart
+        paths = write_chart(result, project, out, warn=None if quiet else warn)
     else:
-        from .emit.kustomize import write_kustomize as write
-    paths = write(objects, project_name=project_name, output=out)
+        from .emit.kustomize import write_kustomize
+        paths = write_kustomize(result.objects, project_name=project.name, output=out)
     if not quiet:
         click.echo(f"wrote {out_format} ({len(paths)} files) to {out}", err=True)
 

@@ -17,7 +17,8 @@ import os
 
 from ..errors import C2KError
 from . import yamlio
-from .helm import HEADER, split_image, write_tree
+from ..imagerefs import split_reference
+from .helm import HEADER, write_tree
 from .manifests import file_name
 
 API_VERSION = "kustomize.config.k8s.io/v1beta1"
@@ -41,8 +42,8 @@ def image_entries(objects: list[dict]) -> list[dict]:
         for c in _pod_containers(obj):
             image = c.get("image")
             if isinstance(image, str):
-                parts = split_image(image)
-                seen.setdefault(parts["repository"], set()).add((parts["tag"], parts["digest"]))
+                name, tag, digest = split_reference(image)
+                seen.setdefault(name, set()).add((tag or "", digest or ""))
     entries = []
     for repo, forms in sorted(seen.items()):
         if len(forms) != 1:
