@@ -196,11 +196,12 @@ def venv_of(interpreter: str) -> Path:
 def install_c2k(interpreter: str) -> Path:
     """The Python of a virtualenv holding c2k as users get it: `pip install .` of this tree
     (what pipx does), not the editable development install, whose import hook alone costs
-    ~20 ms at every start. Created once (dependencies from PyPI); the package is reinstalled
-    from the working tree on every run."""
+    ~20 ms at every start. Created once (dependencies from PyPI, at the versions of
+    constraints.txt); the package is reinstalled from the working tree on every run."""
     venv = venv_of(interpreter)
     python = venv / "bin" / "python"
-    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+           "-c", str(ROOT / "constraints.txt")]
     installs = [["--force-reinstall", "--no-deps", str(ROOT)]]
     if not python.is_file():
         subprocess.run([interpreter, "-m", "venv", str(venv)], check=True)

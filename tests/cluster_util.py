@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 from conftest_cluster import KWOK_NAMESPACE_PREFIX, cluster_dir, kubectl_path
+from converter import kinds
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -70,9 +71,8 @@ def write_compose(folder: Path, text: str, name: str = "compose.yaml") -> Path:
     return path
 
 
-KINDS = "deployments,statefulsets,daemonsets,jobs,cronjobs,services,configmaps,secrets," \
-        "persistentvolumeclaims,ingresses,horizontalpodautoscalers,networkpolicies," \
-        "serviceaccounts,roles,rolebindings"
+# Every namespaced kind c2k writes, as `kubectl get` names them.
+KINDS = ",".join(k.plural for k in kinds.where(lambda k: k.converted and k.namespaced))
 
 
 def members(kubeconfig: str, namespace: str) -> list[dict]:

@@ -11,6 +11,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 pytest_plugins = ["conftest_docker", "conftest_cluster", "conftest_tools"]
 
+# The fixtures that bring up infrastructure, and the marker of the tests that use them: set
+# here, so that `-m "not docker"` (make test-fast) never depends on a decorator remembered.
+INFRASTRUCTURE_MARKERS = {"docker_env": "docker", "cluster_kubeconfig": "cluster",
+                          "tools_bin_dir": "tools", "helm_bin": "tools", "kustomize_bin": "tools"}
+
+
+@pytest.hookimpl(tryfirst=True)     # before -m deselects
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture in INFRASTRUCTURE_MARKERS.keys() & set(item.fixturenames):
+            item.add_marker(INFRASTRUCTURE_MARKERS[fixture])
+
 
 @pytest.fixture
 def command_on_path(tmp_path, monkeypatch):

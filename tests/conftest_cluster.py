@@ -41,6 +41,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import refuse_in_unit_runs
+
 __all__ = [
     "CLUSTER_SCRIPTS",
     "KWOK_NAMESPACE_PREFIX",
@@ -121,6 +123,7 @@ def _cannot_start(message: str) -> None:
 @pytest.fixture(scope="session")
 def cluster_kubeconfig() -> Iterator[str]:
     """Start (or reuse) the local test cluster; return its admin kubeconfig path."""
+    refuse_in_unit_runs("the test cluster (tests/cluster/up)")
     up = CLUSTER_SCRIPTS / "up"
     timeout = float(os.environ.get("C2K_CLUSTER_UP_TIMEOUT", "3600"))
     # Output goes to a file, not a pipe: nothing started by "up" may hold our pipes.

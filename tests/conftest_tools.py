@@ -12,8 +12,7 @@ Registered from tests/conftest.py (``pytest_plugins = [..., "conftest_tools"]``)
   comparing what helm/kustomize render with what `c2k convert` writes.
 
 Environment: C2K_HELM / C2K_KUSTOMIZE use those binaries instead of building; GO names the Go
-toolchain (default: `go` on PATH, else /usr/local/go/bin/go); C2K_TOOLS_BUILD_TIMEOUT in seconds
-(default 1800).
+toolchain (default: the one tests/go finds); C2K_TOOLS_BUILD_TIMEOUT in seconds (default 1800).
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import pytest
 import yaml
 
 from converter.kube.options import ConvertOptions
+from tests.helpers import refuse_in_unit_runs
 
 __all__ = ["TOOLS_DIR", "SAMPLES", "OPTION_SETS", "helm_bin", "kustomize_bin", "tools_bin_dir",
            "objects_by_key", "run_tool", "pytest_configure"]
@@ -55,6 +55,7 @@ def _unavailable(message: str):
 @pytest.fixture(scope="session")
 def tools_bin_dir() -> Path:
     """The folder holding helm and kustomize, built on first use."""
+    refuse_in_unit_runs("helm and kustomize (a Go build: tests/tools/build)")
     timeout = float(os.environ.get("C2K_TOOLS_BUILD_TIMEOUT", "1800"))
     try:
         proc = subprocess.run([str(TOOLS_DIR / "build")], capture_output=True, text=True,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from converter.model import BuildConfig, Project, Service, frozen_map
+from tests.helpers import refuse_in_unit_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKER_UP = ROOT / ".ci" / "docker-up"
@@ -52,6 +53,7 @@ class DockerEnv:
 def docker_up(timeout: float = 900) -> DockerEnv:
     """Run .ci/docker-up (fast when everything already runs) and read its settings.
     Raises RuntimeError with the script's output when it fails."""
+    refuse_in_unit_runs("the Docker engine (.ci/docker-up)")
     proc = subprocess.run(["bash", str(DOCKER_UP)], capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:

@@ -12,6 +12,7 @@ import yaml
 from conftest_tools import objects_by_key, run_tool
 from converter.compose.loader import LoadOptions, load_project
 from converter.emit import helm, yamlio
+from converter.emit.formats import FORMATS
 from converter.kube.options import ConvertOptions
 from converter.kube.transform import to_manifests
 from converter.records import fields
@@ -75,10 +76,10 @@ volumes:
 
 
 def chart_options(options: ConvertOptions | None = None) -> ConvertOptions:
-    """The options `convert --format helm` converts with: secret-looking env in Secrets."""
+    """The options `convert --format helm` converts with (the format's forced ones)."""
     options = options or ConvertOptions()
     return ConvertOptions(**{**{f.name: getattr(options, f.name) for f in fields(options)},
-                             "secret_env": True})
+                             **dict(FORMATS["helm"].forced)})
 
 
 def convert(folder: Path, options: ConvertOptions | None = None, *files, environ=None):
@@ -90,9 +91,8 @@ def convert(folder: Path, options: ConvertOptions | None = None, *files, environ
 def make_chart(tmp_path: Path, folder: Path, options=None, *files, environ=None):
     """(project, conversion result, Chart, chart folder)."""
     project, result = convert(folder, options, *files, environ=environ)
-    chart = helm.Chart(result, project)
     out = tmp_path / "chart"
-    helm.write_tree(str(out), chart.files())
+    chart, _ = helm.write_chart(result, project, str(out))
     return project, result, chart, out
 
 

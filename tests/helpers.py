@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def refuse_in_unit_runs(what: str) -> None:
+    """`make test-fast` (C2K_UNIT_TESTS_ONLY=1) starts no Docker engine, Go build or cluster;
+    a test that reaches for one anyway lacks its marker (docker, cluster, tools)."""
+    if os.environ.get("C2K_UNIT_TESTS_ONLY") == "1":
+        import pytest
+        pytest.fail(f"a unit test run (C2K_UNIT_TESTS_ONLY=1) reached for {what}: "
+                    f"mark the test (docker, cluster or tools)", pytrace=False)
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -24,6 +35,24 @@ def run_c2k(*args, cwd=None, env=None, timeout=60, input=None) -> subprocess.Com
     return subprocess.run([sys.executable, "-m", "converter.cli", *map(str, args)], cwd=cwd,
                           env={**base, **(env or {})}, capture_output=True, text=True,
                           timeout=timeout, input=input)
+
+
+def c2k_in_process(capsys, *args) -> tuple[int, str, str]:
+    """Run the c2k command line in this process, through main() as the console script does
+    (no interpreter to start: a hundred times quicker than run_c2k); returns (exit code,
+    stdout, stderr). main() installs its Ctrl-C handler and GC thresholds: they are put back."""
+    from converter.cli import main
+    handler, thresholds = signal.getsignal(signal.SIGINT), gc.get_threshold()
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        gc.set_threshold(*thresholds)
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
 def load(folder: Path, *files: str, **options):

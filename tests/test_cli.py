@@ -8,6 +8,8 @@ import pytest
 
 from tests.helpers import REPO, run_c2k, write
 
+pytestmark = pytest.mark.slow  # the tests run c2k in a subprocess (exit codes, stderr, imports)
+
 MUSIC = REPO / "samples" / "music-service"
 
 

@@ -5,6 +5,7 @@ Each test works in a fresh namespace `t-<uuid8>` and deletes it at the end.
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -86,6 +87,44 @@ def test_up_shows_progress_on_stderr(cluster_kubeconfig, ns, tmp_path):
     assert "deployment.apps/web rolled out" in proc.stderr
     assert f"namespace/{ns} created" in proc.stderr
     _workloads_available(cluster_kubeconfig, ns)
+
+
+def _namespace(kubeconfig, name):
+    proc = kubectl(kubeconfig, "get", "namespace", name, "-o", "json", check=False)
+    return json.loads(proc.stdout) if proc.returncode == 0 else None
+
+
+def test_down_deletes_the_namespace_up_created_for_the_project_and_no_other(
+        cluster_kubeconfig, ns, tmp_path):
+    folder = _sample("music-service", tmp_path)
+    up = c2k(cluster_kubeconfig, "up", "-n", ns, "--timeout", "2m", cwd=folder)
+    assert up.returncode == 0 and f"namespace/{ns} created" in up.stderr, up.stderr
+    annotations = _namespace(cluster_kubeconfig, ns)["metadata"]["annotations"]
+    assert annotations["c2k.io/created-for-project"] == "music-service"
+    down = c2k(cluster_kubeconfig, "down", "-n", ns, cwd=folder)
+    assert down.returncode == 0, down.stderr
+    assert f"namespace/{ns} deleted (created for music-service)" in down.stderr
+    assert _namespace(cluster_kubeconfig, ns) is None      # gone, not only terminating
+    # A namespace that was there before: up uses it, down leaves it.
+    kubectl(cluster_kubeconfig, "create", "namespace", ns)
+    assert c2k(cluster_kubeconfig, "-q", "up", "-n", ns, cwd=folder).returncode == 0
+    down = c2k(cluster_kubeconfig, "down", "-n", ns, cwd=folder)
+    assert down.returncode == 0 and "namespace/" not in down.stderr, down.stderr
+    assert _namespace(cluster_kubeconfig, ns) is not None
+
+
+def test_down_keeps_a_namespace_it_created_while_another_project_lives_there(
+        cluster_kubeconfig, ns, tmp_path):
+    first = _sample("music-service", tmp_path)
+    second = write_compose(tmp_path / "other", "name: shop\nservices: {front: {image: nginx}}\n")
+    assert c2k(cluster_kubeconfig, "-q", "up", "-n", ns, cwd=first).returncode == 0
+    assert c2k(cluster_kubeconfig, "-q", "up", "-n", ns, cwd=second.parent).returncode == 0
+    down = c2k(cluster_kubeconfig, "down", "-n", ns, cwd=first)
+    assert down.returncode == 0, down.stderr
+    assert f"namespace/{ns} kept: created for music-service, it also holds" in down.stderr
+    assert "pod/front-" in down.stderr
+    assert c2k(cluster_kubeconfig, "-q", "down", "-n", ns, cwd=second.parent).returncode == 0
+    assert _namespace(cluster_kubeconfig, ns) is not None   # not created for shop
 
 
 TWO = """
@@ -267,6 +306,41 @@ def test_dry_runs_change_nothing(cluster_kubeconfig, ns, tmp_path):
     assert members(cluster_kubeconfig, ns) == []
     assert kubectl(cluster_kubeconfig, "get", "secret", "c2k-shop", "-n", ns,
                    check=False).returncode != 0
+
+
+def test_apply_sends_what_convert_writes_with_the_same_options(cluster_kubeconfig, ns,
+                                                              tmp_path):
+    # apply, diff and up once lacked --service-group-mode: they deployed something else than
+    # what convert printed. Every convert option now reaches them (tests/test_cli_options.py).
+    import yaml
+    shop = tmp_path / "shop"
+    write_compose(shop, """
+        services:
+          web:
+            image: nginx:1.27
+            volumes: [data:/data]
+          worker:
+            image: busybox:1.36
+            command: [sleep, infinity]
+            volumes: [data:/data]
+        volumes:
+          data: {}
+    """)
+    flags = ["--service-group-mode", "volume", "--service-group-name", "shop-pod",
+             "--volumes", "emptyDir", "--replicas", "2"]
+    converted = c2k(cluster_kubeconfig, "-q", "convert", "-n", ns, *flags, cwd=shop)
+    sent = c2k(cluster_kubeconfig, "-q", "apply", "-n", ns, "--dry-run=client", *flags,
+               cwd=shop)
+    assert converted.returncode == 0 and sent.returncode == 0, converted.stderr + sent.stderr
+
+    def workloads(text):
+        return {(d["kind"], d["metadata"]["name"]): d["spec"]
+                for d in yaml.safe_load_all(text) if d["kind"] == "Deployment"}
+    pods = workloads(sent.stdout)
+    assert set(pods) == set(workloads(converted.stdout)) == {("Deployment", "shop-pod")}
+    spec = pods[("Deployment", "shop-pod")]
+    assert spec["replicas"] == 2
+    assert [c["name"] for c in spec["template"]["spec"]["containers"]] == ["web", "worker"]
 
 
 def test_diff_shows_changes_and_prune_candidates(cluster_kubeconfig, ns, tmp_path):

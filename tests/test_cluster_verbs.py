@@ -5,8 +5,10 @@ same verbs on real containers: tests/test_realnode_verbs.py."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from cluster_util import (c2k, delete_namespace, get_json, kubectl, new_namespace_name,
                           wait_until, write_compose)
@@ -160,6 +162,28 @@ def test_logs_follow_without_kubelet_logs_says_so(deployed):
     assert proc.returncode == 1
     assert "logs unavailable" in proc.stderr and "no logs could be followed" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_kubeconfig_warning_is_said_once_and_not_under_quiet(deployed, tmp_path):
+    # insecure-skip-tls-verify: urllib3 warned at every request (a dozen lines for one ps).
+    kubeconfig, ns, folder = deployed
+    config = yaml.safe_load(Path(kubeconfig).read_text())
+    cluster = config["clusters"][0]["cluster"]
+    cluster.pop("certificate-authority-data")
+    cluster["insecure-skip-tls-verify"] = True
+    insecure = tmp_path / "insecure.kubeconfig"
+    insecure.write_text(yaml.safe_dump(config))
+    proc = c2k(str(insecure), "ps", "-n", ns, cwd=folder)
+    assert proc.returncode == 0 and proc.stdout, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"warning: the API server at {cluster['server']} is not authenticated: context c2k "
+        "skips TLS verification (insecure-skip-tls-verify)"]
+    for args in (["ps"], ["port", "web", "80"], ["events"], ["scale", "web=2"]):
+        proc = c2k(str(insecure), "-q", args[0], "-n", ns, *args[1:], cwd=folder)
+        assert proc.returncode == 0 and proc.stderr == "", (args, proc.stderr)
+    proc = c2k(str(insecure), "-q", "logs", "-n", ns, "web", cwd=folder)
+    assert proc.returncode == 1 and proc.stderr.startswith("error: no logs could be read")
+    assert "warning" not in proc.stderr and len(proc.stderr.splitlines()) == 2
 
 
 def test_top_without_metrics_api_nor_node_stats(deployed):

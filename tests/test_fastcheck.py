@@ -75,6 +75,7 @@ _VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 70000), st.floats(
                     st.dictionaries(st.text(max_size=4), st.text(max_size=3), max_size=2))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, 10**6), _VALUES)
 def test_same_verdict_on_mutated_documents(seed, replacement):

@@ -35,6 +35,8 @@ from converter.kube.options import ConvertOptions
 from converter.kube.transform import to_manifests
 from tests import k8s_schema
 
+pytestmark = pytest.mark.slow  # property tests with many generated examples
+
 # No example database and no explain phase: nothing is written into the repository.
 _COMMON = dict(deadline=None, print_blob=True, derandomize=False, database=None,
                phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),

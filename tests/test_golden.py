@@ -15,6 +15,8 @@ from converter.imagerefs import image_name, split_host
 from tests import golden
 from tests.docker_env import manifest_digest
 
+pytestmark = pytest.mark.slow  # each test converts the samples with c2k in a subprocess
+
 PINNED = re.compile(r"(?P<name>[^@]+)@(?P<digest>sha256:[0-9a-f]{64})")
 
 

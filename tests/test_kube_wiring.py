@@ -192,7 +192,7 @@ def test_every_converting_command_takes_strict_and_the_wait_images(command):
         assert option in proc.stdout, (command, option)
     from converter.kube.options import JOB_WAIT_IMAGE, WAIT_IMAGE
     flat = " ".join(proc.stdout.split())
-    assert f"default {WAIT_IMAGE}" in flat and f"default {JOB_WAIT_IMAGE}" in flat
+    assert f"default: {WAIT_IMAGE}" in flat and f"default: {JOB_WAIT_IMAGE}" in flat
 
 
 def test_wait_image_option_sets_the_tcp_wait_image(tmp_path):

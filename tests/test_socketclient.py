@@ -123,7 +123,8 @@ def engine(tmp_path):
     server = socketserver.ThreadingUnixStreamServer(path, _Handler)
     server.requests, server.path, server.daemon_threads = [], path, True
     server.script = lambda handler: handler.reply(404, b'{"message": "no script"}')
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for the serving loop to look, 0.5 s by default.
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
@@ -323,6 +324,7 @@ def test_both_transports_raise_the_same_refusals(engine):
 
 # ---- end to end: `c2k build` on the local socket does not load docker-py ------------------------
 
+@pytest.mark.slow
 def test_c2k_build_on_the_local_socket_leaves_docker_py_unloaded(engine, tmp_path):
     """The whole command, in its own process, against the scripted engine: a BuildKit build (the
     engine answers as Podman would, with classic output), and not one docker-py module

@@ -30,6 +30,7 @@ def _tarfile_header(name, mode, size, mtime, kind, link, device):
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(name=_NAMES, link=st.one_of(st.just(""), _NAMES),
        mode=st.integers(0, 0o177777), kind=st.sampled_from(_KINDS),

@@ -32,6 +32,7 @@ def test_bad_duration(bad):
         units.parse_duration(bad)
 
 
+@pytest.mark.slow
 @given(st.integers(min_value=0, max_value=10**7))
 def test_duration_round_trip(seconds):
     assert units.parse_duration(units.format_duration(seconds)) == pytest.approx(seconds)

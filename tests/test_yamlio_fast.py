@@ -42,6 +42,7 @@ def test_literal_blocks_with_indicators_or_special_characters_step_aside(text):
     assert not _same({"data": {"f": text}, "l": [text]})
 
 
+@pytest.mark.slow
 @settings(max_examples=5000, deadline=None)
 @given(st.dictionaries(_TEXT, _TREES, min_size=1, max_size=5))
 def test_random_trees(tree):

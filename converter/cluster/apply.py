@@ -1,34 +1,31 @@
 """Server-side apply of a project's objects, in an order that works, with ApplySet prune.
 
-Order: Namespace, ServiceAccounts and RBAC, Secrets/ConfigMaps, claims, Services, workloads,
-then Ingresses, autoscalers and NetworkPolicies. Objects of one rank are applied concurrently.
-The namespace is created when missing and is never a member of the set (``down`` must not take
-other people's objects with it). Every member is labelled with the set's id; the parent first
-lists the union of the old and new group-kinds, so an apply interrupted halfway still knows every
-member and a re-run converges; after prune it lists only the new ones.
+Order (kinds.py): Namespace, ServiceAccounts and RBAC, Secrets/ConfigMaps, claims, Services,
+workloads, then Ingresses, autoscalers and NetworkPolicies. Objects of one rank are applied concurrently.
+The namespace is created when missing and is never a member of the set; one c2k creates is
+annotated with the project it was made for, and ``down`` of that project deletes it once nothing
+else lives in it. Every member is labelled with the set's id; the parent first lists the union
+of the old and new group-kinds, so an apply interrupted halfway still knows every member and a
+re-run converges; after prune it lists only the new ones.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from .. import kinds
 from ..errors import ClusterError
 from ..records import field, record
 from .applyset import FIELD_MANAGER, PART_OF, ApplySet, group_kind
 from .retry import METADATA_ONLY, call, delete, is_not_found
 
-ORDER = ("Namespace", "CustomResourceDefinition", "PriorityClass", "StorageClass",
-         "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
-         "Secret", "ConfigMap", "PersistentVolume", "PersistentVolumeClaim", "Service",
-         "Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "ReplicaSet", "Pod",
-         "Job", "CronJob", "Ingress", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-         "NetworkPolicy")
 WORKERS = 8
+# On a namespace c2k created: the project it was created for (`down` may delete it; no other).
+CREATED_FOR = "c2k.io/created-for-project"
 
 
 def rank(obj: dict) -> int:
-    kind = obj.get("kind", "")
-    return ORDER.index(kind) if kind in ORDER else len(ORDER)
+    return kinds.rank(obj.get("kind", ""))
 
 
 def ref(obj: dict) -> str:
@@ -58,8 +55,9 @@ def split_namespace(objects: list[dict]) -> tuple[dict | None, list[dict]]:
 
 
 def ensure_namespace(conn, namespace: str, body: dict | None = None,
-                     dry_run: bool = False) -> bool:
-    """Create the namespace when missing; True when it was created."""
+                     dry_run: bool = False, project: str | None = None) -> bool:
+    """Create the namespace when missing, annotated as created for `project`; True when it was
+    created."""
     resource = conn.resource("v1", "Namespace")
     try:
         call(resource.get, name=namespace, what=f"reading namespace {namespace}",
@@ -73,6 +71,8 @@ def ensure_namespace(conn, namespace: str, body: dict | None = None,
     meta = {"name": namespace}
     if body and body.get("metadata", {}).get("labels"):
         meta["labels"] = dict(body["metadata"]["labels"])
+    if project:
+        meta["annotations"] = {CREATED_FOR: project}
     kwargs = {"dry_run": "All"} if dry_run else {}
     try:
         call(resource.create, body={"apiVersion": "v1", "kind": "Namespace", "metadata": meta},
@@ -158,7 +158,8 @@ def apply_objects(conn, project: str, objects: list[dict], *, prune: bool = Fals
     say = progress or (lambda line: None)
     result = ApplyResult()
     ns_obj, objects = split_namespace(objects)
-    result.namespace_created = ensure_namespace(conn, conn.namespace, ns_obj, dry_run=dry_run)
+    result.namespace_created = ensure_namespace(conn, conn.namespace, ns_obj, dry_run=dry_run,
+                                                project=project)
     if result.namespace_created and dry_run:
         raise ClusterError(f"namespace {conn.namespace} does not exist: a server dry run cannot "
                            "check objects in it",

@@ -5,7 +5,8 @@ Deployment is gone only once its pods are), plus, with ``volumes``, the claims t
 StatefulSets created from their volumeClaimTemplates (``<template>-<statefulset>-<ordinal>``).
 Claims are kept unless ``volumes``; the parent then stays, listing the kept claims (members by
 kind, StatefulSet claims by name in an annotation), so a later ``down --volumes`` still finds
-them. The namespace is never deleted: other people's objects may live in it.
+them. The namespace goes too when c2k created it for this project (apply annotates it so),
+nothing of the project was kept and nothing else lives in it; any other namespace stays.
 """
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ import re
 import time
 
 from ..errors import ClusterError
-from .apply import ORDER, ref
+from .. import kinds
+from .apply import CREATED_FOR, rank, ref
 from .applyset import ApplySet, group_kind
 from .retry import METADATA_ONLY, call, delete, is_not_found
 
 # Kinds conversion produces: looked for even when the parent is gone.
-KNOWN = {"Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "ServiceAccount",
-         "Deployment.apps", "StatefulSet.apps", "DaemonSet.apps", "ReplicationController",
-         "Job.batch", "CronJob.batch", "Ingress.networking.k8s.io",
-         "HorizontalPodAutoscaler.autoscaling", "NetworkPolicy.networking.k8s.io"}
+KNOWN = {k.group_kind for k in kinds.where(lambda k: k.converted and k.namespaced)}
 KEPT_CLAIMS = "c2k.io/kept-claims"
 RUN_OF = "c2k.io/run-of"  # one-off Jobs of c2k run (verbs.py)
 
@@ -69,8 +68,7 @@ def down(conn, project: str, *, volumes: bool = False, timeout: float = 300, pro
         item["kind"], item["apiVersion"] = "Job", "batch/v1"
         members.append((jobs, item))
     # Delete in the reverse of apply order: workloads before the claims and config they use.
-    rank = {k: i for i, k in enumerate(ORDER)}
-    members.sort(key=lambda m: -rank.get(m[1]["kind"], len(ORDER)))
+    members.sort(key=lambda m: -rank(m[1]))
     deleted, kept = [], []
     for resource, obj in members + template_claims:
         if obj["kind"] == "PersistentVolumeClaim" and not volumes:
@@ -88,10 +86,68 @@ def down(conn, project: str, *, volumes: bool = False, timeout: float = 300, pro
         applyset.write_parent(member_kinds, annotations=annotations)
         for obj in kept:
             say(f"{ref(obj)} kept (use --volumes to delete claims)")
-    elif parent is not None:
-        applyset.delete_parent()
-        say(f"secret/{applyset.name} deleted (ApplySet parent)")
+    else:
+        if parent is not None:
+            applyset.delete_parent()
+            say(f"secret/{applyset.name} deleted (ApplySet parent)")
+        _delete_namespace_made_for(conn, project, say, timeout, interval)
     return [o for _, o in deleted], kept
+
+
+# What a namespace holds that is nobody's doing: Kubernetes puts these in every one.
+_DEFAULTS = {("ConfigMap", "kube-root-ca.crt"), ("ServiceAccount", "default")}
+# What a namespace holds that is somebody's, looked for before deleting one: what runs there
+# first (named first when it is kept), then what c2k writes and what workloads make.
+_CONTENTS = (kinds.BY_NAME["Pod"],) + kinds.where(
+    lambda k: k.namespaced and (k.converted or k.name == "ReplicaSet"))
+
+
+def _delete_namespace_made_for(conn, project: str, say, timeout: float, interval: float) -> None:
+    """Delete conn.namespace when c2k created it for `project` and nothing else is in it."""
+    namespaces = conn.resource("v1", "Namespace")
+    name = conn.namespace
+    try:
+        namespace = call(namespaces.get, name=name, missing_ok=True, forbidden_ok=True,
+                         what=f"reading namespace {name}")
+    except Exception as exc:
+        if getattr(exc, "status", None) in (403, 404):   # not ours to see, or gone already
+            return
+        raise
+    if (namespace["metadata"].get("annotations") or {}).get(CREATED_FOR) != project:
+        return
+    others = _contents(conn, name)
+    if others:
+        more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+        say(f"namespace/{name} kept: created for {project}, it also holds "
+            f"{', '.join(others[:3])}{more}")
+        return
+    delete(namespaces, name, None, what=f"deleting namespace {name}")
+    namespace["kind"] = "Namespace"
+    _wait_gone([(namespaces, namespace)], timeout, interval)
+    say(f"namespace/{name} deleted (created for {project})")
+
+
+def _contents(conn, namespace: str) -> list[str]:
+    """kind/name of what lives in the namespace, but for what Kubernetes puts in every one."""
+    found = []
+    for row in _CONTENTS:
+        kind = row.name
+        try:
+            listed = call(conn.resource(row.api_version, kind).get, namespace=namespace,
+                          header_params=dict(METADATA_ONLY), forbidden_ok=True,
+                          what=f"listing {kind}s in {namespace}")
+        except Exception as exc:
+            if getattr(exc, "status", None) != 403:
+                raise
+            found.append(f"{kind.lower()}s it may not list")   # cannot tell: keep it
+            continue
+        for item in listed.get("items") or []:
+            meta = item["metadata"]
+            if (kind, meta["name"]) in _DEFAULTS or meta.get("deletionTimestamp") or \
+                    "kubernetes.io/service-account.name" in (meta.get("annotations") or {}):
+                continue
+            found.append(f"{kind.lower()}/{meta['name']}")
+    return found
 
 
 def _wait_gone(deleted, timeout: float, interval: float) -> None:

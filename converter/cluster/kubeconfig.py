@@ -28,6 +28,7 @@ class Connection:
     namespace: str
     context: str | None
     server: str
+    warnings: list = field(default_factory=list)    # about the configuration: said once
     _resources: dict = field(default_factory=dict)
 
     def resource(self, api_version: str, kind: str):
@@ -110,13 +111,23 @@ def connect(kubeconfig: str | None = None, context: str | None = None,
         except OSError as exc:
             raise ClusterError(f"kubeconfig {files} (context {context!r}): {exc}") from None
     cfg.retries = 1
+    said = []
+    if not cfg.verify_ssl:
+        # urllib3 would warn at every request (a dozen times for one `c2k ps`): once, here.
+        import warnings
+
+        import urllib3
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+        said.append(f"the API server at {cfg.host} is not authenticated: context "
+                    f"{context or '(in-cluster)'} skips TLS verification "
+                    "(insecure-skip-tls-verify)")
     api = client.ApiClient(cfg)
     try:
         dyn = dynamic.DynamicClient(api)
     except Exception as exc:
         raise explain(exc, f"cannot reach the API server at {cfg.host}") from None
     return Connection(api=api, dynamic=dyn, namespace=namespace or context_ns or "default",
-                      context=context, server=cfg.host)
+                      context=context, server=cfg.host, warnings=said)
 
 
 def _first_line(exc) -> str:

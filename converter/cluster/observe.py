@@ -102,9 +102,9 @@ def logs(conn, project: str, services=(), tail: int | None = None,
         if timestamps:
             kwargs["timestamps"] = True
         try:
-            text = _read_log(conn, pod, kwargs)
+            text = _read_log(conn, pod, kwargs, what=f"{prefix}: logs unavailable")
         except ClusterError as exc:
-            problems.append(f"{prefix}: logs unavailable: {exc.message}")
+            problems.append(exc.message)
             continue
         except Exception as exc:
             if is_not_found(exc):
@@ -127,7 +127,7 @@ def _containers(conn, project: str, services):
                 yield name, container, name + (f"/{container}" if len(containers) > 1 else "")
 
 
-def _read_log(conn, pod: str, params: dict) -> str:
+def _read_log(conn, pod: str, params: dict, *, what: str) -> str:
     from kubernetes import client
     core = client.CoreV1Api(conn.api)
     kwargs = {"container": params["container"], "_request_timeout": 20}
@@ -135,8 +135,8 @@ def _read_log(conn, pod: str, params: dict) -> str:
         kwargs["tail_lines"] = params["tailLines"]
     if params.get("timestamps"):
         kwargs["timestamps"] = True
-    return call(core.read_namespaced_pod_log, pod, conn.namespace, what=f"reading logs of {pod}",
-                attempts=2, **kwargs)
+    return call(core.read_namespaced_pod_log, pod, conn.namespace, what=what, attempts=2,
+                **kwargs)
 
 
 def top(conn, project: str, services=()) -> list[dict]:
@@ -219,11 +219,11 @@ def follow_logs(conn, project: str, services=(), tail: int | None = None,
     threads = []
     opened = 0
     for pod, container, prefix in _containers(conn, project, services):
+        what = f"{prefix}: logs unavailable"
         try:
-            stream = opener(conn, pod, container, tail, timestamps)
+            stream = opener(conn, pod, container, tail, timestamps, what=what)
         except Exception as exc:  # noqa: BLE001 - reported per container
-            message = exc.message if isinstance(exc, ClusterError) else str(exc)
-            problem(f"{prefix}: logs unavailable: {message}")
+            problem(exc.message if isinstance(exc, ClusterError) else f"{what}: {exc}")
             continue
         opened += 1
 
@@ -239,7 +239,7 @@ def follow_logs(conn, project: str, services=(), tail: int | None = None,
     return opened
 
 
-def _open_log_stream(conn, pod: str, container: str, tail, timestamps):
+def _open_log_stream(conn, pod: str, container: str, tail, timestamps, *, what: str):
     """An iterator of decoded lines of one container's log, following it."""
     from kubernetes import client
     core = client.CoreV1Api(conn.api)
@@ -248,8 +248,8 @@ def _open_log_stream(conn, pod: str, container: str, tail, timestamps):
         kwargs["tail_lines"] = tail
     if timestamps:
         kwargs["timestamps"] = True
-    response = call(core.read_namespaced_pod_log, pod, conn.namespace,
-                    what=f"following logs of {pod}", attempts=2, **kwargs)
+    response = call(core.read_namespaced_pod_log, pod, conn.namespace, what=what, attempts=2,
+                    **kwargs)
 
     def lines():
         buffer = b""

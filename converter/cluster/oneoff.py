@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 
+from .. import kinds
 from ..errors import ClusterError
 from .applyset import ApplySet
 from .retry import call, delete
@@ -26,10 +27,7 @@ def run_job(obj: dict, project: str, command=(), name: str | None = None,
 
     Its pods do not carry the service's selector labels, so Services never route to them.
     """
-    spec = obj.get("spec") or {}
-    if obj["kind"] == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    template = copy.deepcopy(spec.get("template") or {})
+    template = copy.deepcopy(kinds.pod_template(obj) or {})
     service = service_of(obj)
     labels = {RUN_LABEL: service, "app.kubernetes.io/part-of": project,
               "app.kubernetes.io/managed-by": "c2k"}
@@ -128,11 +126,11 @@ def _show_output(conn, pod: dict | None, out, warn) -> None:
     if pod is None:
         warn("the one-off pod is gone: no output to show")
         return
-    container = pod["spec"]["containers"][0]["name"]
+    name, container = pod["metadata"]["name"], pod["spec"]["containers"][0]["name"]
     try:
-        out(_read_log(conn, pod["metadata"]["name"], {"container": container}))
+        out(_read_log(conn, name, {"container": container}, what=f"reading pod/{name}'s log"))
     except ClusterError as exc:
-        warn(f"the output of pod {pod['metadata']['name']} is unavailable: {exc.message}")
+        warn(f"the output of pod {name} is unavailable: {exc.message}")
 
 
 # ---- exec ---------------------------------------------------------------------------------------

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import time
 
+from .. import kinds
 from ..errors import ClusterError
 from .wait import wait_for
 
-WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "Job", "CronJob")
+WORKLOADS = {k.name for k in kinds.where(lambda k: k.converted and k.workload)}
 
 
 class StartOrder:

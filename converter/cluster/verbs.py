@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .. import kinds
 from ..errors import ClusterError
 from .applyset import FIELD_MANAGER, ApplySet
 from .fields import applied_config
 from .retry import call, delete
 
 NAME = "app.kubernetes.io/name"
-WORKLOAD_KINDS = {"Deployment.apps", "StatefulSet.apps", "DaemonSet.apps", "Job.batch",
-                  "CronJob.batch", "ReplicationController"}
-SCALABLE = {"Deployment", "StatefulSet", "ReplicationController"}
+WORKLOAD_KINDS = {k.group_kind for k in kinds.where(lambda k: k.converted and k.workload)}
 REPLICAS_ANNOTATION = "c2k.io/stopped-replicas"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
@@ -78,14 +77,11 @@ def _age(timestamp: str | None, now: dt.datetime | None = None) -> str:
 
 
 def pod_selector(obj: dict) -> str | None:
-    spec = obj.get("spec") or {}
-    if obj["kind"] == "CronJob":
-        labels = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template", {}) \
-            .get("metadata", {}).get("labels") or {}
+    if obj["kind"] == "CronJob":      # no selector: its Jobs' pods carry the template's labels
+        labels = ((kinds.pod_template(obj) or {}).get("metadata") or {}).get("labels") or {}
         labels = {k: v for k, v in labels.items() if k in (NAME, "app.kubernetes.io/instance")}
     else:
-        sel = spec.get("selector") or {}
-        labels = sel.get("matchLabels", sel if obj["kind"] == "ReplicationController" else {})
+        labels = kinds.selector_labels(obj)
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or None
 
 
@@ -153,7 +149,7 @@ def _reapply(conn, resource, obj: dict, change) -> dict:
 
 
 def _scalable(obj: dict, verb: str) -> None:
-    if obj["kind"] not in SCALABLE:
+    if not kinds.BY_NAME[obj["kind"]].scalable:
         raise ClusterError(f"cannot {verb} {obj['kind'].lower()}/{obj['metadata']['name']}: "
                            f"a {obj['kind']} has no replica count")
 
@@ -173,7 +169,7 @@ def scale(conn, project: str, service: str, replicas: int) -> list[str]:
 def stop(conn, project: str, services=()) -> list[str]:
     out = []
     for resource, obj in select(conn, project, services):
-        if obj["kind"] not in SCALABLE:
+        if not kinds.BY_NAME[obj["kind"]].scalable:
             continue
         current = (obj.get("spec") or {}).get("replicas", 1)
         annotations = obj["metadata"].get("annotations") or {}
@@ -193,7 +189,7 @@ def stop(conn, project: str, services=()) -> list[str]:
 def start(conn, project: str, services=()) -> list[str]:
     out = []
     for resource, obj in select(conn, project, services):
-        if obj["kind"] not in SCALABLE:
+        if not kinds.BY_NAME[obj["kind"]].scalable:
             continue
         annotations = obj["metadata"].get("annotations") or {}
         if REPLICAS_ANNOTATION not in annotations:
@@ -223,7 +219,7 @@ def restart(conn, project: str, services=(), now: str | None = None) -> list[str
     stamp = now or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = []
     for resource, obj in select(conn, project, services):
-        if obj["kind"] not in ("Deployment", "StatefulSet", "DaemonSet"):
+        if not kinds.BY_NAME[obj["kind"]].rolls:
             continue
         body = {"apiVersion": obj["apiVersion"], "kind": obj["kind"],
                 "metadata": {"name": obj["metadata"]["name"],

@@ -8,39 +8,21 @@ containers, or the latest warning event.
 
 from __future__ import annotations
 
-import re
 import time
 
+from .. import kinds
 from ..errors import ClusterError
 from .applyset import PART_OF
 from .retry import call
 
-WAITABLE = {("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"),
-            ("batch", "Job"), ("", "ReplicationController")}
 BAD_WAITING = {"ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "InvalidImageName",
                "CreateContainerConfigError", "CreateContainerError", "ErrImageNeverPull",
                "RunContainerError"}
 
 
-def parse_duration(text: str) -> float:
-    """`5m`, `90s`, `1h30m`, `2m30s`, `45` (seconds) -> seconds."""
-    value = str(text).strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", value)
-    if not parts or "".join(n + u for n, u in parts) != value:
-        raise ValueError(f"{text!r} is not a duration like 5m, 90s or 1h")
-    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    return sum(float(n) * scale[u] for n, u in parts)
-
-
-def _group(obj: dict) -> str:
-    api = obj.get("apiVersion", "")
-    return api.split("/", 1)[0] if "/" in api else ""
-
-
 def is_waitable(obj: dict) -> bool:
-    return (_group(obj), obj.get("kind")) in WAITABLE
+    kind = kinds.of(obj)
+    return kind is not None and kind.waits
 
 
 def _condition(obj: dict, kind: str) -> dict | None:
@@ -114,9 +96,7 @@ def rollout_status(obj: dict) -> tuple[str, str]:
 
 
 def _selector(obj: dict) -> str | None:
-    labels = ((obj.get("spec") or {}).get("selector") or {})
-    labels = labels.get("matchLabels", labels if obj.get("kind") == "ReplicationController"
-                        else None)
+    labels = kinds.selector_labels(obj)
     if not labels:
         return None
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))

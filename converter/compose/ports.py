@@ -69,6 +69,9 @@ def parse_port(spec, path=()) -> list[dict]:
     if isinstance(spec, int):
         return [{"mode": "ingress", "target": _port_number(str(spec), path), "protocol": "tcp"}]
     text = str(spec).strip()
+    if "$" in text:     # left as written by --no-interpolate
+        raise ComposeError(f"port {spec!r} holds a variable, and a port must be a number",
+                           path=path, hint="let c2k interpolate it (no --no-interpolate)")
     protocol = "tcp"
     if "/" in text:
         text, protocol = text.rsplit("/", 1)

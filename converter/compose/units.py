@@ -4,35 +4,19 @@ from __future__ import annotations
 
 import re
 
+from .. import durations
 from ..errors import ComposeError
 from ..lazyre import lazy
 
-_DURATION_PART = lazy(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0,
-                   "h": 3600.0}
-
 
 def parse_duration(value, path=()) -> float:
-    """'1m30s' → 90.0 seconds (Go's time.ParseDuration); a bare number means seconds."""
-    if isinstance(value, bool):
-        raise ComposeError(f"invalid duration {value!r}", path=path)
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
-        return float(text)
-    sign = -1.0 if text.startswith("-") else 1.0
-    body = text.lstrip("+-")
-    pos, total = 0, 0.0
-    for match in _DURATION_PART.finditer(body):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        pos = match.end()
-    if pos != len(body) or not body:
+    """'1m30s' → 90.0 seconds (durations.py: Go's time.ParseDuration; a bare number means
+    seconds)."""
+    try:
+        return durations.parse_duration(value)
+    except ValueError:
         raise ComposeError(f"invalid duration {value!r}", path=path,
-                           hint="use a duration like 10s, 1m30s, 500ms or 2h")
-    return sign * total
+                           hint="use a duration like 10s, 1m30s, 500ms or 2h") from None
 
 
 def format_duration(seconds: float) -> str:

@@ -25,6 +25,7 @@ from yaml._yaml import CParser  # libyaml; the pure-Python parser is 4x slower
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ..errors import ComposeError
+from ..lazyre import LazyPattern
 
 MAX_FILE_BYTES = 32 * 1024 * 1024     # compose files are small; refuse absurd ones early
 MAX_DEPTH = 500                       # real compose files nest < 15 levels
@@ -282,14 +283,41 @@ def _check_depth(text: str, filename: str) -> None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
-                    raise ComposeError(f"YAML is nested more than {MAX_DEPTH} levels deep",
-                                       file=filename, line=mark.line + 1 if mark else None)
+                    raise _too_deep(filename, mark.line + 1 if mark else None)
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
+        # libyaml 0.2.6 (PyYAML 6.0.4) has a nesting limit of its own, which its scanner can
+        # reach before the parser hands us the 500th level: the refusal is still ours.
+        mark = exc.problem_mark or exc.context_mark
+        if mark is not None and _flow_depth(text[:mark.index + 1]) > MAX_DEPTH:
+            raise _too_deep(filename, mark.line + 1) from None
         raise _yaml_error(exc, filename) from None
     finally:
         parser.dispose()
+
+
+def _too_deep(filename: str, line: int | None) -> ComposeError:
+    return ComposeError(f"YAML is nested more than {MAX_DEPTH} levels deep", file=filename,
+                        line=line)
+
+
+# Flow brackets, and what hides brackets from YAML: quoted strings, comments.
+_FLOW_TOKENS = LazyPattern(r'"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\'|(?:^|(?<=\s))#[^\n]*|[][{}]',
+                           re.MULTILINE)
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest flow nesting ([ and {) in text, counted without a YAML parser."""
+    depth = deepest = 0
+    for match in _FLOW_TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
 
 
 def _check_expansion(data, filename: str, *, distinct: int = 0, lines: Lines | None = None) -> None:
@@ -376,8 +404,7 @@ class _Builder:
                                file=self.filename, line=node.start_mark.line + 1)
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ComposeError(f"YAML is nested more than {MAX_DEPTH} levels deep",
-                               file=self.filename, line=node.start_mark.line + 1)
+            raise _too_deep(self.filename, node.start_mark.line + 1)
         self.active.add(key)
         try:
             value = self._build(node, path)

@@ -178,7 +178,7 @@ def missing_digests_error(services: list[Service], *, why: str | None = None) ->
 
 
 def resolve_digests(project, *, push: bool = False, registry: str | None = None,
-                    problems: list[str] | None = None) -> dict[str, str]:
+                    problems: list[str] | None = None, progress="auto") -> dict[str, str]:
     """{service: image@sha256:...} for the services whose image is not pinned: pushed digests
     (with ``push``, for services with a build section), else the engine's RepoDigests. Services
     without any digest are left out (make_bundle names them); why the engine could not be asked
@@ -192,7 +192,7 @@ def resolve_digests(project, *, push: bool = False, registry: str | None = None,
         to_push = [s.name for s in todo if s.build is not None]
         if to_push:
             pushed = images.build_and_push(project, build=True, push=True, registry=registry,
-                                           services=to_push)
+                                           services=to_push, progress=progress)
             for name, ref in pushed.items():
                 found[name] = _repo_digest(ref)
     rest = [s.name for s in todo if s.name not in found]

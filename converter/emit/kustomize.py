@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import os
 
-from ..errors import C2KError
-from . import yamlio
+from .. import kinds
 from ..imagerefs import split_reference
-from .helm import HEADER, write_tree
-from .manifests import file_name
+from . import yamlio
+from .formats import Target, Written
+from .shared import HEADER, dns_name, file_name, write_tree
 
 API_VERSION = "kustomize.config.k8s.io/v1beta1"
-SCALABLE = ("Deployment", "StatefulSet", "ReplicationController")
 PROD_MIN_REPLICAS = 2
 
 
@@ -39,11 +38,11 @@ def image_entries(objects: list[dict]) -> list[dict]:
     so that the entry changes nothing as written and is where a new tag or digest goes."""
     seen: dict[str, set] = {}
     for obj in objects:
-        for c in _pod_containers(obj):
+        for c in kinds.containers(obj, init=True):
             image = c.get("image")
             if isinstance(image, str):
-                name, tag, digest = split_reference(image)
-                seen.setdefault(name, set()).add((tag or "", digest or ""))
+                repository, tag, digest = split_reference(image)
+                seen.setdefault(repository, set()).add((tag or "", digest or ""))
     entries = []
     for repo, forms in sorted(seen.items()):
         if len(forms) != 1:
@@ -54,14 +53,6 @@ def image_entries(objects: list[dict]) -> list[dict]:
         elif digest and not tag:
             entries.append({"name": repo, "digest": digest})
     return entries
-
-
-def _pod_containers(obj: dict) -> list[dict]:
-    spec = obj.get("spec") or {}
-    if obj.get("kind") == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    pod = (spec.get("template") or {}).get("spec") or {}
-    return list(pod.get("initContainers") or []) + list(pod.get("containers") or [])
 
 
 def tree(objects: list[dict], *, project_name: str) -> dict[str, str]:
@@ -80,7 +71,7 @@ def tree(objects: list[dict], *, project_name: str) -> dict[str, str]:
     files[os.path.join("base", "kustomization.yaml")] = _doc(
         f"the {project_name} project as `c2k convert` writes it", base)
 
-    scalable = [o for o in objects if o["kind"] in SCALABLE
+    scalable = [o for o in objects if _scalable(o)
                 and isinstance((o.get("spec") or {}).get("replicas"), int)]
     namespaced = any("namespace" in o["metadata"] for o in objects)
 
@@ -110,18 +101,26 @@ def tree(objects: list[dict], *, project_name: str) -> dict[str, str]:
     return files
 
 
+def _scalable(obj: dict) -> bool:
+    kind = kinds.get(obj["kind"])
+    return kind is not None and kind.scalable
+
+
 def _dev_namespace(project_name: str) -> str:
-    from .helm import chart_name
-    return f"{chart_name(project_name)[:59].rstrip('-')}-dev"
+    return f"{dns_name(project_name)[:59].rstrip('-')}-dev"
 
 
 def write_kustomize(objects: list[dict], *, project_name: str, output: str) -> list[str]:
     """Write the base and overlays under the folder `output`; return the paths written."""
-    if not output or output == "-":
-        raise C2KError("--format kustomize writes a folder", hint="give -o DIR")
-    if os.path.exists(output) and not os.path.isdir(output):
-        raise C2KError(f"{output} exists and is not a folder", hint="give -o DIR")
-    return write_tree(output, tree(objects, project_name=project_name))
+    return write_tree(output, tree(objects, project_name=project_name),
+                      what="--format kustomize")
 
 
-__all__ = ["tree", "write_kustomize", "image_entries"]
+def write(objects: list[dict], target: Target) -> Written:
+    """The `kustomize` format (formats.py)."""
+    paths = write_kustomize(objects, project_name=target.project_name,
+                            output=target.output or "")
+    return Written(note=f"wrote kustomize ({len(paths)} files) to {target.output}")
+
+
+__all__ = ["tree", "write", "write_kustomize", "image_entries"]

@@ -11,6 +11,8 @@ import json as _json
 import os
 
 from . import yamlio
+from .formats import Target, Written
+from .shared import file_name
 
 
 def render(objects: list[dict], *, json: bool = False) -> str:
@@ -21,10 +23,6 @@ def render(objects: list[dict], *, json: bool = False) -> str:
 
 def _json_text(obj) -> str:
     return _json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
-
-
-def file_name(obj: dict, *, json: bool = False) -> str:
-    return f"{obj['metadata']['name']}-{obj['kind'].lower()}.{'json' if json else 'yaml'}"
 
 
 def is_dir_target(output: str) -> bool:
@@ -46,6 +44,16 @@ def write_output(objects: list[dict], *, output: str | None, json: bool = False)
         os.makedirs(parent, exist_ok=True)
     _write(output, render(objects, json=json))
     return None
+
+
+def write(objects: list[dict], target: Target) -> Written:
+    """The `manifests` format (formats.py)."""
+    text = write_output(objects, output=target.output, json=target.json)
+    if text is not None:
+        return Written(text=text)
+    paths = written_files(objects, target.output, json=target.json)
+    where = target.output if len(paths) != 1 else paths[0]
+    return Written(note=f"wrote {len(objects)} object(s) to {where}")
 
 
 def written_files(objects: list[dict], output: str, *, json: bool = False) -> list[str]:

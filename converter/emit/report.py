@@ -13,12 +13,18 @@ from . import yamlio
 
 
 def stderr_lines(report: Report) -> list[str]:
-    """`service web: ports: approximated: ...`; plain warnings without the status word."""
-    out = []
+    """`service web: ports: approximated: ...`; plain warnings without the status word. What
+    several services (volumes, ...) share is said once for all of them: `services api, db:
+    networks: approximated: ...`, in the order of the first."""
+    names: dict[tuple, list[str]] = {}
     for e in report.warnings:
-        where = f"{e.scope} {e.name}" if e.name else e.scope
-        status = "" if e.status == WARNING else f"{e.status}: "
-        out.append(f"{where}: {e.key}: {status}{e.detail}")
+        names.setdefault((e.scope, e.key, e.status, e.detail), []).append(e.name)
+    out = []
+    for (scope, key, status, detail), who in names.items():
+        where = scope if not who[0] else \
+            f"{scope} {who[0]}" if len(who) == 1 else f"{scope}s {', '.join(who)}"
+        status = "" if status == WARNING else f"{status}: "
+        out.append(f"{where}: {key}: {status}{detail}")
     return out
 
 

@@ -25,14 +25,24 @@ services with a ``build`` section, whose images c2k owns.
 
 from __future__ import annotations
 
-from ..imagerefs import image_name, split_reference
-from .progress import make_reporter
-from .registry import registry_digest
-from .build import build_images
-from .engine import BUILDERS, Engine, connect, engine_error
-from .jobs import BuiltImage, default_parallel
-from .listing import describe, list_images
-from .push import push_error, push_images
+import importlib
+
+# What the package offers, from the module that has it. They are imported on first use (PEP 562):
+# images/cli.py sits in this package, and `c2k --help` must not import the build machinery.
+_FROM = {"build_images": ".build", "push_images": ".push", "push_error": ".push",
+         "list_images": ".listing", "describe": ".listing", "BUILDERS": ".engine",
+         "Engine": ".engine", "connect": ".engine", "engine_error": ".engine",
+         "BuiltImage": ".jobs", "default_parallel": ".jobs", "make_reporter": ".progress",
+         "registry_digest": ".registry", "image_name": "..imagerefs",
+         "split_reference": "..imagerefs"}
+
+
+def __getattr__(name: str):
+    if name not in _FROM:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_FROM[name], __name__), name)
+    globals()[name] = value
+    return value
 
 
 def build_and_push(project, *, build=True, push=False, registry=None, tag=None, parallel=None,
@@ -40,6 +50,10 @@ def build_and_push(project, *, build=True, push=False, registry=None, tag=None, 
     """Build and/or push the project's images; returns {service: image reference} for the
     services with a ``build`` section: ``name:tag@sha256:...`` when pushed (the digest the
     registry serves), plain ``name:tag`` when only built (a digest exists only once pushed)."""
+    from .build import build_images
+    from .engine import connect
+    from .progress import make_reporter
+    from .push import push_images
     reporter = make_reporter(progress)
     try:
         engine = connect() if (build or push) else None

@@ -36,7 +36,8 @@ def import_docker():
         import docker
     except ImportError:  # pragma: no cover - docker is a dependency
         raise ImageError("the 'docker' Python package is not installed",
-                         hint="pip install docker") from None
+                         hint="reinstall c2k, which brings it: pip install compose2kube") \
+            from None
     finally:
         if held_back:
             del sys.modules["paramiko"]
@@ -76,7 +77,7 @@ class DockerPy:
         if ssh and importlib.util.find_spec("paramiko") is None:
             raise ImageError(f"the Docker engine at {address.url} is reached over ssh, and "
                              "docker-py's ssh transport needs the paramiko package",
-                             hint="pip install 'c2k[ssh]' (or paramiko)")
+                             hint="pip install 'compose2kube[ssh]' (c2k's ssh extra), or paramiko")
         self.docker = import_docker()
         if ssh:
             _load_ssh_transport(self.docker)

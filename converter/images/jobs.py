@@ -165,14 +165,15 @@ def skip_if_stopped(stop: threading.Event, reporter: Reporter, services, why: st
 
 @contextmanager
 def failures_reported(reporter: Reporter, services):
-    """A job's failure, shown on the progress line of each of its services, then raised on."""
+    """A job's failure: its services' progress lines say "failed", and the error, raised on,
+    says why (once: c2k prints it as the command's error)."""
     try:
         yield
     except Cancelled:
         for service in services:
             reporter.fail(service.name, "stopped: another one failed")
         raise
-    except ImageError as exc:
+    except ImageError:
         for service in services:
-            reporter.fail(service.name, exc.message.splitlines()[0])
+            reporter.fail(service.name, "failed")
         raise

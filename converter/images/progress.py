@@ -7,7 +7,8 @@ display order), ``start``, ``status`` (a notable state, e.g. "Step 2/5 : RUN mak
 
 - ``LiveReporter``: one line per task, redrawn in place (a TTY);
 - ``PlainReporter``: prefixed lines, ``web | Step 2/5 : RUN make`` (logs, CI, pipes);
-- ``NullReporter``: nothing but warnings.
+- ``NullReporter``: nothing but warnings;
+- ``QuietReporter``: nothing at all (``c2k -q``: stderr carries errors only).
 
 ``make_reporter("auto"|"plain"|"none")`` picks one; ``auto`` means live when stderr is a
 terminal. Reporters are thread-safe: builds run in a thread pool.
@@ -63,6 +64,13 @@ class NullReporter:
         self._write(f"warning: {text}")
 
 
+class QuietReporter(NullReporter):
+    """Shows nothing, warnings included."""
+
+    def warn(self, text):
+        pass
+
+
 class PlainReporter(NullReporter):
     """One prefixed line per event: ``web | Step 1/3 : FROM busybox``."""
 
@@ -90,7 +98,7 @@ class PlainReporter(NullReporter):
         self._line(task, text)
 
     def fail(self, task, text):
-        self._line(task, f"ERROR: {text}")
+        self._line(task, text)
 
 
 class LiveReporter(NullReporter):

@@ -7,7 +7,7 @@ reserves no CPU or memory.
 
 from __future__ import annotations
 
-SCALABLE = ("Deployment", "StatefulSet", "ReplicationController")
+from .. import kinds
 
 
 def build_autoscalers(ctx) -> None:
@@ -18,7 +18,7 @@ def build_autoscalers(ctx) -> None:
             continue
         key = "labels.kompose.hpa"
         kind = ctx.kinds[group.name]
-        if kind not in SCALABLE:
+        if not kinds.BY_NAME[kind].scalable:
             ctx.report.not_converted(svc.name, key, f"a {kind} cannot be autoscaled")
             continue
         low, high = max(1, hpa["min"]), max(1, hpa["max"])
@@ -32,8 +32,8 @@ def build_autoscalers(ctx) -> None:
                 metrics.append({"type": "Resource", "resource": {
                     "name": resource,
                     "target": {"type": "Utilization", "averageUtilization": min(value, 100)}}})
-        spec = {"scaleTargetRef": {"apiVersion": "apps/v1" if kind != "ReplicationController"
-                                   else "v1", "kind": kind, "name": group.name},
+        spec = {"scaleTargetRef": {"apiVersion": kinds.api_version(kind), "kind": kind,
+                                   "name": group.name},
                 "minReplicas": low, "maxReplicas": high}
         if metrics:
             spec["metrics"] = metrics

@@ -14,7 +14,7 @@ services that mount it, else --pvc-request-size; storage class likewise (first o
 
 from __future__ import annotations
 
-from .extension import volume_hints
+from .hints import volume_hints
 from .podvolumes import mount_entry
 from .quantities import quantity_value
 from .sharing import plan, volume_mode

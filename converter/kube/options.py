@@ -3,15 +3,21 @@
 The model says what the compose file asks for; these options say how to express it in
 Kubernetes where there is a choice. Per-service hints (kompose labels, `x-kubernetes`) override
 the project-wide options here.
+
+`FLAGS` says how the command line sets each option: kube/cli.py makes one click option of each
+row, which every command that converts takes (convert, apply, diff, up), with the field's
+default here as its default. A new convert option: its field in `ConvertOptions` and its row in
+`FLAGS`, then the step that reads it.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping, NamedTuple
 
 from ..errors import ConversionError
 from ..model import EMPTY, frozen_map
 from ..records import record
+from .quantities import is_quantity
 
 CONTROLLERS = ("deployment", "statefulset", "daemonset", "replicationcontroller")
 VOLUME_MODES = ("persistentVolumeClaim", "emptyDir", "hostPath", "configMap")
@@ -61,6 +67,43 @@ class ConvertOptions:
             raise ConversionError(f"replicas must be >= 0, not {self.replicas}")
         if not isinstance(self.image_overrides, type(EMPTY)):
             object.__setattr__(self, "image_overrides", frozen_map(self.image_overrides))
+
+
+class Flag(NamedTuple):
+    """The command-line option of one ConvertOptions field (a bool field is an on/off flag)."""
+    field: str
+    names: tuple[str, ...]
+    help: str
+    metavar: str | None = None
+    choices: tuple[str, ...] = ()           # any case is accepted
+    minimum: int | None = None              # an integer, at least this
+    valid: Callable[[str], bool] | None = None
+    example: str = ""                       # what a valid value looks like, for the error
+
+
+FLAGS: tuple[Flag, ...] = (
+    Flag("controller", ("--controller",), "Workload kind for long-running services "
+         "(default: deployment; one-shots are Jobs).", "KIND", choices=CONTROLLERS),
+    Flag("volumes", ("--volumes",), "What volumes become.", choices=VOLUME_MODES),
+    Flag("replicas", ("--replicas",), "Replicas of every workload (default: compose's).",
+         minimum=0),
+    Flag("pvc_request_size", ("--pvc-request-size",),
+         "Storage requested by each PersistentVolumeClaim without a size hint.", "SIZE",
+         valid=is_quantity, example="a size like 1Gi"),
+    Flag("generate_network_policies", ("--generate-network-policies",),
+         "One NetworkPolicy per compose network (compose's isolation)."),
+    Flag("secret_env", ("--secret-env",),
+         "Move secret-looking environment variables into a Secret."),
+    Flag("service_group_mode", ("--service-group-mode",),
+         "Run services in one pod: by kompose.service.group label, or when they share volumes.",
+         choices=SERVICE_GROUP_MODES),
+    Flag("service_group_name", ("--service-group-name",),
+         "Name of the pod of services grouped by shared volumes.", "NAME"),
+    Flag("wait_image", ("--wait-image",), "Image of the init containers that wait for a "
+         "dependency's port (sh, nc, nslookup).", "IMAGE"),
+    Flag("job_wait_image", ("--job-wait-image",), "Image of the init containers that ask the "
+         "API server whether a one-shot Job has completed (sh, curl).", "IMAGE"),
+)
 
 
 def normalize_controller(value: str) -> str | None:

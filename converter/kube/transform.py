@@ -9,13 +9,15 @@ holds that no step spoke about is reported as not converted, so nothing is dropp
 
 The function does no I/O except through `reader` (default: files.read_host_path, which reads
 small files inside the project for ConfigMaps and Secrets); tests pass a fake reader.
-Output is deterministic: objects sorted by kind (KIND_ORDER) then name, keys in a fixed order.
+Output is deterministic: objects sorted by kind (in apply order, kinds.py) then name, keys in a
+fixed order.
 """
 
 from __future__ import annotations
 
 import functools
 
+from .. import kinds
 from ..errors import ConversionError
 from . import config, jobwait, labels, names, policies, storage
 from .autoscale import build_autoscalers
@@ -33,11 +35,6 @@ from .report import ConversionResult, Report
 from .services import build_services
 from .wiring import check_wiring
 from .workloads import decide_kind, waiters, workload
-
-KIND_ORDER = ("Namespace", "ServiceAccount", "Role", "RoleBinding", "Secret", "ConfigMap",
-              "PersistentVolumeClaim", "Service", "Deployment", "StatefulSet", "DaemonSet",
-              "ReplicationController", "Job", "CronJob", "Ingress", "HorizontalPodAutoscaler",
-              "NetworkPolicy")
 
 
 def _once_per_path(reader):
@@ -83,17 +80,13 @@ def to_manifests(project, options: ConvertOptions | None = None, *,
     if options.namespace:
         objects = _namespaced(ctx, objects, options.namespace)
     report_coverage(ctx)
-    objects.sort(key=lambda o: (_rank(o["kind"]), o["metadata"]["name"]))
+    objects.sort(key=lambda o: (kinds.rank(o["kind"]), o["metadata"]["name"]))
     return ConversionResult(objects=objects, report=ctx.report, wiring=tuple(findings),
                             start_after={k: tuple(sorted(v))
                                          for k, v in sorted(ctx.starts_after.items())},
                             names=dict(ctx.names),
                             workloads={s: g.name for s, g in ctx.group_of.items()},
                             references=tuple(ctx.references))
-
-
-def _rank(kind: str) -> int:
-    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
 
 
 def _names(ctx) -> None:

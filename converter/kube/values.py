@@ -1,14 +1,15 @@
-"""Parsers for Kubernetes hint values (kompose labels and `x-kubernetes`), with paths in errors."""
+"""Parsers for Kubernetes hint values (kompose labels and `x-kubernetes`), with paths in errors,
+and the `Value` kinds the hint table (hints.py) names them by."""
 
 from __future__ import annotations
 
-import re
+from typing import Any, Callable, NamedTuple
 
 import yaml
 
+from .. import durations
 from ..compose import shellwords
 from ..errors import ConversionError
-from ..lazyre import lazy
 from ..records import record
 from . import quantities
 from .options import VOLUME_MODES, normalize_controller, normalize_volume_mode
@@ -18,9 +19,6 @@ SERVICE_TYPES = {"clusterip": "ClusterIP", "nodeport": "NodePort",
 PULL_POLICIES = {"always": "Always", "ifnotpresent": "IfNotPresent", "never": "Never"}
 CONCURRENCY = {"allow": "Allow", "forbid": "Forbid", "replace": "Replace"}
 TRAFFIC_POLICIES = {"cluster": "Cluster", "local": "Local"}
-
-_DURATION = lazy(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h|d)")
-_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @record(kw_only=True)
@@ -37,22 +35,15 @@ class ProbeHints:
 
 
 def parse_duration(value, path) -> float:
-    """`10s`, `1m30s`, `1.5h` or a number of seconds -> seconds."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    text = str(value).strip()
-    if re.fullmatch(r"[0-9]+(\.[0-9]*)?", text):
-        return float(text)
-    pos, total = 0, 0.0
-    for match in _DURATION.finditer(text):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _UNIT[match.group(2)]
-        pos = match.end()
-    if pos != len(text) or not text:
+    """`10s`, `1m30s`, `1.5h` or a number of seconds -> seconds (durations.py), not negative."""
+    try:
+        seconds = durations.parse_duration(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
         raise ConversionError(f"invalid duration {value!r}", path=path,
                               hint="write it like 10s, 1m30s or 2h")
-    return total
+    return seconds
 
 
 def as_bool(value, path) -> bool:
@@ -163,7 +154,6 @@ def expose_hosts(value, path) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-# kompose label -> (hint field, parser)
 def controller(value, path) -> str:
     controller = normalize_controller(value)
     if controller is None:
@@ -181,20 +171,50 @@ def volume_type(value, path) -> str:
     return mode
 
 
-PROBE_LABELS = {
-    "disable": ("disable", as_bool),
-    "test": ("test", health_test),
-    "interval": ("interval", parse_duration),
-    "timeout": ("timeout", parse_duration),
-    "retries": ("retries", lambda v, p: as_int(v, p, low=1)),
-    "start_period": ("start_period", parse_duration),
-    "http_get_path": ("http_get_path", lambda v, p: str(v).strip()),
-    "http_get_port": ("http_get_port", lambda v, p: as_int(v, p, low=1, high=65535)),
-    "tcp_port": ("tcp_port", lambda v, p: as_int(v, p, low=1, high=65535)),
-}
-HPA_LABELS = {"kompose.hpa.replicas.min": "min", "kompose.hpa.replicas.max": "max",
-               "kompose.hpa.cpu": "cpu", "kompose.hpa.memory": "memory"}
-HPA_DEFAULTS = {"min": 1, "max": 3, "cpu": 50, "memory": 70}
+def text(value, path) -> str:
+    return str(value).strip()
+
+
+def names(value, path) -> tuple[str, ...]:
+    """A list of names, or one string of comma-separated names."""
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return tuple(name for name in (str(item).strip() for item in items) if name)
+
+
+def tls_secret(value, path) -> tuple[bool, str | None]:
+    """(TLS on, the Secret's name): `true` is TLS without a name, `false` (or empty) none."""
+    if isinstance(value, bool):
+        return value, None
+    name = str(value).strip()
+    if name.lower() in ("", "false"):
+        return False, None
+    return True, None if name.lower() == "true" else name
+
+
+def init_containers(value, path) -> tuple[dict, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise ConversionError("initContainers must be a list", path=path)
+    items = []
+    for i, item in enumerate(value):
+        item = mapping(item, path + (i,))
+        if "image" not in item:
+            raise ConversionError("an init container needs an image", path=path + (i,))
+        items.append({"name": str(item.get("name", f"init-{i + 1}")),
+                      "image": str(item["image"]),
+                      "command": command(item.get("command", ()), path + (i, "command"))})
+    return tuple(items)
+
+
+ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
+
+
+def access_modes(value, path) -> tuple[str, ...]:
+    modes = value if isinstance(value, (list, tuple)) else [value]
+    for mode in modes:
+        if mode not in ACCESS_MODES:
+            raise ConversionError(f"unknown access mode {mode!r}", path=path,
+                                  hint="use one of: " + ", ".join(ACCESS_MODES))
+    return tuple(str(m) for m in modes)
 
 
 def mapping(value, path) -> dict:
@@ -203,8 +223,33 @@ def mapping(value, path) -> dict:
     return dict(value.items())
 
 
-def unknown(key, path):
-    raise ConversionError(f"unknown key {key!r}", path=path,
-                          hint="see `x-kubernetes` in the c2k documentation for the keys")
+# ---- how each hint's value is read, and how docs/hints.md names it ----------------------------
+
+class Value(NamedTuple):
+    read: Callable[[Any, tuple], Any]     # (value, key path) -> the hint; ConversionError
+    type: str
 
 
+def one_of(table: dict[str, str]) -> Value:
+    return Value(lambda v, p: choice(v, table, p), ", ".join(table.values()))
+
+
+def integer(low: int, high: int | None = None) -> Value:
+    return Value(lambda v, p: as_int(v, p, low=low, high=high),
+                 f"integer {low}-{high}" if high is not None else f"integer >= {low}")
+
+
+TEXT = Value(text, "string")
+BOOLEAN = Value(as_bool, "true or false")
+PORT = integer(1, 65535)
+DURATION = Value(parse_duration, "duration (10s, 1m30s)")
+QUANTITY = Value(quantity, "quantity (500Mi, 1Gi)")
+CONTROLLER = Value(controller, "deployment, statefulset, daemonset, replicationcontroller")
+VOLUME_TYPE = Value(volume_type, ", ".join(VOLUME_MODES))
+COMMAND = Value(command, "command (a list, or a string split into words)")
+HEALTH_TEST = Value(health_test, "healthcheck test (as compose's test)")
+HOSTS = Value(expose_hosts, "true, or host[/path] (a list, or comma-separated)")
+NAMES = Value(names, "names (a list, or comma-separated)")
+TLS = Value(tls_secret, "true, or a Secret's name")
+INIT_CONTAINERS = Value(init_containers, "list of {name, image, command}")
+ACCESS = Value(access_modes, ", ".join(ACCESS_MODES) + " (one, or a list)")

@@ -23,13 +23,12 @@ volume forever on another node).
 
 from __future__ import annotations
 
+from .. import kinds
 from . import labels
 from .options import CONTROLLERS
 
-KIND = {"deployment": "Deployment", "statefulset": "StatefulSet", "daemonset": "DaemonSet",
-        "replicationcontroller": "ReplicationController"}
-API = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
-       "ReplicationController": "v1", "Job": "batch/v1", "CronJob": "batch/v1"}
+# --controller / kompose.controller.type -> the kind
+KIND = {k.name.lower(): k.name for k in kinds.KINDS if k.name.lower() in CONTROLLERS}
 assert set(KIND) == set(CONTROLLERS)
 
 
@@ -267,4 +266,4 @@ def workload(ctx, group, pod_spec: dict, pod_meta: dict, pod_volumes, annotation
             if strategy:
                 spec["strategy"] = strategy
         spec["template"] = template
-    return {"apiVersion": API[kind], "kind": kind, "metadata": meta, "spec": spec}
+    return {"apiVersion": kinds.api_version(kind), "kind": kind, "metadata": meta, "spec": spec}

@@ -10,59 +10,38 @@ hooks. docs/helm.md describes the chart for its users.
 
 from __future__ import annotations
 
-import os
+from ..formats import Target, Written
+from ..shared import write_tree
+from .chart import Chart, chart_name
+from .values import camel, values_expr
 
-from ...errors import C2KError
-from .chart import HEADER, Chart, camel, chart_name, values_expr
-
-__all__ = ["Chart", "HEADER", "camel", "chart_name", "values_expr", "write_chart", "write_tree"]
+__all__ = ["Chart", "camel", "chart_name", "values_expr", "write", "write_chart"]
 
 
-def write_chart(result, project, output: str, *, warn=None) -> list[str]:
+def write(objects: list[dict], target: Target) -> Written:
+    """The `helm` format (formats.py). Besides the objects the chart needs the conversion they
+    came from (start order, service names, references) and the compose project (its secrets and
+    published ports): `target.conversion` and `target.project`."""
+    if target.conversion is None:
+        raise ValueError("the helm format needs the conversion of these objects")
+    chart, paths = write_chart(target.conversion, target.project, target.output or "")
+    return Written(note=f"wrote helm ({len(paths)} files) to {target.output}",
+                   warnings=tuple(unrewritten_lines(chart)))
+
+
+def write_chart(result, project, output: str) -> tuple[Chart, list[str]]:
     """Write the chart of a conversion (`to_manifests`'s result) into the folder `output`;
-    return the paths written. `warn` gets a line per reference to a service that a release
-    cannot rename (they are in the chart's README too).
-
-    Files c2k wrote before (they start with its header) and no longer writes are removed, so
-    a template of an object that is gone cannot linger; other files are left alone.
-    """
-    if not output or output == "-":
-        raise C2KError("--format helm writes a folder", hint="give -o DIR")
-    if os.path.exists(output) and not os.path.isdir(output):
-        raise C2KError(f"{output} exists and is not a folder", hint="give -o DIR")
+    return it and the paths written (shared.write_tree: files an earlier run wrote and this one
+    does not are removed)."""
     chart = Chart(result, project)
-    paths = write_tree(output, chart.files())
-    for ref in chart.unrewritten if warn else ():
+    return chart, write_tree(output, chart.files(), what="--format helm")
+
+
+def unrewritten_lines(chart: Chart):
+    """A warning per reference to a service that a release cannot rename (the chart's README
+    lists them too)."""
+    for ref in chart.unrewritten:
         where = "a secret" if ref.secret else "a file the chart does not carry"
-        warn(f"service {ref.service}: {ref.place}: {ref.shown} is in {where}: a release keeps "
-             "this name rather than its own Service's; give the release's name there "
-             "(the chart's README.md)")
-    return paths
-
-
-def write_tree(output: str, files: dict[str, str]) -> list[str]:
-    """Write {relative path: text}; drop stale c2k-generated files under `output`."""
-    wanted = {os.path.normpath(os.path.join(output, p)) for p in files}
-    if os.path.isdir(output):
-        for root, _, names in os.walk(output):
-            for fname in names:
-                path = os.path.normpath(os.path.join(root, fname))
-                if path not in wanted and _generated(path):
-                    os.remove(path)
-    written = []
-    for rel, text in files.items():
-        path = os.path.join(output, rel)
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        written.append(path)
-    return written
-
-
-def _generated(path: str) -> bool:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            head = fh.read(64)
-    except (OSError, UnicodeDecodeError):
-        return False
-    return head.startswith(HEADER) or head.startswith("{{/* " + HEADER[2:])
+        yield (f"service {ref.service}: {ref.place}: {ref.shown} is in {where}: a release keeps "
+               "this name rather than its own Service's; give the release's name there "
+               "(the chart's README.md)")

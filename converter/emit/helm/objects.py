@@ -3,25 +3,15 @@ pod spec that name other objects of the chart."""
 
 from __future__ import annotations
 
-WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "Job", "CronJob")
+from ... import kinds
+
+# the kinds conversion writes with a pod template of their own (kinds.py)
+WORKLOADS = tuple(k.name for k in kinds.where(lambda k: k.converted and k.workload))
 
 
 def pod_of(obj: dict) -> dict:
     """The pod spec of a workload ({} for other objects)."""
-    spec = obj.get("spec")
-    if obj["kind"] not in WORKLOADS or not isinstance(spec, dict):
-        return {}
-    if obj["kind"] == "CronJob":
-        spec = spec.get("jobTemplate", {}).get("spec", {})
-    return (spec.get("template") or {}).get("spec") or {}
-
-
-def pod_template(obj: dict) -> dict:
-    """The pod template (metadata and spec) of a workload."""
-    spec = obj["spec"]
-    if obj["kind"] == "CronJob":
-        spec = spec["jobTemplate"]["spec"]
-    return spec["template"]
+    return kinds.pod_spec(obj) or {}
 
 
 def containers(pod: dict) -> list[dict]:

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from ...imagerefs import split_host, split_reference
 from ...kube import jobwait
-from ...kube.ordering import _script as tcp_wait_script   # the script of ordering's waits
+from ...kube.ordering import wait_script as tcp_wait_script
 from ...kube.podvolumes import COPY_CONTAINER
-from .objects import name_refs, pod_template
+from ... import kinds
+from .objects import name_refs
 from .tokens import escape_braces
 from .values import free_key, values_expr
 
@@ -66,7 +67,7 @@ class PodChart:
         if isinstance(spec.get("replicas"), int) and obj["kind"] != "Job":
             section["replicaCount"] = spec["replicas"]
             spec["replicas"] = t.expr(values_expr(path + ["replicaCount"]))
-        template = pod_template(obj)
+        template = kinds.pod_template(obj)
         self._pod_metadata(template, obj["kind"], path, section)
         self._pod(template["spec"], path, section, key, name)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from ...kube import names
-from .tokens import Tokens, escape_braces
+from .tokens import Tokens
 from .values import values_expr
 
 

@@ -1,4 +1,4 @@
-"""Names in values.yaml: the chart's name, each object's values key, the paths templates read."""
+"""Names in values.yaml: each object's values key, the paths templates read."""
 
 from __future__ import annotations
 
@@ -6,15 +6,6 @@ import json
 import re
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def chart_name(project_name: str) -> str:
-    """A valid chart name (lowercase letters, digits, '-') from the project name."""
-    name = re.sub(r"[^a-z0-9-]+", "-", project_name.lower()).strip("-")
-    name = re.sub(r"-{2,}", "-", name)
-    if not name or not name[0].isalpha():
-        name = f"c2k-{name}".rstrip("-")
-    return name[:63].rstrip("-")
 
 
 def camel(name: str) -> str:

@@ -1,0 +1,162 @@
+"""The commands that deploy to a cluster: apply, diff, up, down; and what every cluster command
+takes (--kubeconfig, --context, -n) and does first (connect). The compose verbs that act on a
+deployed project are in verbs_cli.py."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ..commandline import command, options, warn
+from ..errors import C2KError
+from ..images.cli import BUILD, PUSH
+from ..kube.cli import CONVERT_PARAMS, convert_project
+
+CLUSTER_PARAMS = [
+    click.Option(["--kubeconfig"], metavar="FILE",
+                 help="kubeconfig file (default: KUBECONFIG, then ~/.kube/config)."),
+    click.Option(["--context"], metavar="NAME", help="kubeconfig context (default: the current)."),
+    click.Option(["-n", "--namespace"], metavar="NS",
+                 help="Namespace (default: the context's, else default); created if missing."),
+]
+
+
+def parse_timeout(ctx, param, value) -> float:
+    """--timeout: a duration (durations.py), in seconds."""
+    from ..durations import parse_duration
+    try:
+        seconds = parse_duration(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise click.BadParameter(f"{value!r} is not a duration like 5m, 90s or 1h")
+    return seconds
+
+
+def connect(settings, kubeconfig, context, namespace):
+    from .kubeconfig import connect as open_connection
+    conn = open_connection(kubeconfig=kubeconfig, context=context, namespace=namespace)
+    if not settings.quiet:
+        for line in conn.warnings:
+            warn(line)
+    return conn
+
+
+def progress_lines(settings):
+    """Where progress lines go: stderr, or nowhere with -q."""
+    if settings.quiet:
+        return None
+    return lambda line: click.echo(line, err=True)
+
+
+def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
+           timeout, convert, *, out):
+    from .apply import apply_objects, prepare
+    from .applyset import ApplySet
+    conn = connect(settings, kubeconfig, context, namespace)
+    project, conversion = convert_project(settings, convert, namespace=conn.namespace)
+    objects = conversion.objects
+    if dry_run == "client":
+        from ..emit.yamlio import dump_all
+        from .apply import split_namespace
+        _, rest = split_namespace(objects)
+        click.echo(dump_all(prepare(rest, ApplySet(conn, project.name, conn.namespace))),
+                   nl=False)
+        return
+    waiting = wait and dry_run != "server"
+    order = None
+    if waiting:     # start as docker compose does: one-shots complete before their dependants
+        from .startorder import StartOrder
+        order = StartOrder(conn, conversion.start_after, timeout, progress=out)
+    result = apply_objects(conn, project.name, objects, prune=prune, force=force_conflicts,
+                           dry_run=dry_run == "server", progress=out, order=order)
+    if waiting:
+        order.wait_rest([obj for obj, _ in result.applied])
+
+
+@command("apply")
+@options(*CLUSTER_PARAMS, *CONVERT_PARAMS, BUILD, PUSH)
+@click.option("--dry-run", type=click.Choice(["none", "server", "client"]), default="none",
+              show_default=True,
+              help="server: the API server checks without persisting; client: print the "
+                   "objects that would be sent.")
+@click.option("--prune", is_flag=True,
+              help="Delete objects of this project's ApplySet that it no longer contains.")
+@click.option("--force-conflicts", is_flag=True,
+              help="Take over fields another field manager owns.")
+@click.option("--wait", is_flag=True,
+              help="Wait until workloads are rolled out and Jobs complete.")
+@click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
+              help="How long --wait waits (5m, 90s, 1h).")
+def apply_cmd(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
+              timeout, **convert):
+    """Server-side apply the project to the cluster (field manager c2k, as an ApplySet)."""
+    _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
+           timeout, convert, out=lambda line: click.echo(line))
+
+
+@command("diff")
+@options(*CLUSTER_PARAMS, *CONVERT_PARAMS)
+@click.option("--prune", is_flag=True, help="Also show the objects apply --prune would delete.")
+@click.option("--force-conflicts", is_flag=True, help="Diff as apply --force-conflicts would.")
+def diff_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, **convert):
+    """Show how apply would change the cluster; exit 0 same, 1 different, 2 error.
+
+    As kubectl diff, KUBECTL_EXTERNAL_DIFF names another program (e.g. "diff -r -u"); it gets
+    the LIVE and MERGED folders.
+    """
+    try:
+        from .diff import compare, external, unified
+        conn = connect(settings, kubeconfig, context, namespace)
+        project, conversion = convert_project(settings, convert, namespace=conn.namespace)
+        pairs = compare(conn, project.name, conversion.objects, prune=prune,
+                        force=force_conflicts)
+        program = os.environ.get("KUBECTL_EXTERNAL_DIFF")
+        if program:
+            code = external(program, pairs)
+            raise SystemExit(code if code in (0, 1) else 2)
+        text = "".join(unified(name, before, after) for name, before, after in pairs)
+    except C2KError as exc:
+        if settings.debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    if text:
+        click.echo(text, nl=False)
+        raise SystemExit(1)
+
+
+@command("down")
+@options(*CLUSTER_PARAMS)
+@click.option("-v", "--volumes", is_flag=True,
+              help="Also delete the PersistentVolumeClaims (and so the data).")
+@click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
+              help="How long to wait for the objects to go.")
+def down_cmd(settings, kubeconfig, context, namespace, volumes, timeout):
+    """Delete exactly this project's objects from the cluster; keep claims unless --volumes."""
+    from .down import down
+    conn = connect(settings, kubeconfig, context, namespace)
+    project = settings.load_name()
+    deleted, kept = down(conn, project, volumes=volumes, timeout=timeout,
+                         progress=progress_lines(settings))
+    if not deleted and not kept and not settings.quiet:
+        click.echo(f"nothing of project {project} in namespace {conn.namespace}", err=True)
+
+
+@command("up")
+@options(*CLUSTER_PARAMS, *CONVERT_PARAMS, BUILD, PUSH)
+@click.option("--prune", is_flag=True,
+              help="Delete objects of this project's ApplySet that it no longer contains.")
+@click.option("--force-conflicts", is_flag=True,
+              help="Take over fields another field manager owns.")
+@click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
+              help="How long to wait for the workloads.")
+def up_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, timeout,
+           **convert):
+    """Apply the project and wait until every workload is rolled out (progress on stderr)."""
+    _apply(settings, kubeconfig, context, namespace, "none", prune, force_conflicts, True,
+           timeout, convert, out=progress_lines(settings))
+
+
+COMMANDS = [apply_cmd, diff_cmd, down_cmd, up_cmd]
