@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
+import re
 from pathlib import Path
 
 import yaml
@@ -176,6 +178,39 @@ def rendered_equals_convert(helm_bin, chart, result, out, tmp_path, *args) -> tu
     rendered = template(helm_bin, out, release, "-f", values, "--set", "keepComposeNames=true",
                         *args)
     return without_helm_labels(rendered), as_helm_writes(result.objects, release)
+
+
+def renamed_back(rendered: dict, objects: list[dict], release: str) -> dict:
+    """The objects of a release whose full name is `release` (default values), each of the
+    release's names (`<release>-web`, cut with a hash past 63 characters, 52 for a CronJob) put
+    back to convert's (`web`) wherever it stands but in images and container names: names, selectors, references,
+    and inside strings (`redis://<release>-cache:6379`)."""
+    back = {}
+    for obj in objects:
+        name = obj["metadata"]["name"]
+        for limit in (63, 52) if obj["kind"] == "CronJob" else (63,):
+            back[_limited(f"{release}-{name}", limit)] = name
+    pattern = re.compile(r"(?<![A-Za-z0-9.-])(" + "|".join(
+        re.escape(n) for n in sorted(back, key=len, reverse=True)) + r")(?![A-Za-z0-9-])")
+
+    def walk(x):
+        if isinstance(x, str):
+            return pattern.sub(lambda m: back[m.group(1)], x)
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        if isinstance(x, dict):        # images and containers are no objects, though an
+            # image or a container_name may be spelled so (music-service-web)
+            return {k: v if k == "image" or (k == "name" and "image" in x) else walk(v)
+                    for k, v in x.items()}
+        return x
+    return objects_by_key([walk(obj) for obj in rendered.values()])
+
+
+def _limited(name: str, limit: int) -> str:
+    """_helpers.tpl's `limit`: past the limit, cut and ended with a hash of the whole name."""
+    if len(name) <= limit:
+        return name
+    return f"{name[:limit - 7].rstrip('-')}-{hashlib.sha256(name.encode()).hexdigest()[:6]}"
 
 
 def load_docs(text: str) -> list[dict]:

@@ -26,7 +26,8 @@ from converter.emit.helm import hooks, hosts, pods
 from converter.emit.yamlio import dump_all
 from converter.errors import C2KError
 from helm_util import (HOOKED, convert, dangling, external_refs, lint, make_chart,
-                       rendered_equals_convert, secret_values, template)
+                       renamed_back, rendered_equals_convert, secret_values, template,
+                       without_helm_labels)
 from helpers import REPO, c2k_in_process, run_c2k, write
 
 STOREFRONT = REPO / "samples" / "storefront"
@@ -235,6 +236,13 @@ def test_sample_chart_lints_and_renders_convert(tmp_path, helm_bin, sample, opti
         else ()
     rendered, expected = rendered_equals_convert(helm_bin, chart, result, out, tmp_path, *args)
     assert rendered == expected
+    # the default values, the release named like the project: convert's objects once the
+    # release's names are put back
+    values = secret_values(chart, result, tmp_path / "secrets.yaml")
+    release = helm.chart_name(project.name)
+    renamed = renamed_back(without_helm_labels(template(helm_bin, out, release, "-f", values,
+                                                        *args)), result.objects, release)
+    assert renamed == expected
 
 
 @pytest.mark.tools
@@ -497,6 +505,9 @@ def test_realworld_chart_lints_renders_convert_and_renames(tmp_path, helm_bin, f
     rendered, expected = rendered_equals_convert(helm_bin, chart, result, out, tmp_path)
     assert rendered == expected
     values = secret_values(chart, result, tmp_path / "secrets.yaml")
+    release = helm.chart_name(project.name)[:53]
+    assert renamed_back(without_helm_labels(template(helm_bin, out, release, "-f", values)),
+                        result.objects, release) == expected
     other = template(helm_bin, out, "other", "-f", values)
     compose_names = {o["metadata"]["name"] for o in result.objects if o["kind"] == "Service"}
     assert dangling(other, compose_names, external=external_refs(result.objects)) == []
