@@ -280,7 +280,7 @@ def dangling(rendered: dict, compose_names: set[str], *, external: set = frozens
                         if word in compose_names and ("Service", word) not in have:
                             problems.append(f"{where}: {c['name']} waits for {word}")
                     if "/jobs/" in text:
-                        job = text.split("/jobs/")[1].split()[0]
+                        job = text.split("/jobs/")[1].split()[0].split("?")[0]
                         need("Job", job, f"{where} container {c['name']}")
         if kind == "StatefulSet":
             need("Service", spec["serviceName"], where)

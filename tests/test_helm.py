@@ -276,7 +276,7 @@ def test_the_release_renames_every_reference(tmp_path, helm_bin):
     assert env["CACHE_URL"] == "redis://shop-storefront-cache:6379/0"
     waits = {c["name"]: c["command"][2] for c in api["initContainers"]}
     assert "nc -z -w 2 shop-storefront-db 5432" in waits["wait-for-db"]
-    assert "/jobs/shop-storefront-migrate\n" in waits["wait-for-migrate-job"]
+    assert "/jobs/shop-storefront-migrate?pretty=false\n" in waits["wait-for-migrate-job"]
     assert api["serviceAccountName"] == "shop-storefront-job-waiter"
     role = rendered[("Role", None, "shop-storefront-job-waiter")]
     assert role["rules"][0]["resourceNames"] == ["shop-storefront-migrate"]
