@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import copy
 import json
+import os
 
 from ...kube import names
 from ..shared import HEADER, file_name
@@ -22,9 +23,9 @@ from .helpers import helpers
 from .hooks import HookPlan
 from .hosts import HostRewriter, unrewritten
 from .naming import Naming
-from .notes import notes, readme
-from .objects import WORKLOADS
-from .pods import PodChart
+from .notes import VALUES_HEADER, notes, readme
+from .objects import WORKLOADS, pod_of
+from .pods import PodChart, split_image
 from .schema import schema
 from .secrets import SecretTemplates
 from .tokens import Tokens, escape_braces
@@ -334,7 +335,6 @@ class Chart:
         return out
 
     def values_yaml(self) -> str:
-        from .notes import VALUES_HEADER
         parts = [VALUES_HEADER]
         top = self.top_values()
         parts.append(yamlio.dump(top))
@@ -351,7 +351,6 @@ class Chart:
         return out
 
     def files(self) -> dict[str, str]:
-        import os
         out = {"Chart.yaml": self.chart_yaml(), "values.yaml": self.values_yaml(),
                "values.schema.json": json.dumps(schema(self), indent=2) + "\n",
                ".helmignore": f"{HEADER}\n.git/\n*.swp\n*.bak\n*~\n",
@@ -392,8 +391,6 @@ def _values_comment(key: str, chart: Chart) -> str:
 def _app_version(objects: list[dict]) -> str:
     """The tag most of the workloads' images carry (the project's own images usually share
     one), else the chart version."""
-    from .objects import pod_of
-    from .pods import split_image
     tags = collections.Counter()
     for obj in objects:
         for c in pod_of(obj).get("containers") or ():
