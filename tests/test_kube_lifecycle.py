@@ -221,7 +221,9 @@ def test_wait_script_ends_when_the_job_completed(tmp_path, shell):
     assert proc.stdout.splitlines() == ['"reason":"NotFound"', "waiting for job migrate to "
                                         "complete", "waiting for job migrate to complete"]
     assert len(calls) == 3
-    assert calls[0].endswith("https://10.96.0.1:443/apis/batch/v1/namespaces/shop/jobs/migrate")
+    # compact JSON: the API server indents it for curl unless told not to
+    assert calls[0].endswith("https://10.96.0.1:443/apis/batch/v1/namespaces/shop/jobs/migrate"
+                             "?pretty=false")
     assert "Authorization: Bearer tok" in calls[0] and f"--cacert {tmp_path}/sa/ca.crt" in \
         calls[0]
 
@@ -234,4 +236,5 @@ def test_wait_script_fails_when_the_job_failed(tmp_path, shell):
 
 def test_wait_script_brackets_an_ipv6_api_address(tmp_path, shell):
     _, calls = run_wait(tmp_path, shell, [_job("Complete")], host="fd00::1")
-    assert calls[0].endswith("https://[fd00::1]:443/apis/batch/v1/namespaces/shop/jobs/migrate")
+    assert calls[0].endswith("https://[fd00::1]:443/apis/batch/v1/namespaces/shop/jobs/migrate"
+                             "?pretty=false")

@@ -152,7 +152,9 @@ def test_network_policies_per_network():
     assert [n for k, n in kinds(objs) if k == "NetworkPolicy"] == [
         "demo-back", "demo-default", "demo-front", "web-published"]
     back = find(objs, "NetworkPolicy", "demo-back")["spec"]
-    assert back["podSelector"] == {"matchLabels": {"network.c2k.io/back": "true"}}
+    # the project's pods of that network (another project in the namespace may name one alike)
+    assert back["podSelector"] == {"matchLabels": {"network.c2k.io/back": "true",
+                                                   "app.kubernetes.io/instance": "demo"}}
     assert back["ingress"] == [{"from": [{"podSelector": back["podSelector"]}]}]
     web_labels = find(objs, "Deployment", "web")["spec"]["template"]["metadata"]["labels"]
     assert web_labels["network.c2k.io/front"] == "true"

@@ -52,11 +52,16 @@ def convert_cmd(settings: Settings, out: str | None, to_stdout: bool, as_json: b
     fmt = FORMATS[out_format]
     if fmt.folder:
         _check_folder(out_format, out)
+    convert.update(fmt.forced)
     project, result = convert_project(settings, convert, namespace=namespace,
                                       report_file=report_file)
     from .formats import Target, write
-    written = write(out_format, result.objects, Target(project.name, None if to_stdout else out,
-                                                       json=as_json))
+    written = write(out_format, result.objects, Target(
+        project.name, None if to_stdout else out, json=as_json, project=project,
+        conversion=result))
+    if not settings.quiet:
+        for line in written.warnings:
+            warn(line)
     if written.text is not None:
         click.echo(written.text, nl=False)
     elif not settings.quiet:

@@ -19,11 +19,15 @@ class Target(NamedTuple):
     project_name: str
     output: str | None          # None: stdout
     json: bool = False          # -j: JSON instead of YAML, where the format has both
+    # for a format that needs more than the objects (helm: the start order, the references):
+    project: object = None      # the compose Project
+    conversion: object = None   # the ConversionResult the objects come from
 
 
 class Written(NamedTuple):
     text: str | None = None     # what goes to stdout
     note: str = ""              # for stderr: what was written where
+    warnings: tuple[str, ...] = ()   # for stderr, unless -q
 
 
 class Format(NamedTuple):
@@ -31,12 +35,17 @@ class Format(NamedTuple):
     module: str                 # converter.emit.<module>, which has write(objects, target)
     help: str
     folder: bool = False        # writes a folder: needs -o DIR
+    # ConvertOptions the format converts with whatever the command line says
+    forced: tuple[tuple[str, object], ...] = ()
 
 
 FORMATS = {fmt.name: fmt for fmt in (
     Format("manifests", "manifests", "a YAML stream (a JSON List with -j): stdout, -o FILE, "
                                      "or a file per object with -o DIR/"),
-    Format("helm", "helm", "a Helm chart in -o DIR", folder=True),
+    # a chart never carries a secret value: secret-looking env goes to Secrets (--secret-env),
+    # whose values the user gives at install (emit/helm/secrets.py)
+    Format("helm", "helm", "a Helm chart in -o DIR", folder=True,
+           forced=(("secret_env", True),)),
     Format("kustomize", "kustomize", "a Kustomize base with dev and prod overlays in -o DIR",
            folder=True),
 )}

@@ -21,6 +21,8 @@ Never set a TTL on these Jobs: a dependant restarted later asks again and must f
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import TYPE_CHECKING
 
 from . import names
@@ -31,11 +33,13 @@ if TYPE_CHECKING:
 TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 _VOLUME_KEY = ("job-wait-token",)
 
-# Backticks, not $(...): Kubernetes would read $(NAME) as a variable reference.
+# Backticks, not $(...): Kubernetes would read $(NAME) as a variable reference. pretty=false:
+# the API server indents its JSON for a client that says it is curl, and the patterns below
+# read the compact form.
 _SCRIPT = """\
 d={dir}
 h=$KUBERNETES_SERVICE_HOST; case $h in *:*) h="[$h]";; esac
-u=https://$h:$KUBERNETES_SERVICE_PORT/apis/batch/v1/namespaces/`cat $d/namespace`/jobs/{job}
+u=https://$h:$KUBERNETES_SERVICE_PORT/apis/batch/v1/namespaces/`cat $d/namespace`/jobs/{job}?pretty=false
 until t=`cat $d/token`; s=`curl -sS -m 10 --cacert $d/ca.crt -H "Authorization: Bearer $t" $u`
   case "$s" in
     *'"type":"Complete","status":"True"'*) true;;
@@ -46,6 +50,39 @@ until t=`cat $d/token`; s=`curl -sS -m 10 --cacert $d/ca.crt -H "Authorization: 
   esac
 do echo "waiting for job {job} to complete"; sleep 2; done
 """
+
+
+def script(job: str, dependant: str) -> str:
+    """The wait loop for Job `job` (a later stage may pass a template expression as `job`)."""
+    return _SCRIPT.format(dir=TOKEN_DIR, job=job, dependant=dependant)
+
+
+def awaited(container: dict) -> tuple[str, str] | None:
+    """(job, dependant) when `container` is a wait container made by wait_container."""
+    command = container.get("command") or []
+    if len(command) != 3 or command[:2] != ["sh", "-c"]:
+        return None
+    found = _parser().match(command[2])
+    if found is None or script(found["job"], found["dependant"]) != command[2]:
+        return None
+    return found["job"], found["dependant"]
+
+
+@functools.cache
+def _parser() -> re.Pattern[str]:
+    parts = re.split(r"(\{job\}|\{dependant\}|\{dir\})", _SCRIPT)
+    groups = {"{job}": "(?P<job>[a-z0-9-]+)", "{dependant}": "(?P<dependant>[a-z0-9-]+)",
+              "{dir}": re.escape(TOKEN_DIR)}
+    seen: set[str] = set()
+    pattern = []
+    for part in parts:
+        if part in groups:
+            name = part.strip("{}")
+            pattern.append(f"(?P={name})" if name in seen and part != "{dir}" else groups[part])
+            seen.add(name)
+        else:
+            pattern.append(re.escape(part))
+    return re.compile("".join(pattern) + r"\Z")
 
 
 def account_name(ctx: Context) -> str:
@@ -60,9 +97,8 @@ def wait_container(ctx: Context, pod, job: str, dependant: str, name: str) -> di
                                                               "path": "ca.crt"}]}},
         {"downwardAPI": {"items": [{"path": "namespace",
                                     "fieldRef": {"fieldPath": "metadata.namespace"}}]}}]}})
-    script = _SCRIPT.format(dir=TOKEN_DIR, job=job, dependant=dependant)
     return {"name": name, "image": ctx.options.job_wait_image,
-            "command": ["sh", "-c", script],
+            "command": ["sh", "-c", script(job, dependant)],
             "volumeMounts": [{"name": volume, "mountPath": TOKEN_DIR, "readOnly": True}]}
 
 

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from .context import Context
 
 
-def _script(host: str, port: int | None) -> str:
+def wait_script(host: str, port: int | None) -> str:
+    """The loop of a wait init container (the Helm chart writes it again with the host left
+    to the release)."""
     if port is None:
         return (f"until nslookup {host} >/dev/null 2>&1; do echo waiting for {host}; "
                 "sleep 2; done")
@@ -89,7 +91,7 @@ def wait_containers(ctx: Context, group, pod) -> list[dict]:
             port = ports[0]["port"] if ports else None
             cname = used.take(names.join("wait-for", kdep))
             out.append({"name": cname, "image": ctx.options.wait_image,
-                        "command": ["sh", "-c", _script(kdep, port)]})
+                        "command": ["sh", "-c", wait_script(kdep, port)]})
             what = f"{kdep}:{port} accepts connections" if port else f"{kdep} resolves"
             gate = " (its readiness probe from the healthcheck gates this)" if (
                 cond.condition == "service_healthy") else ""

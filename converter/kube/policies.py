@@ -2,8 +2,8 @@
 
 Each pod carries `network.c2k.io/<network>: "true"` for every compose network its services join
 (`default` when none is named). One NetworkPolicy per network, `<project>-<network>` (as
-kompose names it), selects those pods and allows
-ingress from pods of the same network, which is compose's isolation. A pod with published ports
+kompose names it), selects those pods of the project and allows ingress from the project's pods
+of the same network, which is compose's isolation. A pod with published ports
 also gets `<name>-published`, allowing ingress to those ports from anywhere, as publishing does.
 """
 
@@ -44,7 +44,9 @@ def build_policies(ctx: Context) -> None:
         return
     for net in used:
         key = labels.network_label(net)
-        match = {"matchLabels": {key: "true"}}
+        # the project's pods only: another project in the namespace may name a network alike
+        match = {"matchLabels": {key: "true",
+                                 labels.INSTANCE: names.label_value(ctx.project.name)}}
         spec = {"podSelector": match, "policyTypes": ["Ingress"],
                 "ingress": [{"from": [{"podSelector": match}]}]}
         name = names.dns_label(f"{ctx.project.name}-{net}", prefix="net")

@@ -69,7 +69,15 @@ def network_names(project) -> dict[str, tuple[str, str]]:
 
 
 def scan(text: str):
-    """(host, port, text) for every `scheme://host:port` and `host:port` in text.
+    """(host, port, text) for every `scheme://host:port` and `host:port` in text."""
+    for _, _, host, port, shown in host_spans(text):
+        if port is not None:
+            yield host, port, shown
+
+
+def host_spans(text: str, *, portless: bool = False):
+    """(start, end, host, port, text) of the host of every `scheme://host:port` and `host:port`
+    in text; with `portless`, `scheme://host` too (port None): what a release renames.
 
     Hand-rolled around `://` and `:<digits>` rather than one regex tried at every position:
     mounted config files make this the conversion's largest text to read."""
@@ -84,9 +92,12 @@ def scan(text: str):
         if scheme and scheme[0].isascii() and scheme[0].isalpha() and found and not (
                 start and (text[start - 1].isalnum() or text[start - 1] == "_")):
             taken.append((start, found.end()))
+            host = found.group(1)
             if found.group(2):
-                yield found.group(1), int(found.group(2)), \
-                    f"{scheme}://{found.group(1)}:{found.group(2)}"
+                yield found.start(1), found.end(1), host, int(found.group(2)), \
+                    f"{scheme}://{host}:{found.group(2)}"
+            elif portless:
+                yield found.start(1), found.end(1), host, None, f"{scheme}://{host}"
         at = text.find("://", at + 3)
     for found in _PORT.finditer(text):
         colon = found.start()
@@ -95,7 +106,7 @@ def scan(text: str):
         if not host or host[0] in ".-" or (start and text[start - 1] in ":/"):
             continue
         if not any(a <= start < b for a, b in taken):
-            yield host, int(found.group(1)), f"{host}:{found.group(1)}"
+            yield start, colon, host, int(found.group(1)), f"{host}:{found.group(1)}"
 
 
 def _run_before(text: str, end: int, chars: frozenset) -> int:

@@ -107,6 +107,9 @@ class ConversionResult:
     # workload -> ((workload it depends on, "completed" | "started"), ...): docker compose's
     # start order; `c2k up` applies a workload once the Jobs it needs "completed" have.
     start_after: dict = field(default_factory=dict)
-    # references.Reference: every host:port a service names (the wiring check read them)
+    # What later stages (the Helm chart, migrate, graph) need to follow names: compose service ->
+    # its Kubernetes name and its workload's name, and every host:port a service names (the
+    # references.py references the wiring check read).
+    names: dict = field(default_factory=dict)
+    workloads: dict = field(default_factory=dict)
     references: tuple = ()
-    workloads: dict = field(default_factory=dict)   # compose service -> its workload's name

@@ -88,7 +88,8 @@ def to_manifests(project: Project, options: ConvertOptions | None = None, *,
                             references=tuple(ctx.references),
                             workloads={s: g.name for s, g in sorted(ctx.group_of.items())},
                             start_after={k: tuple(sorted(v))
-                                         for k, v in sorted(ctx.starts_after.items())})
+                                         for k, v in sorted(ctx.starts_after.items())},
+                            names=dict(ctx.names))
 
 
 def _names(ctx: Context) -> None:
