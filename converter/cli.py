@@ -42,6 +42,7 @@ import click  # noqa: E402  (after the handler, so an early Ctrl-C is clean too)
 
 from . import __version__, commandline  # noqa: E402
 from .cluster import cli as cluster_commands  # noqa: E402
+from .cluster import dev_cli as dev_commands  # noqa: E402
 from .cluster import verbs_cli as verb_commands  # noqa: E402
 from .commandline import Settings, global_options  # noqa: E402
 from .compose import cli as compose_commands  # noqa: E402
@@ -72,7 +73,7 @@ def cli(ctx, **options):
 
 # Each stage's commands sit beside the stage (commandline.py says what they share).
 for _module in (compose_commands, image_commands, emit_commands, cluster_commands,
-                verb_commands):
+                dev_commands, verb_commands):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

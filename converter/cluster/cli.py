@@ -12,6 +12,7 @@ from ..commandline import command, options, warn
 from ..errors import C2KError
 from ..images.cli import BUILD, PUSH
 from ..kube.cli import CONVERT_PARAMS, convert_project
+from .upoptions import ATTACH_PARAMS
 
 CLUSTER_PARAMS = [
     click.Option(["--kubeconfig"], metavar="FILE",
@@ -52,6 +53,7 @@ def progress_lines(settings):
 
 def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
            timeout, convert, *, out):
+    """Convert and apply (and wait); returns (the connection, the project)."""
     from .apply import apply_objects, prepare
     from .applyset import ApplySet
     conn = connect(settings, kubeconfig, context, namespace)
@@ -63,7 +65,7 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
         _, rest = split_namespace(objects)
         click.echo(dump_all(prepare(rest, ApplySet(conn, project.name, conn.namespace))),
                    nl=False)
-        return
+        return conn, project
     waiting = wait and dry_run != "server"
     order = None
     if waiting:     # start as docker compose does: one-shots complete before their dependants
@@ -73,6 +75,7 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
                            dry_run=dry_run == "server", progress=out, order=order)
     if waiting:
         order.wait_rest([obj for obj, _ in result.applied])
+    return conn, project
 
 
 @command("apply")
@@ -145,7 +148,7 @@ def down_cmd(settings, kubeconfig, context, namespace, volumes, timeout):
 
 
 @command("up")
-@options(*CLUSTER_PARAMS, *CONVERT_PARAMS, BUILD, PUSH)
+@options(*CLUSTER_PARAMS, *CONVERT_PARAMS, BUILD, PUSH, *ATTACH_PARAMS)
 @click.option("--prune", is_flag=True,
               help="Delete objects of this project's ApplySet that it no longer contains.")
 @click.option("--force-conflicts", is_flag=True,
@@ -154,9 +157,23 @@ def down_cmd(settings, kubeconfig, context, namespace, volumes, timeout):
               help="How long to wait for the workloads.")
 def up_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, timeout,
            **convert):
-    """Apply the project and wait until every workload is rolled out (progress on stderr)."""
-    _apply(settings, kubeconfig, context, namespace, "none", prune, force_conflicts, True,
-           timeout, convert, out=progress_lines(settings))
+    """Apply the project and wait until every workload is rolled out (progress on stderr);
+    then, as docker compose up, stay attached: every service's logs, its published ports on
+    127.0.0.1, develop.watch with --watch; Ctrl-C stops the workloads (-d: return at once)."""
+    from .dev_cli import bind_forwards, up_attached
+    attached = {p.name: convert.pop(p.name) for p in ATTACH_PARAMS}
+    if attached.pop("detach"):
+        if attached["watch"] or attached["sync_binds"]:
+            raise click.UsageError("--watch and --sync-binds need up attached (no -d)")
+        _apply(settings, kubeconfig, context, namespace, "none", prune, force_conflicts, True,
+               timeout, convert, out=progress_lines(settings))
+        return
+    rebuild_options = dict(convert)
+    _, bound = bind_forwards(settings)
+    conn, project = _apply(settings, kubeconfig, context, namespace, "none", prune,
+                           force_conflicts, True, timeout, convert,
+                           out=progress_lines(settings))
+    up_attached(settings, conn, project, bound, rebuild_options=rebuild_options, **attached)
 
 
 COMMANDS = [apply_cmd, diff_cmd, down_cmd, up_cmd]
