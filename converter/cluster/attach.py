@@ -82,7 +82,7 @@ class Attacher:
                 self._follow(service, name, pod, status, cid)
                 self.printer.event(service, name, f"exited with code {ended.get('exitCode', 0)}")
                 self.on_exit(service, name, ended.get("exitCode", 0))
-        if state.get("running"):
+        if "running" in state:
             self._follow(service, name, pod, status, status.get("containerID"))
 
     def _follow(self, service, name, pod, status, cid) -> None:

@@ -80,7 +80,7 @@ class DevWatch:
         rebuild, restart, execs = set(), set(), {}
         copies: dict[str, dict[str, str]] = {}          # service -> container path -> host
         for path in sorted(batch):
-            for rule in self.rules:
+            for index, rule in enumerate(self.rules):
                 target = rule.matches(path)
                 if target is None:
                     continue
@@ -94,7 +94,7 @@ class DevWatch:
                 if rule.action == "sync+restart":
                     restart.add(rule.service)
                 elif rule.action == "sync+exec":
-                    execs.setdefault(rule.service, []).append(rule)
+                    execs.setdefault(rule.service, set()).add(index)
         if rebuild:
             names = sorted(rebuild)
             self.note(f"Rebuilding service(s) {_quoted(names)} after changes were detected...")
@@ -108,9 +108,9 @@ class DevWatch:
             names = sorted(restart)
             self.restart(names)
             self.note(f"service(s) {_quoted(names)} restarted")
-        for service, rules in sorted(execs.items()):
-            for rule in dict.fromkeys(rules):
-                self._exec(service, rule)
+        for service, indexes in sorted(execs.items()):
+            for index in sorted(indexes):
+                self._exec(service, self.rules[index])
 
     def _sync(self, service: str, mapping: dict[str, str]) -> None:
         present = [(host, target) for target, host in sorted(mapping.items())

@@ -14,7 +14,7 @@ from .verbs import select, service_of
 def running_container(pod: dict, name: str) -> dict | None:
     """The status of container `name` when it runs (its containerID names this instance)."""
     for status in (pod.get("status") or {}).get("containerStatuses") or []:
-        if status.get("name") == name and (status.get("state") or {}).get("running"):
+        if status.get("name") == name and "running" in (status.get("state") or {}):
             return status
     return None
 
