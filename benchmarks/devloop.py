@@ -184,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         dc = compose_run(compose, Path(tmp) / "compose", port, args.edits)
         project(Path(tmp) / "c2k", port)
         kc = c2k_run(kubeconfig, Path(tmp) / "c2k", port, args.edits)
-    print(f"devloop: compose {statistics.median(dc):.2f} s, c2k {statistics.median(kc):.2f} s "
-          "(medians)", file=sys.stderr)
+    for name, runs in (("compose", dc), ("c2k", kc)):
+        print(f"devloop: {name}: " + " ".join(f"{s:.2f}" for s in runs) + " s", file=sys.stderr)
     write_section(args.out, section(dc, kc, load))
     return 0
 

@@ -162,18 +162,17 @@ def up_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, tim
     127.0.0.1, develop.watch with --watch; Ctrl-C stops the workloads (-d: return at once)."""
     from .dev_cli import bind_forwards, up_attached
     attached = {p.name: convert.pop(p.name) for p in ATTACH_PARAMS}
-    if attached.pop("detach"):
-        if attached["watch"] or attached["sync_binds"]:
-            raise click.UsageError("--watch and --sync-binds need up attached (no -d)")
-        _apply(settings, kubeconfig, context, namespace, "none", prune, force_conflicts, True,
-               timeout, convert, out=progress_lines(settings))
-        return
-    rebuild_options = dict(convert)
-    _, bound = bind_forwards(settings)
+    detach = attached.pop("detach")
+    if detach and (attached["watch"] or attached["sync_binds"]):
+        raise click.UsageError("--watch and --sync-binds need up attached (no -d)")
+    bound = [] if detach else bind_forwards(settings)
+    rebuild_options = dict(convert)          # the conversion takes its options out of convert
     conn, project = _apply(settings, kubeconfig, context, namespace, "none", prune,
                            force_conflicts, True, timeout, convert,
                            out=progress_lines(settings))
-    up_attached(settings, conn, project, bound, rebuild_options=rebuild_options, **attached)
+    if not detach:
+        up_attached(settings, conn, project, bound, rebuild_options=rebuild_options,
+                    **attached)
 
 
 COMMANDS = [apply_cmd, diff_cmd, down_cmd, up_cmd]

@@ -12,8 +12,9 @@ from ..commandline import command, options, warn
 from ..errors import C2KError
 from ..images.cli import BUILD, PUSH
 from ..kube.cli import CONVERT_PARAMS
-from .cli import CLUSTER_PARAMS, _apply, connect, parse_timeout
+from .cli import CLUSTER_PARAMS, _apply, connect, parse_timeout, progress_lines
 from .upoptions import SYNC_BINDS
+
 
 def _note(settings):
     if settings.quiet:
@@ -29,12 +30,11 @@ def bind_forwards(settings, services=()):
     """The published ports, listening already (a port taken fails before anything is
     applied, as compose fails before it starts a container)."""
     from .forward import bind, published
-    project = settings.load(show_warnings=False).project
-    forwards, warnings = published(project, services)
+    forwards, warnings = published(settings.load(show_warnings=False).project, services)
     if not settings.quiet:
         for line in warnings:
             warn(line)
-    return project, bind(forwards)
+    return bind(forwards)
 
 
 def up_attached(settings, conn, project, bound, *, attach, no_attach, no_log_prefix, no_color,
@@ -42,6 +42,7 @@ def up_attached(settings, conn, project, bound, *, attach, no_attach, no_log_pre
                 rebuild_options) -> None:
     """After up's apply and wait: logs, forwards and (with --watch) develop.watch until
     Ctrl-C, then the workloads stopped as compose stops its containers."""
+    from ..kube.names import dns_label
     from .attach import Attacher, LogPrinter
     from .session import Session
     note = _note(settings)
@@ -49,14 +50,14 @@ def up_attached(settings, conn, project, bound, *, attach, no_attach, no_log_pre
     known = session.pods.service_names()
 
     def label(name):
-        from ..kube.names import dns_label
         if name in known or dns_label(name) in known:
             return name if name in known else dns_label(name)
         raise C2KError(f"no service {name!r} in project {project.name}",
                        hint="services: " + ", ".join(sorted(known)))
     attach, no_attach = [label(n) for n in attach], [label(n) for n in no_attach]
     exit_code_from = label(exit_code_from) if exit_code_from else None
-    shown = set(attach or known) - set(no_attach)
+    quiet = {dns_label(n) for n, s in project.services.items() if s.other.get("attach") is False}
+    shown = set(attach or (known - quiet)) - set(no_attach)
     printer = LogPrinter(click.echo, colour=_colour(no_color), prefix=not no_log_prefix)
     abort = abort_on_container_exit or bool(exit_code_from)
     captured = []
@@ -70,7 +71,7 @@ def up_attached(settings, conn, project, bound, *, attach, no_attach, no_log_pre
                         problem=lambda text: warn(text))
     session.on_poll(attacher.update)
     first = session.pods.poll()
-    note("Attaching to " + ", ".join(label for s, label, _ in first if s in shown))
+    note("Attaching to " + ", ".join(name for s, name, _ in first if s in shown))
     _serve(settings, conn, session, project, bound, watch=watch, sync_binds=sync_binds,
            rebuild_options=rebuild_options, printer=printer)
     session.stop_workloads()
@@ -149,7 +150,7 @@ def watch_cmd(settings, kubeconfig, context, namespace, sync_binds, no_up, timeo
         project = settings.load(show_warnings=False).project
     else:
         conn, project = _apply(settings, kubeconfig, context, namespace, "none", False, False,
-                               True, timeout, convert, out=_progress(settings))
+                               True, timeout, convert, out=progress_lines(settings))
     session = Session(conn, project.name, note=_note(settings))
     _serve(settings, conn, session, project, [], watch=True, sync_binds=sync_binds,
            rebuild_options=rebuild_options)
@@ -162,7 +163,8 @@ def port_forward_cmd(settings, kubeconfig, context, namespace, services):
     """Forward the services' published ports to this machine (127.0.0.1 unless host_ip) as
     docker compose publishes them, until Ctrl-C; each connection goes to a running pod."""
     from .session import Session
-    project, bound = bind_forwards(settings, services)
+    bound = bind_forwards(settings, services)
+    project = settings.load(show_warnings=False).project
     if not bound:
         raise C2KError("no published TCP port to forward",
                        hint="ports: in the compose file publishes them")
@@ -170,11 +172,6 @@ def port_forward_cmd(settings, kubeconfig, context, namespace, services):
     session = Session(conn, project.name, note=_note(settings), services=services)
     _serve(settings, conn, session, project, bound, watch=False, sync_binds=False,
            rebuild_options={})
-
-
-def _progress(settings):
-    from .cli import progress_lines
-    return progress_lines(settings)
 
 
 COMMANDS = [watch_cmd, port_forward_cmd]
