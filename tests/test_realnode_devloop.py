@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import urllib.error
@@ -35,8 +36,9 @@ class Foreground:
     """c2k running in the foreground (up attached, watch), its output in files."""
 
     def __init__(self, kubeconfig, folder, *args):
-        self.out = open(folder / ".c2k-out.log", "w+")
-        self.err = open(folder / ".c2k-err.log", "w+")
+        # unnamed files: not in the project folder, which --sync-binds watches
+        self.out = tempfile.TemporaryFile("w+")
+        self.err = tempfile.TemporaryFile("w+")
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("COMPOSE_", "KUBECONFIG", "C2K_DEBUG"))}
         env.update(PYTHONPATH=str(REPO), KUBECONFIG=kubeconfig)
@@ -229,4 +231,39 @@ def test_watch_every_action(real_node, docker_env, tmp_path, unique_name):
     finally:
         watch.close()
         c2k(real_node, "down", "-n", ns, cwd=folder, timeout=300)
+        delete_namespace(real_node, ns)
+
+
+# ---- up attached: --exit-code-from, --no-attach ----------------------------------------------
+
+EXITING = """
+    name: exiting
+    services:
+      web:
+        image: busybox:latest
+        restart: always
+        command: [sh, -c, "echo hello-from-web; sleep 8; echo bye; exit 3"]
+      chatty:
+        image: busybox:latest
+        command: [sh, -c, "trap 'exit 0' TERM; while :; do echo chatty-line; sleep 1; done"]
+    """
+
+
+def test_up_exit_code_from_stops_everything_with_the_services_code(real_node, tmp_path):
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent(EXITING))
+    ns = real_namespace_name()
+    up = Foreground(real_node, tmp_path, "up", "-n", ns, "--exit-code-from", "web",
+                    "--no-attach", "chatty")
+    try:
+        assert up.proc.wait(300) == 3, up.stderr()[-3000:]
+        out, err = up.stdout(), up.stderr()
+        assert "web-1 | hello-from-web" in out and "web-1 | bye" in out, out
+        assert "web-1 exited with code 3" in out
+        assert "chatty-line" not in out
+        assert "Aborting on container exit..." in err and "Gracefully stopping" in err
+        for name in ("web", "chatty"):
+            assert get_json(real_node, "deployment", name, "-n", ns)["spec"]["replicas"] == 0
+    finally:
+        up.close()
+        c2k(real_node, "down", "-n", ns, cwd=tmp_path, timeout=300)
         delete_namespace(real_node, ns)

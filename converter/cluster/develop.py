@@ -44,18 +44,24 @@ class DevWatch:
         return thread
 
     def run_until(self, stop: threading.Event) -> None:
-        self.catch_up()
+        self._guarded(self.catch_up)
         self.note("Watch enabled")
         while True:
             batch = self.poller.next_batch(stop)
             if batch is None:
                 return
-            try:
-                if batch:
-                    self.handle(batch)
-                self.catch_up()
-            except C2KError as exc:
-                self.note(f"error: {exc.message}")
+            if batch:
+                self._guarded(self.handle, batch)
+            self._guarded(self.catch_up)
+
+    def _guarded(self, step, *args) -> None:
+        """Run a step; a failure is a line, and watching goes on (as compose's)."""
+        try:
+            step(*args)
+        except C2KError as exc:
+            self.note(f"error: {exc.message}")
+        except Exception as exc:  # noqa: BLE001 - the loop outlives one failed batch
+            self.note(f"error: {type(exc).__name__}: {exc}")
 
     # ---- new containers --------------------------------------------------------------------
 
