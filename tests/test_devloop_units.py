@@ -137,7 +137,7 @@ def pod(name, cid="c1"):
 
 def test_a_batch_rebuilds_then_syncs_everywhere_then_restarts_then_execs(project, tmp_path):
     calls = []
-    watcher = DevWatch(None, "p", FakePods([("web", pod("web-a")), ("web", pod("web-b"))]),
+    watcher = DevWatch(None, FakePods([("web", pod("web-a")), ("web", pod("web-b"))]),
                        rules_of(project), note=lambda text: calls.append(("note", text)),
                        rebuild=lambda s: calls.append(("rebuild", s)),
                        restart=lambda s: calls.append(("restart", s)),
@@ -165,7 +165,7 @@ def test_a_batch_rebuilds_then_syncs_everywhere_then_restarts_then_execs(project
 def test_new_containers_get_the_trees_once_something_was_synced(project, tmp_path):
     synced = []
     pods = FakePods([("web", pod("web-a"))])
-    watcher = DevWatch(None, "p", pods, rules_of(project), note=lambda text: None,
+    watcher = DevWatch(None, pods, rules_of(project), note=lambda text: None,
                        sync=lambda conn, pod, c, copies, gone: synced.append((pod, copies)))
     watcher.catch_up()
     assert synced == []                     # nothing asked for initial_sync

@@ -85,6 +85,7 @@ def _serve(settings, conn, session, project, bound, *, watch, sync_binds, rebuil
     """Forwards and develop.watch around session.run()."""
     from .forward import Forwarder
     note = _note(settings)
+    conn.websocket_core()   # imports the client's CoreV1Api (seconds) now, not at the first use
     forwarder = None
     if bound:
         forwarder = Forwarder(conn, session.pods, bound, note=note)
@@ -130,7 +131,7 @@ def _watcher(settings, conn, session, project, sync_binds, rebuild_options, prin
         warn("develop.watch rebuild without --push: the nodes see the new image only when "
              "they share this Docker engine")
     session.pods.poll()
-    return DevWatch(conn, project.name, session.pods, rules, note=note, rebuild=rebuild,
+    return DevWatch(conn, session.pods, rules, note=note, rebuild=rebuild,
                     restart=lambda services: restart(conn, project.name, services),
                     output=output)
 

@@ -21,10 +21,9 @@ from .watchrules import Poller, tree
 
 
 class DevWatch:
-    def __init__(self, conn, project: str, pods, rules, *, note, rebuild=None, restart=None,
-                 output=None, sync=None, run=None):
+    def __init__(self, conn, pods, rules, *, note, rebuild=None, restart=None, output=None,
+                 sync=None, run=None):
         self.conn = conn
-        self.project = project
         self.pods = pods                        # a ProjectPods, polled by the session
         self.rules = rules
         self.note = note                        # a status line
@@ -36,7 +35,7 @@ class DevWatch:
         self.poller = Poller([r.path for r in rules])
         self.dirty = {r.service for r in rules if r.syncs and r.initial_sync}
         self.seen: set[str] = set()             # container IDs that hold the synced trees
-        self.warned: set[str] = set()
+        self.warned: set[tuple[str, str]] = set()
 
     def start(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run_until, args=(stop,), daemon=True)

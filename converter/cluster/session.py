@@ -26,7 +26,6 @@ class Session:
         self.stop = threading.Event()
         self.exit_code = 0
         self.aborted = False
-        self.interrupted = False
         self._watchers: list = []            # called with the pods after each poll
 
     def on_poll(self, watcher) -> None:
@@ -46,7 +45,6 @@ class Session:
         previous = signal.getsignal(signal.SIGINT)
 
         def interrupted(signum, frame):
-            self.interrupted = True
             self.stop.set()
             signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGINT, interrupted)
