@@ -109,11 +109,13 @@ def section(rows: list[tuple[str, float, float, float, float]], load: float) -> 
 
 
 def write_section(out: Path, text: str) -> None:
-    """Replace this benchmark's section of out (or add it at the end)."""
+    """Replace a benchmark's section of out (or add it at the end); the section's first and
+    last lines are its markers."""
+    begin, end = text.splitlines()[0], text.splitlines()[-1]
     current = out.read_text() if out.exists() else ""
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + text + rest.split(END, 1)[1]
+    if begin in current and end in current:
+        head, rest = current.split(begin, 1)
+        current = head + text + rest.split(end, 1)[1]
     else:
         current = current.rstrip("\n") + "\n\n" + text + "\n"
     out.write_text(current)

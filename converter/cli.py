@@ -46,6 +46,7 @@ import click
 
 from . import __version__, commandline
 from .cluster import cli as cluster_commands
+from .cluster import dev_cli as dev_commands
 from .cluster import verbs_cli as verb_commands
 from .commandline import Settings, global_options
 from .compose import cli as compose_commands
@@ -77,7 +78,7 @@ def cli(ctx: click.Context, /, **options: Any) -> None:
 
 # Each stage's commands sit beside the stage (commandline.py says what they share).
 for _module in (compose_commands, image_commands, emit_commands, migrate_commands,
-                cluster_commands, verb_commands):
+                cluster_commands, dev_commands, verb_commands):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 import yaml
-
 from conftest_tools import objects_by_key, run_tool
+
 from converter.compose.loader import LoadOptions, load_project
 from converter.emit import helm, yamlio
 from converter.emit.formats import FORMATS

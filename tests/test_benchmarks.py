@@ -107,3 +107,15 @@ def test_the_real_node_section_is_replaced_in_place_and_kept_by_make_bench(tmp_p
     assert again.count(realnode.BEGIN) == 1 and "| 2.00x |" in again and "2.50x" not in again
     kept = run.kept_sections(out)
     assert kept.strip().startswith(realnode.BEGIN) and kept.strip().endswith(realnode.END)
+
+
+def test_the_devloop_section_gives_medians_and_ratios_and_sits_beside_realnodes(tmp_path):
+    from benchmarks import devloop, realnode
+    out = tmp_path / "performance.md"
+    realnode.write_section(out, realnode.section([("first", 10.0, 25.0, 2.0, 4.0)], 1.0))
+    devloop.write_section(out, devloop.section([0.5, 0.7, 0.6], [0.8, 1.2, 0.9], 1.0))
+    text = out.read_text()
+    assert "| median | 0.60 s | 0.90 s | 1.50x |" in text
+    assert "| slowest | 0.70 s | 1.20 s | 1.71x |" in text
+    assert text.count(realnode.BEGIN) == 1 and text.count(devloop.BEGIN) == 1
+    assert run.kept_sections(out).count("<!-- end of section:") == 2

@@ -90,7 +90,7 @@ def test_sample_apply_wait_diff_reapply_down(cluster_kubeconfig, ns, sample, tmp
 
 def test_up_shows_progress_on_stderr(cluster_kubeconfig, ns, tmp_path):
     folder = _sample("music-service", tmp_path)
-    proc = c2k(cluster_kubeconfig, "up", "-n", ns, "--timeout", "2m", cwd=folder)
+    proc = c2k(cluster_kubeconfig, "up", "-d", "-n", ns, "--timeout", "2m", cwd=folder)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
     assert "deployment.apps/web rolled out" in proc.stderr
@@ -106,7 +106,7 @@ def _namespace(kubeconfig, name):
 def test_down_deletes_the_namespace_up_created_for_the_project_and_no_other(
         cluster_kubeconfig, ns, tmp_path):
     folder = _sample("music-service", tmp_path)
-    up = c2k(cluster_kubeconfig, "up", "-n", ns, "--timeout", "2m", cwd=folder)
+    up = c2k(cluster_kubeconfig, "up", "-d", "-n", ns, "--timeout", "2m", cwd=folder)
     assert up.returncode == 0 and f"namespace/{ns} created" in up.stderr, up.stderr
     annotations = _namespace(cluster_kubeconfig, ns)["metadata"]["annotations"]
     assert annotations["c2k.io/created-for-project"] == "music-service"
@@ -116,7 +116,7 @@ def test_down_deletes_the_namespace_up_created_for_the_project_and_no_other(
     assert _namespace(cluster_kubeconfig, ns) is None      # gone, not only terminating
     # A namespace that was there before: up uses it, down leaves it.
     kubectl(cluster_kubeconfig, "create", "namespace", ns)
-    assert c2k(cluster_kubeconfig, "-q", "up", "-n", ns, cwd=folder).returncode == 0
+    assert c2k(cluster_kubeconfig, "-q", "up", "-d", "-n", ns, cwd=folder).returncode == 0
     down = c2k(cluster_kubeconfig, "down", "-n", ns, cwd=folder)
     assert down.returncode == 0 and "namespace/" not in down.stderr, down.stderr
     assert _namespace(cluster_kubeconfig, ns) is not None
@@ -126,8 +126,8 @@ def test_down_keeps_a_namespace_it_created_while_another_project_lives_there(
         cluster_kubeconfig, ns, tmp_path):
     first = _sample("music-service", tmp_path)
     second = write_compose(tmp_path / "other", "name: shop\nservices: {front: {image: nginx}}\n")
-    assert c2k(cluster_kubeconfig, "-q", "up", "-n", ns, cwd=first).returncode == 0
-    assert c2k(cluster_kubeconfig, "-q", "up", "-n", ns, cwd=second.parent).returncode == 0
+    assert c2k(cluster_kubeconfig, "-q", "up", "-d", "-n", ns, cwd=first).returncode == 0
+    assert c2k(cluster_kubeconfig, "-q", "up", "-d", "-n", ns, cwd=second.parent).returncode == 0
     down = c2k(cluster_kubeconfig, "down", "-n", ns, cwd=first)
     assert down.returncode == 0, down.stderr
     assert f"namespace/{ns} kept: created for music-service, it also holds" in down.stderr

@@ -39,7 +39,7 @@ def test_up_applies_the_dependants_once_the_one_shot_completed(cluster_kubeconfi
     write_compose(tmp_path, FRAPPE_LIKE)
     ns = new_namespace_name()
     try:
-        proc = c2k(cluster_kubeconfig, "up", "-n", ns, "--timeout", "2m", "--strict",
+        proc = c2k(cluster_kubeconfig, "up", "-d", "-n", ns, "--timeout", "2m", "--strict",
                    cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
         lines = proc.stderr.splitlines()
@@ -65,7 +65,7 @@ def test_up_applies_the_dependants_once_the_one_shot_completed(cluster_kubeconfi
         assert {s["metadata"]["name"] for s in services} == {
             "db", "configurator", "backend", "frontend"}
         # a second up finds the Job complete and changes nothing
-        again = c2k(cluster_kubeconfig, "up", "-n", ns, "--timeout", "1m", cwd=tmp_path)
+        again = c2k(cluster_kubeconfig, "up", "-d", "-n", ns, "--timeout", "1m", cwd=tmp_path)
         assert again.returncode == 0, again.stderr
         assert "job.batch/configurator unchanged" in again.stderr
     finally:

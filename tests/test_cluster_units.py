@@ -17,7 +17,8 @@ from converter.cluster.wait import pod_problems, rollout_status
 from converter.errors import ClusterError
 
 COMMANDS = ("apply", "diff", "down", "up", "ps", "logs", "run", "kill", "scale", "events",
-            "port", "top", "stop", "start", "restart", "exec", "pause", "unpause")
+            "port", "top", "stop", "start", "restart", "exec", "pause", "unpause", "watch",
+            "port-forward")
 
 
 @pytest.mark.slow

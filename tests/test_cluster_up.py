@@ -17,7 +17,7 @@ def test_up_builds_pushes_pins_and_waits(cluster_kubeconfig, docker_env, docker_
     ns = new_namespace_name()
     prefix = f"{docker_env.registry}/{unique_name}"
     try:
-        proc = c2k(cluster_kubeconfig, "up", "-n", ns, "--build", "--push", "--registry",
+        proc = c2k(cluster_kubeconfig, "up", "-d", "-n", ns, "--build", "--push", "--registry",
                    prefix, "--timeout", "3m", cwd=tmp_path, timeout=900,
                    env={"DOCKER_CONFIG": str(docker_config)})
         assert proc.returncode == 0, proc.stderr

@@ -39,7 +39,7 @@ def deployed(cluster_kubeconfig, tmp_path_factory):
     folder = tmp_path_factory.mktemp("verbs")
     write_compose(folder, COMPOSE)
     ns = new_namespace_name()
-    proc = c2k(cluster_kubeconfig, "-q", "up", "-n", ns, "--timeout", "2m", cwd=folder)
+    proc = c2k(cluster_kubeconfig, "-q", "up", "-d", "-n", ns, "--timeout", "2m", cwd=folder)
     assert proc.returncode == 0, proc.stderr
     yield cluster_kubeconfig, ns, folder
     delete_namespace(cluster_kubeconfig, ns)

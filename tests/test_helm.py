@@ -19,15 +19,25 @@ import json
 
 import pytest
 import yaml
-
 from conftest_tools import OPTION_SETS, SAMPLES, run_tool
+from helm_util import (
+    HOOKED,
+    convert,
+    dangling,
+    external_refs,
+    lint,
+    make_chart,
+    renamed_back,
+    rendered_equals_convert,
+    secret_values,
+    template,
+    without_helm_labels,
+)
+
 from converter.emit import helm
 from converter.emit.helm import hooks, hosts, pods
 from converter.emit.yamlio import dump_all
 from converter.errors import C2KError
-from helm_util import (HOOKED, convert, dangling, external_refs, lint, make_chart,
-                       renamed_back, rendered_equals_convert, secret_values, template,
-                       without_helm_labels)
 from helpers import REPO, c2k_in_process, run_c2k, write
 
 STOREFRONT = REPO / "samples" / "storefront"
@@ -525,6 +535,7 @@ def test_helpers_file_is_the_charts(tmp_path):
 
 def _corpus_chart(tmp_path, path):
     from helm_util import chart_options
+
     from converter.compose.loader import LoadOptions, load_project
     from converter.kube.transform import to_manifests
     try:

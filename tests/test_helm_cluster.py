@@ -16,11 +16,16 @@ import subprocess
 import time
 
 import pytest
-
-from cluster_util import (delete_namespace, get_json, kubectl, new_namespace_name,
-                          real_namespace_name)
+from cluster_util import (
+    delete_namespace,
+    get_json,
+    kubectl,
+    new_namespace_name,
+    real_namespace_name,
+)
 from conftest_tools import run_tool
 from helm_util import HOOKED, make_chart, secret_values
+
 from helpers import REPO, run_c2k, write
 
 STOREFRONT = REPO / "samples" / "storefront"

@@ -43,7 +43,7 @@ def deployed(real_node, tmp_path_factory):
     folder = tmp_path_factory.mktemp("realverbs")
     write_compose(folder, COMPOSE)
     ns = real_namespace_name()
-    proc = c2k(real_node, "-q", "up", "-n", ns, "--timeout", "3m", cwd=folder, timeout=300)
+    proc = c2k(real_node, "-q", "up", "-d", "-n", ns, "--timeout", "3m", cwd=folder, timeout=300)
     assert proc.returncode == 0, proc.stderr
     yield real_node, ns, folder
     c2k(real_node, "-q", "down", "-n", ns, cwd=folder, timeout=300)

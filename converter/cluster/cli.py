@@ -14,8 +14,10 @@ from ..commandline import Settings, command, options, warn
 from ..errors import C2KError
 from ..images.cli import BUILD, PUSH
 from ..kube.cli import CONVERT_PARAMS, convert_project
+from .upoptions import ATTACH_PARAMS
 
 if TYPE_CHECKING:
+    from ..model import Project
     from .kubeconfig import Connection
     from .startorder import StartOrder
 
@@ -68,7 +70,9 @@ def progress_lines(settings: Settings) -> Progress:
 
 def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
            namespace: str | None, dry_run: str, prune: bool, force_conflicts: bool, wait: bool,
-           timeout: float, convert: dict[str, Any], *, out: Progress) -> None:
+           timeout: float, convert: dict[str, Any], *,
+           out: Progress) -> tuple[Connection, Project]:
+    """Convert and apply (and wait); returns (the connection, the project)."""
     from .apply import apply_objects, prepare
     from .applyset import ApplySet
     conn = connect(settings, kubeconfig, context, namespace)
@@ -80,7 +84,7 @@ def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
         _, rest = split_namespace(objects)
         click.echo(dump_all(prepare(rest, ApplySet(conn, project.name, conn.namespace))),
                    nl=False)
-        return
+        return conn, project
     order: StartOrder | None = None
     if wait and dry_run != "server":
         # start as docker compose does: one-shots complete before their dependants
@@ -90,6 +94,7 @@ def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
                            dry_run=dry_run == "server", progress=out, order=order)
     if order is not None:
         order.wait_rest([obj for obj, _ in result.applied])
+    return conn, project
 
 
 @command("apply")
@@ -162,15 +167,28 @@ def down_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
 
 
 @command("up")
-@options(*CLUSTER_PARAMS, *CONVERT_PARAMS, BUILD, PUSH, PRUNE, FORCE_CONFLICTS)
+@options(*CLUSTER_PARAMS, *CONVERT_PARAMS, BUILD, PUSH, PRUNE, FORCE_CONFLICTS, *ATTACH_PARAMS)
 @click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
               help="How long to wait for the workloads.")
 def up_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
            namespace: str | None, prune: bool, force_conflicts: bool, timeout: float,
            **convert: Any) -> None:
-    """Apply the project and wait until every workload is rolled out (progress on stderr)."""
-    _apply(settings, kubeconfig, context, namespace, "none", prune, force_conflicts, True,
-           timeout, convert, out=progress_lines(settings))
+    """Apply the project and wait until every workload is rolled out (progress on stderr);
+    then, as docker compose up, stay attached: every service's logs, its published ports on
+    127.0.0.1, develop.watch with --watch; Ctrl-C stops the workloads (-d: return at once)."""
+    from .dev_cli import bind_forwards, up_attached
+    attached = {p.name: convert.pop(p.name) for p in ATTACH_PARAMS}
+    detach = attached.pop("detach")
+    if detach and (attached["watch"] or attached["sync_binds"]):
+        raise click.UsageError("--watch and --sync-binds need up attached (no -d)")
+    bound = [] if detach else bind_forwards(settings)
+    rebuild_options = dict(convert)          # the conversion takes its options out of convert
+    conn, project = _apply(settings, kubeconfig, context, namespace, "none", prune,
+                           force_conflicts, True, timeout, convert,
+                           out=progress_lines(settings))
+    if not detach:
+        up_attached(settings, conn, project, bound, rebuild_options=rebuild_options,
+                    **attached)
 
 
 COMMANDS = [apply_cmd, diff_cmd, down_cmd, up_cmd]

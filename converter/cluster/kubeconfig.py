@@ -33,6 +33,13 @@ class Connection:
     warnings: list = field(default_factory=list)    # about the configuration: said once
     _resources: dict = field(default_factory=dict)
 
+    def websocket_core(self) -> Any:
+        """A CoreV1Api for exec and port-forward on an ApiClient of its own: the client's
+        stream() swaps its ApiClient's request method for a websocket one while it connects,
+        which would break any other thread's call on a shared client (logs, pod lists)."""
+        from kubernetes import client
+        return client.CoreV1Api(client.ApiClient(self.api.configuration))
+
     def resource(self, api_version: str, kind: str) -> Any:
         """The DynamicClient resource for apiVersion + kind (discovery is cached)."""
         key = (api_version, kind)

@@ -144,10 +144,6 @@ def exec_in(conn: Connection, project: str, service: str, command, *, index: int
             container: str | None = None, out=None, err=None) -> int:
     """Run command in the index-th running pod of service (no stdin, no tty); return its
     exit code. Output goes to out/err as it arrives."""
-    from kubernetes import client
-    from kubernetes.stream import stream
-    out = out or sys.stdout.write
-    err = err or sys.stderr.write
     pods = [p for _, obj in select(conn, project, [service]) for p in pods_of(conn, obj)
             if (p.get("status") or {}).get("phase") == "Running"]
     if not pods:
@@ -155,8 +151,18 @@ def exec_in(conn: Connection, project: str, service: str, command, *, index: int
     if not 1 <= index <= len(pods):
         raise ClusterError(f"service {service!r} has {len(pods)} running pod(s), no "
                            f"--index {index}")
-    pod = pods[index - 1]["metadata"]["name"]
-    core = client.CoreV1Api(conn.api)
+    return exec_in_pod(conn, pods[index - 1]["metadata"]["name"], command,
+                       container=container, out=out, err=err)
+
+
+def exec_in_pod(conn: Connection, pod: str, command, *, container: str | None = None, out=None,
+                err=None) -> int:
+    """Run command in the pod (no stdin, no tty); its exit code. Output goes to out/err as
+    it arrives."""
+    from kubernetes.stream import stream
+    out = out or sys.stdout.write
+    err = err or sys.stderr.write
+    core = conn.websocket_core()
     kwargs = {"container": container} if container else {}
     try:
         resp = stream(core.connect_get_namespaced_pod_exec, pod, conn.namespace,

@@ -161,7 +161,7 @@ def write_context(context: str, out_path: str, *, dockerfile: str | None = None,
         raise ImageError(f"build context {context} is not a directory")
 
     name_in_tar, external = _locate_dockerfile(root, dockerfile, dockerfile_inline)
-    patterns = _ignore_patterns(root, dockerfile, dockerfile_inline)
+    patterns = ignore_patterns(root, dockerfile, dockerfile_inline)
     # As the docker CLI: the Dockerfile and .dockerignore are sent even when ignored.
     keep = [".dockerignore"] + ([name_in_tar] if external is None else [])
     rules = IgnoreRules(patterns)
@@ -215,7 +215,8 @@ def _locate_dockerfile(root, dockerfile, inline):
     return os.path.relpath(full, root).replace(os.sep, "/"), None
 
 
-def _ignore_patterns(root, dockerfile, inline):
+def ignore_patterns(root, dockerfile, inline):
+    """The build context's ignore patterns (also what compose watch leaves alone)."""
     candidates = []
     if inline is None and dockerfile:
         full = dockerfile if os.path.isabs(dockerfile) else os.path.join(root, dockerfile)

@@ -80,7 +80,8 @@ def bind_mount(ctx: Context, service, mount, i, pod, kind) -> dict | None:
     if verdict is not None and verdict.held:
         report.approximated(name, key_name,
                             f"bind mount of {shown} at {mount.target} dropped: {verdict.detail}; "
-                            "edits on this machine reach the pod only with a new image")
+                            "edits on this machine reach the pod with a new image, or at once "
+                            "under c2k up --watch --sync-binds")
         return None
     kept = f"; kept: {verdict.detail}" if verdict is not None else ""
     if info.kind == "missing" or info.files is None:

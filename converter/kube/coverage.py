@@ -36,8 +36,8 @@ _NO_EQUIVALENT = {
     "runtime": "use a RuntimeClass (spec.runtimeClassName) in Kubernetes",
     "cgroup_parent": "the kubelet manages cgroups",
     "userns_mode": "user namespaces are pod.spec.hostUsers in Kubernetes",
-    "develop": "compose watch is a development feature",
-    "attach": "logs are read with kubectl logs",
+    "develop": "no object holds it: c2k watch and c2k up --watch run it",
+    "attach": "no object holds it: c2k up (attached) leaves the service's logs out",
 }
 
 

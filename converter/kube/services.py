@@ -92,9 +92,10 @@ def _report_ports(ctx: Context, svc, ports, stype) -> None:
                 and not hints.expose:
             report.approximated(svc.name, "ports",
                                 "published ports are reachable inside the cluster only "
-                                "(ClusterIP); use kompose.service.type / x-kubernetes "
-                                "service.type LoadBalancer or NodePort, an Ingress "
-                                "(kompose.service.expose), or kubectl port-forward")
+                                "(ClusterIP), and on 127.0.0.1 while c2k up (attached) or "
+                                "c2k port-forward runs; use kompose.service.type / "
+                                "x-kubernetes service.type LoadBalancer or NodePort, or an "
+                                "Ingress (kompose.service.expose)")
     if svc.expose and ports:
         report.mapped(svc.name, "expose", "Service ports")
 

@@ -251,7 +251,7 @@ class KubeSide(Side):
                    env=_env(PYTHONPATH=str(REPO), KUBECONFIG=self.kubeconfig))
 
     def up(self) -> None:
-        self.c2k("up", "--push", "--registry", REGISTRY, "--timeout",
+        self.c2k("up", "--detach", "--push", "--registry", REGISTRY, "--timeout",
                  f"{int(self.project.timeout)}s", timeout=1200 + self.project.timeout)
 
     def url(self, service: str, port: int) -> str:

@@ -16,9 +16,9 @@ import json
 import os
 
 from ...kube import names
-from ..shared import HEADER, file_name
-from ..shared import dns_name as chart_name    # a valid chart name, from the project's
 from .. import yamlio
+from ..shared import HEADER, file_name
+from ..shared import dns_name as chart_name  # a valid chart name, from the project's
 from .helpers import helpers
 from .hooks import HookPlan
 from .hosts import HostRewriter, unrewritten

@@ -19,11 +19,11 @@ write, with the name left to the release).
 
 from __future__ import annotations
 
+from ... import kinds
 from ...imagerefs import split_host, split_reference
 from ...kube import jobwait
 from ...kube.ordering import wait_script as tcp_wait_script
 from ...kube.podvolumes import COPY_CONTAINER
-from ... import kinds
 from .objects import name_refs
 from .tokens import escape_braces
 from .values import free_key, values_expr

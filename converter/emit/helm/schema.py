@@ -66,7 +66,7 @@ def _section(section: dict) -> dict:
     props = {}
     for key, value in section.items():
         if key == "persistence":
-            props[key] = closed({k: CLAIM for k in value})
+            props[key] = closed(dict.fromkeys(value, CLAIM))
         elif key == "containers":
             props[key] = closed({k: _section(v) for k, v in value.items()})
         else:
@@ -78,7 +78,7 @@ def _secrets(chart) -> dict:
     out = {}
     for key, data_keys in chart.secrets.data_keys.items():
         out[key] = closed({"existingSecret": {"type": "string", "pattern": _NAME},
-                           "data": closed({k: _STRING for k in data_keys})})
+                           "data": closed(dict.fromkeys(data_keys, _STRING))})
     return closed(out)
 
 
@@ -93,7 +93,7 @@ def schema(chart) -> dict:
         elif key == "secrets":
             props[key] = _secrets(chart)
         elif key == "persistence":
-            props[key] = closed({k: CLAIM for k in value})
+            props[key] = closed(dict.fromkeys(value, CLAIM))
         else:
             props[key] = _section(value)
     return {"$schema": "https://json-schema.org/draft-07/schema#",

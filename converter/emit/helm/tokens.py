@@ -15,7 +15,7 @@ values the template renders the text as it was.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 # (indent, key or None, list item?) -> the lines that replace the placeholder's line
 LineWriter = Callable[[str, "str | None", bool], list[str]]
