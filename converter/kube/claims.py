@@ -101,7 +101,8 @@ def claim_mount(ctx, service, mount, pod, kind, *, key, name: str, volume=None, 
     ctx.add({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
              "metadata": ctx.meta(name, owner), "spec": spec}, f"service {service.name!r}")
     vol = pod.get(pod_key, name, {"persistentVolumeClaim": {"claimName": name}})
-    if "ReadWriteOnce" in spec["accessModes"] or "ReadWriteOncePod" in spec["accessModes"]:
+    if "ReadWriteOnce" in spec["accessModes"] or "ReadWriteOncePod" in spec["accessModes"] \
+            or not read_only:
         pod.uses_claims = True
     modes = "/".join(spec["accessModes"])
     shared = sharing_note(ctx, key, service.name)
