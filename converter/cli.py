@@ -24,6 +24,9 @@ def _interrupted(signum, frame):
     straight to the file descriptor, after a newline in case a message was cut mid-line."""
     try:
         os.write(2, b"\ninterrupted\n")
+        lock = sys.modules.get("converter.cluster.lock")   # give back the project's lock
+        if lock is not None:
+            lock.release_all(timeout=2.0)
     finally:
         os._exit(130)
 
@@ -511,7 +514,7 @@ def _progress(settings):
 
 
 def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
-           timeout, build, push, convert, *, out):
+           timeout, build, push, convert, *, out, prune_volumes=False):
     from .cluster.apply import apply_objects, prepare
     from .cluster.applyset import ApplySet
     conn = _connect(kubeconfig, context, namespace)
@@ -529,10 +532,16 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
     if waiting:     # start as docker compose does: one-shots complete before their dependants
         from .cluster.startorder import StartOrder
         order = StartOrder(conn, conversion.start_after, timeout, progress=out)
-    result = apply_objects(conn, project.name, objects, prune=prune, force=force_conflicts,
-                           dry_run=dry_run == "server", progress=out, order=order)
-    if waiting:
-        order.wait_rest([obj for obj, _ in result.applied])
+    from .cluster.lock import ProjectLock
+    tell = None if settings.quiet else warn
+    with ProjectLock(conn, project.name, click.get_current_context().info_name,
+                     warn=tell) as lock:
+        result = apply_objects(conn, project.name, objects, prune=prune or prune_volumes,
+                               prune_volumes=prune_volumes, force=force_conflicts,
+                               dry_run=dry_run == "server", progress=out, warn=tell,
+                               order=order, lock=lock)
+        if waiting:
+            order.wait_rest([obj for obj, _ in result.applied])
 
 
 @compose_command(cli, "apply")
@@ -542,7 +551,11 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
               help="server: the API server checks without persisting; client: print the "
                    "objects that would be sent.")
 @click.option("--prune", is_flag=True,
-              help="Delete objects of this project's ApplySet that it no longer contains.")
+              help="Delete objects of this project's ApplySet that it no longer contains "
+                   "(claims are kept, with their data).")
+@click.option("--prune-volumes", is_flag=True,
+              help="--prune, and also delete the claims (and so the data) of volumes the "
+                   "project no longer has.")
 @click.option("--force-conflicts", is_flag=True,
               help="Take over fields another field manager owns.")
 @click.option("--wait", is_flag=True,
@@ -551,11 +564,12 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
               help="How long --wait waits (5m, 90s, 1h).")
 @click.option("--build", "do_build", is_flag=True, help="Build the images first.")
 @click.option("--push", "do_push", is_flag=True, help="Build and push the images first.")
-def apply_cmd(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
-              timeout, do_build, do_push, **convert):
+def apply_cmd(settings, kubeconfig, context, namespace, dry_run, prune, prune_volumes,
+              force_conflicts, wait, timeout, do_build, do_push, **convert):
     """Server-side apply the project to the cluster (field manager c2k, as an ApplySet)."""
     _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
-           timeout, do_build, do_push, convert, out=lambda line: click.echo(line))
+           timeout, do_build, do_push, convert, out=lambda line: click.echo(line),
+           prune_volumes=prune_volumes)
 
 
 @compose_command(cli, "diff")
@@ -601,7 +615,7 @@ def down_cmd(settings, kubeconfig, context, namespace, volumes, timeout):
     conn = _connect(kubeconfig, context, namespace)
     project = settings.load().project
     deleted, kept = down(conn, project.name, volumes=volumes, timeout=timeout,
-                         progress=_progress(settings))
+                         progress=_progress(settings), warn=None if settings.quiet else warn)
     if not deleted and not kept and not settings.quiet:
         click.echo(f"nothing of project {project.name} in namespace {conn.namespace}", err=True)
 
@@ -609,18 +623,23 @@ def down_cmd(settings, kubeconfig, context, namespace, volumes, timeout):
 @compose_command(cli, "up")
 @_options(CLUSTER_OPTIONS + APPLY_CONVERT_OPTIONS)
 @click.option("--prune", is_flag=True,
-              help="Delete objects of this project's ApplySet that it no longer contains.")
+              help="Delete objects of this project's ApplySet that it no longer contains "
+                   "(claims are kept, with their data).")
+@click.option("--prune-volumes", is_flag=True,
+              help="--prune, and also delete the claims (and so the data) of volumes the "
+                   "project no longer has.")
 @click.option("--force-conflicts", is_flag=True,
               help="Take over fields another field manager owns.")
 @click.option("--timeout", default="5m", show_default=True, callback=_timeout,
               help="How long to wait for the workloads.")
 @click.option("--build", "do_build", is_flag=True, help="Build the images first.")
 @click.option("--push", "do_push", is_flag=True, help="Build and push the images first.")
-def up_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, timeout, do_build,
-           do_push, **convert):
+def up_cmd(settings, kubeconfig, context, namespace, prune, prune_volumes, force_conflicts,
+           timeout, do_build, do_push, **convert):
     """Apply the project and wait until every workload is rolled out (progress on stderr)."""
     _apply(settings, kubeconfig, context, namespace, "none", prune, force_conflicts, True,
-           timeout, do_build, do_push, convert, out=_progress(settings))
+           timeout, do_build, do_push, convert, out=_progress(settings),
+           prune_volumes=prune_volumes)
 
 
 def _project_conn(settings, kubeconfig, context, namespace):
