@@ -200,7 +200,7 @@ def apply_objects(conn, project: str, objects: list[dict], *, prune: bool = Fals
     candidates += applyset.members(old_kinds - new_kinds, full=False)
     keep = {key(b) for b in bodies}
     left = leftovers([(r, o) for r, o in candidates if key(o) not in keep], bodies, claims,
-                     ref)
+                     ref, claims_.recorded(parent))
     # Before anything changes, the parent lists every kind a member may have, and names the
     # claims of the StatefulSets prune deletes: an apply stopped at any point leaves nothing
     # it cannot find.

@@ -42,9 +42,11 @@ def _full(resource, obj: dict) -> dict | None:
         raise
 
 
-def leftovers(stale: list, bodies: list[dict], claims: dict[str, dict], ref) -> Leftovers:
+def leftovers(stale: list, bodies: list[dict], claims: dict[str, dict], ref,
+              recorded=()) -> Leftovers:
     """Sort the left-over members `stale` [(resource, metadata)] of an apply of `bodies`
-    (`claims`: the live claims by name)."""
+    (`claims`: the live claims by name; `recorded`: the StatefulSet claims the parent names,
+    kept by an earlier prune or down)."""
     out = Leftovers()
     users: dict[str, list[str]] = {}
     for body in bodies:
@@ -71,7 +73,11 @@ def leftovers(stale: list, bodies: list[dict], claims: dict[str, dict], ref) -> 
             out.sharing.append((ref(obj), claim, users[claim]))
         (out.first if shared else out.later).append((resource, obj))
     patterns = template_patterns(gone_sets)
-    out.claims += sorted(n for n in claims if any(p.fullmatch(n) for p in patterns))
+    # a recorded claim stays left over until a StatefulSet of the new file makes it again
+    used = template_patterns([b for b in bodies if b.get("kind") == "StatefulSet"])
+    out.claims = sorted(set(out.claims) | {n for n in claims if any(
+        p.fullmatch(n) for p in patterns) or (n in recorded and not any(p.fullmatch(n)
+                                                                         for p in used))})
     return out
 
 

@@ -33,10 +33,11 @@ PROJECT = "keep"
 BUSY = "trap 'exit 0' TERM; while :; do sleep 1; done"
 
 
-def compose(version: str = "v1", *, files_service: str = "files", notes: bool = True,
-            ledger: bool = True) -> str:
-    """The compose file; `version` goes into the environment of `files` (a changed file that
-    rolls it out), `files_service` renames it, notes/ledger leave those services out."""
+def compose(version: str = "v1", *, image: str = "busybox:1.36", files_service: str = "files",
+            notes: bool = True, ledger: bool = True) -> str:
+    """The compose file; `version` goes into the environment of `files` and `image` is its
+    image (a changed file that rolls it out), `files_service` renames it, notes/ledger leave
+    those services out."""
     services = f"""
       db:
         image: postgres:15
@@ -50,7 +51,7 @@ def compose(version: str = "v1", *, files_service: str = "files", notes: bool = 
           timeout: 5s
           retries: 60
       {files_service}:
-        image: busybox:1.36
+        image: {image}
         environment: {{VERSION: {version}}}
         command: [sh, -c, "{BUSY}"]
         volumes: [files:/data]
