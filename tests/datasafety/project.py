@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cluster_util import REPO, get_json, kubectl, wait_until
+from cluster_util import REPO, get_json, kubectl
 
 PROJECT = "keep"
 BUSY = "trap 'exit 0' TERM; while :; do sleep 1; done"
@@ -35,15 +35,16 @@ BUSY = "trap 'exit 0' TERM; while :; do sleep 1; done"
 
 def compose(version: str = "v1", *, image: str = "busybox:1.36", files_service: str = "files",
             notes: bool = True, ledger: bool = True) -> str:
-    """The compose file; `version` goes into the environment of `files` and `image` is its
-    image (a changed file that rolls it out), `files_service` renames it, notes/ledger leave
-    those services out."""
+    """The compose file; `version` goes into the environment of every service (a changed file
+    that rolls them all out), `image` is the image of `files`, `files_service` renames it,
+    notes/ledger leave those services out."""
     services = f"""
       db:
         image: postgres:15
         environment:
           POSTGRES_PASSWORD: c2k-data-safety
           POSTGRES_DB: shop
+          VERSION: {version}
         volumes: [db-data:/var/lib/postgresql/data]
         healthcheck:
           test: ["CMD-SHELL", "pg_isready -U postgres -d shop"]
@@ -57,23 +58,18 @@ def compose(version: str = "v1", *, image: str = "busybox:1.36", files_service: 
         volumes: [files:/data]
     """
     volumes = ["db-data", "files"]
-    if notes:
-        services += f"""
-      notes:
+    for name, present, extra in (("notes", notes, ""),
+                                 ("ledger", ledger, "x-kubernetes: {controller: statefulset}")):
+        if present:
+            services += f"""
+      {name}:
         image: busybox:1.36
+        environment: {{VERSION: {version}}}
         command: [sh, -c, "{BUSY}"]
-        volumes: [notes:/data]
+        volumes: [{name}:/data]
+        {extra}
     """
-        volumes.append("notes")
-    if ledger:
-        services += f"""
-      ledger:
-        image: busybox:1.36
-        command: [sh, -c, "{BUSY}"]
-        volumes: [ledger:/data]
-        x-kubernetes: {{controller: statefulset}}
-    """
-        volumes.append("ledger")
+            volumes.append(name)
     text = f"name: {PROJECT}\nservices:" + textwrap.indent(textwrap.dedent(services), "  ")
     text += "volumes:\n" + "".join(f"  {v}:\n" for v in volumes)
     return text
@@ -168,32 +164,60 @@ class Keep:
         return Run(proc.args, proc.returncode, lines), state["last"]
 
     # ---- what the cluster holds --------------------------------------------------------------
+    def state(self) -> State:
+        """The namespace's workloads, pods, leases and claims, and the volumes, in one read."""
+        return State(get_json(self.kubeconfig, READ, "-n", self.namespace)["items"])
+
     def claims(self) -> dict[str, dict]:
-        return {c["metadata"]["name"]: c
-                for c in get_json(self.kubeconfig, "pvc", "-n", self.namespace)["items"]}
+        return self.state().claims
 
     def host_path(self, claim: dict) -> Path:
-        pv = get_json(self.kubeconfig, "pv", claim["spec"]["volumeName"])
-        return Path(pv["spec"]["hostPath"]["path"])
+        return self.state().host_path(claim)
+
+    def pods(self) -> list[dict]:
+        return self.state().pods
+
+    def workloads(self) -> list[str]:
+        return self.state().workloads
+
+    def leases(self) -> list[str]:
+        return self.state().leases
 
     def exec(self, service: str, *command, timeout: float = 120) -> Run:
         return self.run("exec", service, *command, timeout=timeout)
 
-    def pods_ready(self) -> bool:
-        pods = get_json(self.kubeconfig, "pods", "-n", self.namespace)["items"]
-        return bool(pods) and all(
-            p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
-            and all(c.get("ready") for c in p["status"].get("containerStatuses") or [])
-            for p in pods)
 
+READ = "deployments,statefulsets,pods,leases,persistentvolumeclaims,persistentvolumes"
+
+
+@dataclass
+class State:
+    items: list[dict]
+
+    def of(self, kind: str) -> list[dict]:
+        return [o for o in self.items if o["kind"] == kind]
+
+    @property
+    def claims(self) -> dict[str, dict]:
+        return {c["metadata"]["name"]: c for c in self.of("PersistentVolumeClaim")}
+
+    def host_path(self, claim: dict) -> Path:
+        pv, = (v for v in self.of("PersistentVolume")
+               if v["metadata"]["name"] == claim["spec"]["volumeName"])
+        return Path(pv["spec"]["hostPath"]["path"])
+
+    @property
+    def pods(self) -> list[dict]:
+        return self.of("Pod")
+
+    @property
     def workloads(self) -> list[str]:
-        items = get_json(self.kubeconfig, "deployments,statefulsets", "-n",
-                         self.namespace)["items"]
-        return sorted(f"{o['kind']}/{o['metadata']['name']}" for o in items)
+        return sorted(f"{o['kind']}/{o['metadata']['name']}" for o in self.items
+                      if o["kind"] in ("Deployment", "StatefulSet"))
 
+    @property
     def leases(self) -> list[str]:
-        return [o["metadata"]["name"]
-                for o in get_json(self.kubeconfig, "leases", "-n", self.namespace)["items"]]
+        return [o["metadata"]["name"] for o in self.of("Lease")]
 
 
 FOLDERS = {"files": "files", "notes": "notes", "ledger-ledger-0": "ledger"}
@@ -219,16 +243,18 @@ class Data:
                        for n, c in self.keep.claims().items()}
         assert set(self.claims) == {"db-data", "files", "notes", "ledger-ledger-0"}
 
-    def check(self, *, running=(), claims=None) -> None:
+    def check(self, *, running=(), claims=None, state: State | None = None) -> None:
         """The claims (all, or those named) are the ones written to, their files hold the
-        token on disk; and through the services named in `running` (db: the row)."""
-        live = self.keep.claims()
+        token on disk; and through the services named in `running` (db: the row). `state`:
+        the cluster as just read."""
+        state = state or self.keep.state()
+        live = state.claims
         for name in claims if claims is not None else self.claims:
             assert name in live, f"claim {name} is gone"
             uid, volume = self.claims[name]
             got = (live[name]["metadata"]["uid"], live[name]["spec"].get("volumeName"))
             assert got == (uid, volume), f"claim {name} was replaced: {got} != {(uid, volume)}"
-            path = self.keep.host_path(live[name])
+            path = state.host_path(live[name])
             if name in FOLDERS:
                 assert (path / "known").read_text() == f"{self.token}\n", name
             else:
@@ -242,8 +268,30 @@ class Data:
         self.checks += 1
 
 
-def wait_ready(keep: Keep, timeout: float = 300) -> None:
-    wait_until(keep.pods_ready, timeout=timeout, interval=2)
+SERVICES = ("db", "files", "notes", "ledger")
+
+
+def check_up(keep: Keep, data: Data, version: str) -> None:
+    """The project runs, every workload at `version`, no lock left; the data is there (the row
+    read through psql)."""
+    state = keep.state()
+    assert state.workloads == ["Deployment/db", "Deployment/files", "Deployment/notes",
+                               "StatefulSet/ledger"]
+    assert sorted(p["metadata"]["labels"]["app.kubernetes.io/name"] for p in state.pods) == \
+        sorted(SERVICES), [p["metadata"]["name"] for p in state.pods]
+    for pod in state.pods:
+        env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0].get("env", [])}
+        assert env["VERSION"] == version, pod["metadata"]["name"]
+        assert not pod["metadata"].get("deletionTimestamp"), pod["metadata"]["name"]
+    assert state.leases == []
+    data.check(running=("db",), state=state)
+
+
+def check_down(keep: Keep, data: Data) -> None:
+    """Nothing of the project runs, no lock is left; the claims and their data are there."""
+    state = keep.state()
+    assert state.workloads == [] and state.pods == [] and state.leases == []
+    data.check(state=state)
 
 
 def delete_leftovers(keep: Keep) -> None:
