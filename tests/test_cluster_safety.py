@@ -207,6 +207,29 @@ def test_pruned_statefulset_claims_are_kept_and_found_by_down(cluster_kubeconfig
     assert claims(kc, ns) == {}
 
 
+def test_a_kept_statefulset_claim_is_named_by_every_prune_until_used_or_deleted(
+        cluster_kubeconfig, ns, tmp_path):
+    kc = cluster_kubeconfig
+    write_compose(tmp_path, STATEFUL)
+    ok(c2k(kc, "apply", "-n", ns, "--wait", cwd=tmp_path))
+    uid = claims(kc, ns)[_statefulset_claim(kc, ns)]["metadata"]["uid"]
+    write_compose(tmp_path, NO_VOLUME)
+    for _ in range(2):      # the first prune keeps it, and so does every later one, saying so
+        pruned = ok(c2k(kc, "apply", "-n", ns, "--prune", cwd=tmp_path))
+        assert "persistentvolumeclaim/data-db-0 kept with its data" in pruned.stderr
+    write_compose(tmp_path, STATEFUL)       # the StatefulSet is back: its claim is used again
+    again = ok(c2k(kc, "apply", "-n", ns, "--prune", cwd=tmp_path))
+    assert "data-db-0" not in again.stderr
+    assert claims(kc, ns)["data-db-0"]["metadata"]["uid"] == uid
+    write_compose(tmp_path, NO_VOLUME)
+    ok(c2k(kc, "apply", "-n", ns, "--prune", cwd=tmp_path))
+    gone = ok(c2k(kc, "apply", "-n", ns, "--prune-volumes", cwd=tmp_path))
+    assert "--prune-volumes deletes 1 claim(s) and the data in them:" in gone.stderr
+    assert "persistentvolumeclaim/data-db-0 pruned" in gone.stdout
+    assert claims(kc, ns) == {}
+    assert "c2k.io/kept-claims" not in (parent(kc, ns).get("annotations") or {})
+
+
 def test_a_down_stopped_halfway_leaves_statefulset_claims_findable(cluster_kubeconfig, ns,
                                                                    tmp_path):
     """down names the StatefulSets' claims in the parent before it deletes anything."""
