@@ -26,6 +26,9 @@ def _interrupted(signum: int, frame: FrameType | None) -> None:
     straight to the file descriptor, after a newline in case a message was cut mid-line."""
     try:
         os.write(2, b"\ninterrupted\n")
+        lock = sys.modules.get("converter.cluster.lock")   # give back the project's lock
+        if lock is not None:
+            lock.release_all(timeout=2.0)
     finally:
         os._exit(130)
 

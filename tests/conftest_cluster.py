@@ -19,6 +19,10 @@ Import it from the main conftest, e.g. ``from conftest_cluster import *`` or
   go to the simulated node (cluster/kwok-namespaces.yaml); all others to the
   real node;
 * ``kubectl_path()``: the kubectl built with the cluster;
+* fixture ``node_restart``: restart(*namespaces) restarts the real node (tests/cluster/node/
+  restart, killing those namespaces' containers); it waits until no other test uses the node:
+  every ``realnode`` test holds the lock ``<cluster dir>.node-in-use`` shared, the restart
+  holds it alone;
 * ``cluster_dir()``: where the state, logs and extra kubeconfigs live
   (``unprivileged.kubeconfig`` is an authenticated user without RBAC rights).
 
@@ -32,6 +36,7 @@ It does not need the ``kubernetes`` Python package.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import subprocess
@@ -155,6 +160,38 @@ def cluster_kubeconfig() -> Iterator[str]:
     kubeconfig = proc.stdout.strip().splitlines()[-1]
     log_path.unlink()
     yield kubeconfig
+
+
+def node_in_use_lock() -> Path:
+    return Path(f"{cluster_dir()}.node-in-use")
+
+
+@pytest.fixture(autouse=True)
+def _real_node_in_use(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test on the real node keeps it from being restarted under it (its exec and logs would
+    fail meanwhile): it holds node_in_use_lock() shared, which node/restart takes alone."""
+    if request.node.get_closest_marker("realnode") is None or \
+            "node_restart" in request.fixturenames:
+        yield
+        return
+    with open(node_in_use_lock(), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        yield
+
+
+@pytest.fixture
+def node_restart(real_node: str):
+    """restart(*namespaces): stop and start the real node's containerd and kubelet, killing
+    the containers of those namespaces meanwhile (as a power cut would); returns its log."""
+    def restart(*namespaces: str) -> str:
+        argv = [str(CLUSTER_SCRIPTS / "node" / "restart")]
+        for namespace in namespaces:
+            argv += ["--kill", namespace]
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=1200)
+        assert proc.returncode == 0, f"node/restart exited {proc.returncode}:\n{proc.stderr}"
+        return proc.stderr
+    return restart
 
 
 def real_node_name() -> str:

@@ -74,10 +74,22 @@ def test_shared_volume_is_one_read_write_many_claim_reported():
     assert find(objs, "PersistentVolumeClaim", "shared")["spec"]["accessModes"] == [
         "ReadWriteMany"]
     assert claim_of(objs, "a", "/s") == claim_of(objs, "b", "/s") == "shared"
-    assert "strategy" not in workload(objs, "a")["spec"]   # pods on any node: rolling updates
+    # pods on any node, but each writes to the claim: the old pod goes before the new one
+    # starts, as docker compose stops a container before starting its replacement
+    assert workload(objs, "a")["spec"]["strategy"] == {"type": "Recreate"}
     warnings = [e.detail for e in report.of("project", "") if e.status == "warning"]
     assert any("claim shared" in w and "ReadWriteMany" in w for w in warnings)
     assert "shared with b" in str(report.of("service", "a"))
+
+
+def test_a_read_only_mount_of_a_shared_claim_keeps_rolling_updates():
+    mount = Mount(type="volume", source="shared", target="/s")
+    objs, _ = convert(project(svc("a", volumes=(mount,)),
+                              svc("b", volumes=(Mount(type="volume", source="shared",
+                                                      target="/s", read_only=True),)),
+                              volumes={"shared": Volume(name="shared")}))
+    assert workload(objs, "a")["spec"]["strategy"] == {"type": "Recreate"}
+    assert "strategy" not in workload(objs, "b")["spec"]
 
 
 def test_one_pod_gets_read_write_once_and_recreate():

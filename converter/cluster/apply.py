@@ -6,7 +6,8 @@ The namespace is created when missing and is never a member of the set; one c2k 
 annotated with the project it was made for, and ``down`` of that project deletes it once nothing
 else lives in it. Every member is labelled with the set's id; the parent first lists the union
 of the old and new group-kinds, so an apply interrupted halfway still knows every member and a
-re-run converges; after prune it lists only the new ones.
+re-run converges; after prune it lists only the new ones. What happens to claims and to what the
+project no longer has: claims.py, prune.py.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from typing import TYPE_CHECKING, Any
 from .. import kinds
 from ..errors import ClusterError
 from ..records import field, record
+from . import claims as claims_
 from .applyset import FIELD_MANAGER, PART_OF, ApplySet, group_kind
-from .retry import METADATA_ONLY, call, delete, is_not_found
+from .prune import kept_line, leftovers, orphan_warning
+from .retry import METADATA_ONLY, call, delete, is_not_found, wait_gone
+from .strategy import apply_after, owned_first
 
 if TYPE_CHECKING:
     from .kubeconfig import Connection
@@ -80,10 +84,11 @@ def ensure_namespace(conn: Connection, namespace: str, body: dict | None = None,
     kwargs: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
     try:
         call(resource.create, body={"apiVersion": "v1", "kind": "Namespace", "metadata": meta},
-             what=f"creating namespace {namespace}", **kwargs)
+             what=f"creating namespace {namespace}", conflict_ok=True, **kwargs)
     except Exception as exc:
-        if getattr(exc, "status", None) != 409:  # created meanwhile
+        if getattr(exc, "status", None) != 409:
             raise
+        return False    # another c2k created it meanwhile
     return True
 
 
@@ -141,26 +146,35 @@ def refuse_foreign(applyset: ApplySet, bodies: list[dict], live: dict) -> None:
                                 "--force-conflicts takes them over")
 
 
-def apply_one(conn: Connection, body: dict, *, force: bool = False, dry_run: bool = False) -> dict:
+def apply_one(conn: Connection, body: dict, *, force: bool = False, dry_run: bool = False,
+              first: dict | None = None) -> dict:
+    """Server-side apply body (after `first`, see strategy.py)."""
     resource = conn.resource(body["apiVersion"], body["kind"])
     kwargs: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
-    result = call(resource.server_side_apply, body=body, field_manager=FIELD_MANAGER,
-                  force_conflicts=True if force else None, what=f"applying {ref(body)}",
-                  **kwargs)
-    return result
+
+    def send(obj: dict) -> dict:
+        return call(resource.server_side_apply, body=obj, field_manager=FIELD_MANAGER,
+                    force_conflicts=True if force else None, what=f"applying {ref(body)}",
+                    **kwargs)
+    return apply_after(first, body, send, dry_run)
 
 
 def apply_objects(conn: Connection, project: str, objects: list[dict], *, prune: bool = False,
-                  force: bool = False, dry_run: bool = False, progress=None,
-                  on_applied=None, order=None) -> ApplyResult:
+                  prune_volumes: bool = False, force: bool = False, dry_run: bool = False,
+                  progress=None, warn=None, on_applied=None, order=None,
+                  lock=None) -> ApplyResult:
     """Apply `objects` (from the conversion) as project's ApplySet in conn.namespace.
 
-    progress(line) receives one line per object; on_applied(body) runs after each object (tests
-    use it to interrupt an apply halfway). `order` (startorder.StartOrder) splits the workloads
-    into stages: before each later stage, order.before_stage(stage, applied objects) waits for
-    what the stage needs (the one-shot Jobs it starts after).
+    progress(line) receives one line per object, warn(line) what the user should know about
+    their data and left-over objects; on_applied(body) runs after each object (tests use it to
+    interrupt an apply halfway). `order` (startorder.StartOrder) splits the workloads into
+    stages: before each later stage, order.before_stage(stage, applied objects) waits for what
+    the stage needs (the one-shot Jobs it starts after). `lock` (lock.ProjectLock) is taken
+    once the namespace exists, before anything is read or written; the caller gives it back.
+    prune_volumes lets prune delete claims, which it otherwise keeps.
     """
     say = progress or (lambda line: None)
+    tell = warn or (lambda line: None)
     result = ApplyResult()
     ns_obj, objects = split_namespace(objects)
     result.namespace_created = ensure_namespace(conn, conn.namespace, ns_obj, dry_run=dry_run,
@@ -172,6 +186,8 @@ def apply_objects(conn: Connection, project: str, objects: list[dict], *, prune:
                                 "or use --dry-run=client")
     if result.namespace_created:
         say(f"namespace/{conn.namespace} created")
+    if lock is not None and not dry_run:
+        lock.acquire()
     applyset = ApplySet(conn, project, conn.namespace)
     parent = applyset.fetch_parent()
     old_kinds = applyset.group_kinds(parent)
@@ -181,25 +197,54 @@ def apply_objects(conn: Connection, project: str, objects: list[dict], *, prune:
     live = {key(o): o for _, o in listed}
     if not force:
         refuse_foreign(applyset, bodies, live)
+    claims = claims_.live_claims(conn)
+    for note in claims_.settle(conn, bodies, claims):
+        tell(note)
     before = {k: o["metadata"].get("resourceVersion") for k, o in live.items()}
     candidates = [(r, o) for r, o in listed
                   if (o["metadata"].get("labels") or {}).get(PART_OF) == applyset.id]
-    if prune:
-        candidates += applyset.members(old_kinds - new_kinds, full=False)
-    if not dry_run and (parent is None or not new_kinds <= old_kinds):
-        applyset.write_parent(old_kinds | new_kinds)
+    candidates += applyset.members(old_kinds - new_kinds, full=False)
+    keep = {key(b) for b in bodies}
+    left = leftovers([(r, o) for r, o in candidates if key(o) not in keep], bodies, claims,
+                     ref, claims_.recorded(parent))
+    # Before anything changes, the parent lists every kind a member may have, and names the
+    # claims of the StatefulSets prune deletes: an apply stopped at any point leaves nothing
+    # it cannot find.
+    kept_claims = sorted((claims_.recorded(parent) & set(claims)) |
+                         (set(left.claims) - {o["metadata"]["name"] for _, o in candidates}
+                          if prune else set()))
+    notes = claims_.annotations(kept_claims)
+    if not dry_run and (parent is None or not new_kinds <= old_kinds or
+                        claims_.recorded(parent) != set(kept_claims)):
+        applyset.write_parent(old_kinds | new_kinds, annotations=notes)
+    if not prune:
+        for line in orphan_warning(left, ref):
+            tell(line)
+    elif prune_volumes and left.claims:
+        tell(f"--prune-volumes deletes {len(left.claims)} claim(s) and the data in them:")
+        for line in claims_.describe(conn, left.claims, claims):
+            tell(f"  {line}")
+    first = owned_first(conn, bodies, conn.namespace)
     suffix = " (server dry run)" if dry_run else ""
     tiers: dict[tuple[int, int], list[dict]] = {}
     for body in bodies:
         stage = order.stage_of(body) if order is not None and not dry_run else 0
         tiers.setdefault((stage, rank(body)), []).append(body)
     current = 0
+    first_workloads = min((k for k, tier in tiers.items()
+                           if any(b["kind"] in claims_.WORKLOADS for b in tier)), default=None)
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        for (stage, _), tier in sorted(tiers.items()):
+        for tier_key, tier in sorted(tiers.items()):
+            stage = tier_key[0]
             if stage != current:
                 current = stage
                 order.before_stage(stage, [obj for obj, _ in result.applied])
-            futures = [pool.submit(apply_one, conn, b, force=force, dry_run=dry_run)
+            if prune and tier_key == first_workloads and left.first:
+                _prune(left.first, result, say, suffix, dry_run, wait=True)
+                left.first = []
+            futures = [pool.submit(apply_one, conn, b, force=force, dry_run=dry_run,
+                                   first=first.get(b["metadata"]["name"])
+                                   if b["kind"] == "Deployment" else None)
                        for b in tier]
             errors = [e for f in futures if (e := f.exception()) is not None]
             if errors:  # report every failure of the tier, not only the first
@@ -222,15 +267,33 @@ def apply_objects(conn: Connection, project: str, objects: list[dict], *, prune:
                 if on_applied:
                     on_applied(body)
     if prune:
-        keep = {key(b) for b in bodies}
-        for resource, obj in candidates:
-            if key(obj) in keep:
-                continue
-            if not dry_run:
-                delete(resource, obj["metadata"]["name"], obj["metadata"].get("namespace"),
-                       propagation_policy="Background", what=f"pruning {ref(obj)}")
-            result.pruned.append(obj)
-            say(f"{ref(obj)} pruned{suffix}")
-        if not dry_run and old_kinds - new_kinds:
-            applyset.write_parent(new_kinds)
+        _prune(left.objects, result, say, suffix, dry_run)
+        resource = conn.resource("v1", "PersistentVolumeClaim")
+        gone = set()
+        for name in left.claims:
+            if prune_volumes:
+                _prune([(resource, {"kind": "PersistentVolumeClaim", "apiVersion": "v1",
+                                    "metadata": {"name": name, "namespace": conn.namespace}})],
+                       result, say, suffix, dry_run)
+                gone.add(name)
+            else:
+                tell(kept_line(name))
+        kinds = new_kinds | ({"PersistentVolumeClaim"} if set(left.claims) - gone else set())
+        kept_claims = [c for c in kept_claims if c not in gone]
+        if not dry_run and (kinds != old_kinds | new_kinds or gone):
+            applyset.write_parent(kinds, annotations=claims_.annotations(kept_claims))
     return result
+
+
+def _prune(items, result: ApplyResult, say, suffix: str, dry_run: bool,
+           wait: bool = False) -> None:
+    """Delete left-over members; with wait, only go on once they (and their pods) are gone."""
+    for resource, obj in items:
+        if not dry_run:
+            delete(resource, obj["metadata"]["name"], obj["metadata"].get("namespace"),
+                   propagation_policy="Foreground" if wait else "Background",
+                   what=f"pruning {ref(obj)}")
+        result.pruned.append(obj)
+        say(f"{ref(obj)} pruned{suffix}")
+    if wait and not dry_run:
+        wait_gone(items, timeout=300)

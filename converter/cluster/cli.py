@@ -34,7 +34,11 @@ CLUSTER_PARAMS = [
 
 # apply and up (diff has its own words for them)
 PRUNE = click.Option(["--prune"], is_flag=True,
-                     help="Delete objects of this project's ApplySet that it no longer contains.")
+                     help="Delete objects of this project's ApplySet that it no longer contains "
+                          "(claims are kept, with their data).")
+PRUNE_VOLUMES = click.Option(["--prune-volumes"], is_flag=True,
+                             help="--prune, and also delete the claims (and so the data) of "
+                                  "volumes the project no longer has.")
 FORCE_CONFLICTS = click.Option(["--force-conflicts"], is_flag=True,
                                help="Take over fields another field manager owns.")
 
@@ -70,8 +74,8 @@ def progress_lines(settings: Settings) -> Progress:
 
 def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
            namespace: str | None, dry_run: str, prune: bool, force_conflicts: bool, wait: bool,
-           timeout: float, convert: dict[str, Any], *,
-           out: Progress) -> tuple[Connection, Project]:
+           timeout: float, convert: dict[str, Any], *, out: Progress,
+           prune_volumes: bool = False) -> tuple[Connection, Project]:
     """Convert and apply (and wait); returns (the connection, the project)."""
     from .apply import apply_objects, prepare
     from .applyset import ApplySet
@@ -90,10 +94,16 @@ def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
         # start as docker compose does: one-shots complete before their dependants
         from .startorder import StartOrder
         order = StartOrder(conn, conversion.start_after, timeout, progress=out)
-    result = apply_objects(conn, project.name, objects, prune=prune, force=force_conflicts,
-                           dry_run=dry_run == "server", progress=out, order=order)
-    if order is not None:
-        order.wait_rest([obj for obj, _ in result.applied])
+    from .lock import ProjectLock
+    tell = None if settings.quiet else warn
+    with ProjectLock(conn, project.name, click.get_current_context().info_name,
+                     warn=tell) as lock:
+        result = apply_objects(conn, project.name, objects, prune=prune or prune_volumes,
+                               prune_volumes=prune_volumes, force=force_conflicts,
+                               dry_run=dry_run == "server", progress=out, warn=tell,
+                               order=order, lock=lock)
+        if order is not None:
+            order.wait_rest([obj for obj, _ in result.applied])
     return conn, project
 
 
@@ -103,17 +113,17 @@ def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
               show_default=True,
               help="server: the API server checks without persisting; client: print the "
                    "objects that would be sent.")
-@options(PRUNE, FORCE_CONFLICTS)
+@options(PRUNE, PRUNE_VOLUMES, FORCE_CONFLICTS)
 @click.option("--wait", is_flag=True,
               help="Wait until workloads are rolled out and Jobs complete.")
 @click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
               help="How long --wait waits (5m, 90s, 1h).")
 def apply_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
-              namespace: str | None, dry_run: str, prune: bool, force_conflicts: bool,
-              wait: bool, timeout: float, **convert: Any) -> None:
+              namespace: str | None, dry_run: str, prune: bool, prune_volumes: bool,
+              force_conflicts: bool, wait: bool, timeout: float, **convert: Any) -> None:
     """Server-side apply the project to the cluster (field manager c2k, as an ApplySet)."""
     _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_conflicts, wait,
-           timeout, convert, out=lambda line: click.echo(line))
+           timeout, convert, out=lambda line: click.echo(line), prune_volumes=prune_volumes)
 
 
 @command("diff")
@@ -161,18 +171,20 @@ def down_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
     conn = connect(settings, kubeconfig, context, namespace)
     project = settings.load_name()
     deleted, kept = down(conn, project, volumes=volumes, timeout=timeout,
-                         progress=progress_lines(settings))
+                         progress=progress_lines(settings),
+                         warn=None if settings.quiet else warn)
     if not deleted and not kept and not settings.quiet:
         click.echo(f"nothing of project {project} in namespace {conn.namespace}", err=True)
 
 
 @command("up")
-@options(*CLUSTER_PARAMS, *CONVERT_PARAMS, BUILD, PUSH, PRUNE, FORCE_CONFLICTS, *ATTACH_PARAMS)
+@options(*CLUSTER_PARAMS, *CONVERT_PARAMS, BUILD, PUSH, PRUNE, PRUNE_VOLUMES, FORCE_CONFLICTS,
+         *ATTACH_PARAMS)
 @click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
               help="How long to wait for the workloads.")
 def up_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
-           namespace: str | None, prune: bool, force_conflicts: bool, timeout: float,
-           **convert: Any) -> None:
+           namespace: str | None, prune: bool, prune_volumes: bool, force_conflicts: bool,
+           timeout: float, **convert: Any) -> None:
     """Apply the project and wait until every workload is rolled out (progress on stderr);
     then, as docker compose up, stay attached: every service's logs, its published ports on
     127.0.0.1, develop.watch with --watch; Ctrl-C stops the workloads (-d: return at once)."""
@@ -185,7 +197,7 @@ def up_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
     rebuild_options = dict(convert)          # the conversion takes its options out of convert
     conn, project = _apply(settings, kubeconfig, context, namespace, "none", prune,
                            force_conflicts, True, timeout, convert,
-                           out=progress_lines(settings))
+                           out=progress_lines(settings), prune_volumes=prune_volumes)
     if not detach:
         up_attached(settings, conn, project, bound, rebuild_options=rebuild_options,
                     **attached)

@@ -3,7 +3,8 @@
 Like `kubectl diff`: each object is read live and applied with ``dryRun=All``; the two are
 compared as YAML in a unified diff. Fields the server churns (managedFields, resourceVersion,
 generation, uid, creationTimestamp) and ``status`` are left out; Secret values are masked.
-With prune, members of the ApplySet that the project no longer has show up as deletions.
+With prune, members of the ApplySet that the project no longer has show up as deletions (but
+claims, which apply --prune keeps).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import yaml
 from ..errors import ClusterError
 from .apply import apply_one, prepare, ref, split_namespace
 from .applyset import ApplySet, group_kind
+from .claims import live_claims, settle
 from .retry import call, is_not_found
+from .strategy import owned_first
 
 if TYPE_CHECKING:
     from .kubeconfig import Connection
@@ -102,6 +105,10 @@ def compare(conn: Connection, project: str, objects: list[dict], *, prune: bool 
     else:
         parent = applyset.fetch_parent()
     bodies = prepare(rest, applyset)
+    first = {}
+    if namespace_exists:     # what apply sends for claims that exist (claims.py), and first
+        settle(conn, bodies, live_claims(conn))            # for Deployments (strategy.py)
+        first = owned_first(conn, bodies, conn.namespace)
     for body in bodies:
         live = None
         if namespace_exists:
@@ -113,14 +120,16 @@ def compare(conn: Connection, project: str, objects: list[dict], *, prune: bool 
             except Exception as exc:
                 if not is_not_found(exc):
                     raise
-            merged = apply_one(conn, body, force=force, dry_run=True)
+            merged = apply_one(conn, body, force=force, dry_run=True,
+                               first=first.get(body["metadata"]["name"])
+                               if body["kind"] == "Deployment" else None)
         else:
             merged = body
         chunks.append((ref(body), live, merged))
     if prune and parent is not None:
         keep = {(group_kind(b), b["metadata"]["name"]) for b in bodies}
         kinds = applyset.group_kinds(parent) | {group_kind(b) for b in bodies}
-        for _, obj in applyset.members(kinds):
+        for _, obj in applyset.members(kinds - {"PersistentVolumeClaim"}):  # prune keeps them
             if (group_kind(obj), obj["metadata"]["name"]) not in keep:
                 chunks.append((ref(obj), obj, None))
     return chunks

@@ -4,67 +4,70 @@ Only objects labelled with this project's ApplySet id are deleted (foreground pr
 Deployment is gone only once its pods are), plus, with ``volumes``, the claims the project's
 StatefulSets created from their volumeClaimTemplates (``<template>-<statefulset>-<ordinal>``).
 Claims are kept unless ``volumes``; the parent then stays, listing the kept claims (members by
-kind, StatefulSet claims by name in an annotation), so a later ``down --volumes`` still finds
-them. The namespace goes too when c2k created it for this project (apply annotates it so),
-nothing of the project was kept and nothing else lives in it; any other namespace stays.
+kind, StatefulSet claims by name in an annotation written before anything is deleted), so a
+later ``down --volumes`` still finds them, even after a down stopped halfway. With ``volumes``
+it first says which claims go and what they hold (claims.py). The namespace goes too when c2k
+created it for this project (apply annotates it so), nothing of the project was kept and nothing
+else lives in it; any other namespace stays. down holds the project's lock (lock.py) while it
+works.
 """
 
 from __future__ import annotations
 
-import re
-import time
 from typing import TYPE_CHECKING
 
 from .. import kinds
-from ..errors import ClusterError
+from . import claims as claims_
 from .apply import CREATED_FOR, rank, ref
 from .applyset import ApplySet, group_kind
-from .retry import METADATA_ONLY, call, delete, is_not_found
+from .lock import ProjectLock
+from .retry import METADATA_ONLY, call, delete, wait_gone
 
 if TYPE_CHECKING:
     from .kubeconfig import Connection
 
 # Kinds conversion produces: looked for even when the parent is gone.
 KNOWN = {k.group_kind for k in kinds.where(lambda k: k.converted and k.namespaced)}
-KEPT_CLAIMS = "c2k.io/kept-claims"
+KEPT_CLAIMS = claims_.KEPT_CLAIMS
 RUN_OF = "c2k.io/run-of"  # one-off Jobs of c2k run (verbs.py)
 
 
-def statefulset_claims(conn: Connection, applyset: ApplySet, parent: dict | None) -> list[tuple[object,
-                                                                                     dict]]:
-    """The claims the project's StatefulSets made (or that an earlier down kept)."""
-    patterns = []
-    for _, sts in applyset.members({"StatefulSet.apps"}, full=True):
-        for tpl in (sts.get("spec") or {}).get("volumeClaimTemplates") or []:
-            patterns.append(re.compile(re.escape(f"{tpl['metadata']['name']}-"
-                                                 f"{sts['metadata']['name']}-") + r"\d+"))
-    kept = set(((parent or {}).get("metadata", {}).get("annotations") or {})
-               .get(KEPT_CLAIMS, "").split(",")) - {""}
-    if not patterns and not kept:
-        return []
-    resource = conn.resource("v1", "PersistentVolumeClaim")
-    listed = call(resource.get, namespace=conn.namespace, header_params=dict(METADATA_ONLY),
-                  what="listing claims")
-    out = []
-    for item in listed.get("items") or []:
-        name = item["metadata"]["name"]
-        if name in kept or any(p.fullmatch(name) for p in patterns):
-            item["kind"], item["apiVersion"] = "PersistentVolumeClaim", "v1"
-            out.append((resource, item))
-    return out
-
-
-def down(conn: Connection, project: str, *, volumes: bool = False, timeout: float = 300, progress=None,
-         interval: float = 0.3) -> tuple[list[dict], list[dict]]:
-    """Delete the project's objects; returns (deleted, kept)."""
+def down(conn: Connection, project: str, *, volumes: bool = False, timeout: float = 300,
+         progress=None, warn=None, interval: float = 0.3) -> tuple[list[dict], list[dict]]:
+    """Delete the project's objects; returns (deleted, kept). warn(line) gets what is said
+    about the data (default: progress)."""
     say = progress or (lambda line: None)
+    tell = warn or say
+    with ProjectLock(conn, project, "down", warn=tell) as lock:
+        lock.acquire()
+        return _down(conn, project, volumes, timeout, say, tell, interval)
+
+
+def _down(conn: Connection, project: str, volumes: bool, timeout: float, say, tell,
+          interval: float) -> tuple[list[dict], list[dict]]:
     applyset = ApplySet(conn, project, conn.namespace)
     parent = applyset.fetch_parent()
     members = applyset.members(applyset.group_kinds(parent) | KNOWN, full=False)
-    template_claims = statefulset_claims(conn, applyset, parent)
+    statefulsets = [o for _, o in members if o["kind"] == "StatefulSet"]
+    if statefulsets:
+        statefulsets = [o for _, o in applyset.members({"StatefulSet.apps"}, full=True)]
+    live = claims_.live_claims(conn)
     names = {m[1]["metadata"]["name"] for m in members if m[1]["kind"] ==
              "PersistentVolumeClaim"}
-    template_claims = [c for c in template_claims if c[1]["metadata"]["name"] not in names]
+    by_name = [n for n in claims_.template_claims(statefulsets, parent, live) if n not in names]
+    wrote = bool(by_name) and claims_.recorded(parent) != set(by_name)
+    if wrote:
+        # named before their StatefulSets go: a down stopped halfway leaves them findable
+        applyset.write_parent(applyset.group_kinds(parent) | {group_kind(o) for _, o in members},
+                              annotations=claims_.annotations(by_name))
+    resource = conn.resource("v1", "PersistentVolumeClaim")
+    template_claims = [(resource, {**live[n], "kind": "PersistentVolumeClaim",
+                                   "apiVersion": "v1"}) for n in by_name]
+    if volumes and (names or by_name):
+        doomed = sorted(names | set(by_name))
+        tell(f"down --volumes deletes {len(doomed)} claim(s) and the data in them:")
+        for line in claims_.describe(conn, doomed, live):
+            tell(f"  {line}")
     jobs = conn.resource("batch/v1", "Job")
     runs = call(jobs.get, namespace=conn.namespace, label_selector=f"{RUN_OF}={applyset.id}",
                 header_params=dict(METADATA_ONLY), what="listing one-off jobs")
@@ -82,16 +85,14 @@ def down(conn: Connection, project: str, *, volumes: bool = False, timeout: floa
                propagation_policy="Foreground", what=f"deleting {ref(obj)}")
         deleted.append((resource, obj))
         say(f"{ref(obj)} deleted")
-    _wait_gone(deleted, timeout, interval)
+    wait_gone(deleted, timeout, interval)
     if kept:
-        by_name = {o["metadata"]["name"] for _, o in template_claims}
-        annotations = {KEPT_CLAIMS: ",".join(sorted(by_name))} if by_name else None
         member_kinds = {group_kind(o) for o in kept if o["metadata"]["name"] not in by_name}
-        applyset.write_parent(member_kinds, annotations=annotations)
+        applyset.write_parent(member_kinds, annotations=claims_.annotations(by_name))
         for obj in kept:
             say(f"{ref(obj)} kept (use --volumes to delete claims)")
     else:
-        if parent is not None:
+        if parent is not None or wrote:
             applyset.delete_parent()
             say(f"secret/{applyset.name} deleted (ApplySet parent)")
         _delete_namespace_made_for(conn, project, say, timeout, interval)
@@ -127,7 +128,7 @@ def _delete_namespace_made_for(conn: Connection, project: str, say, timeout: flo
         return
     delete(namespaces, name, None, what=f"deleting namespace {name}")
     namespace["kind"] = "Namespace"
-    _wait_gone([(namespaces, namespace)], timeout, interval)
+    wait_gone([(namespaces, namespace)], timeout, interval)
     say(f"namespace/{name} deleted (created for {project})")
 
 
@@ -152,27 +153,3 @@ def _contents(conn: Connection, namespace: str) -> list[str]:
                 continue
             found.append(f"{kind.lower()}/{meta['name']}")
     return found
-
-
-def _wait_gone(deleted, timeout: float, interval: float) -> None:
-    deadline = time.monotonic() + timeout
-    remaining = list(deleted)
-    while remaining:
-        still = []
-        for resource, obj in remaining:
-            try:
-                call(resource.get, name=obj["metadata"]["name"],
-                     namespace=obj["metadata"].get("namespace"), missing_ok=True,
-                     what=f"reading {ref(obj)}")
-                still.append((resource, obj))
-            except Exception as exc:
-                if not is_not_found(exc):
-                    raise
-        remaining = still
-        if not remaining:
-            return
-        if time.monotonic() >= deadline:
-            raise ClusterError("timed out waiting for deletion of: "
-                               + ", ".join(ref(o) for _, o in remaining),
-                               hint="finalizers may hold them; see kubectl describe")
-        time.sleep(interval)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import time
 
+from ..errors import ClusterError
+
 from .kubeconfig import api_message, conflict_managers, explain
 
 RETRIABLE = {429, 500, 502, 503, 504}
@@ -38,11 +40,13 @@ def _transient(exc, conflicts: bool) -> bool:
 
 
 def call(fn, *args, what: str = "", attempts: int = 6, conflicts: bool = False,
-         missing_ok: bool = False, forbidden_ok: bool = False, sleep=time.sleep, **kwargs):
+         missing_ok: bool = False, forbidden_ok: bool = False, conflict_ok: bool = False,
+         sleep=time.sleep, **kwargs):
     """fn(*args, **kwargs), retried on transient errors; other errors raise ClusterError.
 
     With missing_ok, NotFound (404) is re-raised as is so callers can treat "absent" as a value;
-    with forbidden_ok, the same for Forbidden (403).
+    with forbidden_ok, the same for Forbidden (403); with conflict_ok, for Conflict (409: the
+    object exists, or changed since it was read).
     """
     if isinstance(fn, functools.partial) and "serializer" not in kwargs:
         kwargs["serializer"] = plain  # a DynamicClient call: return the JSON as dicts
@@ -52,7 +56,8 @@ def call(fn, *args, what: str = "", attempts: int = 6, conflicts: bool = False,
             return fn(*args, **kwargs)
         except Exception as exc:
             status = getattr(exc, "status", None)
-            if (status == 404 and missing_ok) or (status == 403 and forbidden_ok):
+            if (status == 404 and missing_ok) or (status == 403 and forbidden_ok) or \
+                    (status == 409 and conflict_ok):
                 raise
             if attempt + 1 < attempts and _transient(exc, conflicts):
                 sleep(min(_retry_after(exc) or delay, 5.0))
@@ -85,3 +90,36 @@ def delete(resource, name: str, namespace: str | None, *, what: str, **kwargs) -
     except Exception as exc:
         if not is_not_found(exc):
             raise
+
+
+def wait_gone(items, timeout: float, interval: float = 0.3) -> None:
+    """Wait until every (resource, object) of items is gone (finalizers done: a Deployment
+    deleted in the foreground is gone once its pods are)."""
+    deadline = time.monotonic() + timeout
+    remaining = list(items)
+    while remaining:
+        still = []
+        for resource, obj in remaining:
+            try:
+                call(resource.get, name=obj["metadata"]["name"],
+                     namespace=obj["metadata"].get("namespace"), missing_ok=True,
+                     what=f"reading {obj['kind']} {obj['metadata']['name']}")
+                still.append((resource, obj))
+            except Exception as exc:
+                if not is_not_found(exc):
+                    raise
+        remaining = still
+        if not remaining:
+            return
+        if time.monotonic() >= deadline:
+            raise ClusterError("timed out waiting for deletion of: " + ", ".join(
+                _ref(o) for _, o in remaining),
+                hint="finalizers may hold them; see kubectl describe")
+        time.sleep(interval)
+
+
+def _ref(obj: dict) -> str:
+    """`deployment.apps/web`, as kubectl names objects."""
+    api_version = obj.get("apiVersion", "")
+    group = api_version.split("/", 1)[0] if "/" in api_version else ""
+    return f"{obj['kind'].lower()}{'.' + group if group else ''}/{obj['metadata']['name']}"

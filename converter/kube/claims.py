@@ -107,7 +107,8 @@ def claim_mount(ctx: Context, service, mount, pod, kind, *, key, name: str, volu
     ctx.add({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
              "metadata": ctx.meta(name, owner), "spec": spec}, f"service {service.name!r}")
     vol = pod.get(pod_key, name, {"persistentVolumeClaim": {"claimName": name}})
-    if "ReadWriteOnce" in spec["accessModes"] or "ReadWriteOncePod" in spec["accessModes"]:
+    if "ReadWriteOnce" in spec["accessModes"] or "ReadWriteOncePod" in spec["accessModes"] \
+            or not read_only:
         pod.uses_claims = True
     modes = "/".join(spec["accessModes"])
     shared = sharing_note(ctx, key, service.name)

@@ -48,7 +48,9 @@ class PodVolumes:
         self.by_key: dict = {}
         self.used = names.NameSet()
         # A claim only one node can mount (ReadWriteOnce, or an existing claim of unknown
-        # mode): a Deployment then replaces its pod before starting the new one.
+        # mode), or one the pod writes to: a Deployment then replaces its pod before starting
+        # the new one, as docker compose stops a container before starting its replacement
+        # (two copies of a database never write one data directory at once).
         self.uses_claims = False
         self._copies: list[tuple[str, str, str | None]] = []   # (from volume, to volume, subPath)
         self._copied: set = set()

@@ -18,7 +18,9 @@ one attempt (Never, 0); on-failure retries in place (OnFailure) up to `on-failur
 `max_attempts` (else Kubernetes' 6); `always` / `unless-stopped` retries failures (OnFailure).
 Replicas: --replicas, else deploy.replicas / scale, else 1. A Deployment that mounts a
 ReadWriteOnce claim uses the Recreate strategy (a rolling update would wait for the old pod's
-volume forever on another node).
+volume forever on another node), and so does one that writes to any claim: docker compose stops
+a container before it starts its replacement, and two copies of a database must never write one
+data directory at once.
 """
 
 from __future__ import annotations

@@ -22,6 +22,22 @@ server = "$2"
 EOT
 }
 
+# The runtime and the kubelet, from their rendered configs (node/restart starts them again).
+containerd_start() {
+  launch containerd --config "$NODE_DIR/containerd.toml"
+  wait_for containerd ctr --address "$NODE_DIR/containerd/containerd.sock" version
+}
+
+kubelet_start() {
+  launch kubelet \
+    --config="$NODE_DIR/kubelet.yaml" \
+    --kubeconfig="$CLUSTER_DIR/kubelet.kubeconfig" \
+    --root-dir="$NODE_DIR/kubelet" --cert-dir="$PKI" \
+    --hostname-override="$REAL_NODE_NAME" --node-ip="$NODE_IP" \
+    --node-labels="c2k.io/node=real"
+  wait_for kubelet curl_ok "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz"
+}
+
 node_start() {
   command -v containerd >/dev/null && [[ -x /usr/sbin/runc && -x /usr/lib/cni/bridge ]] ||
     die "the real node needs Debian's containerd, runc and containernetworking-plugins (.ci/setup installs them)"
@@ -57,18 +73,11 @@ EOT
   registry_host "$REGISTRY" "http://$REGISTRY"
   registry_host "localhost:${REGISTRY##*:}" "http://$REGISTRY"
   registry_host docker.io "http://$REGISTRY"
-  launch containerd --config "$NODE_DIR/containerd.toml"
-  wait_for containerd ctr --address "$NODE_DIR/containerd/containerd.sock" version
+  containerd_start
   log "containerd ready ($(containerd --version | awk '{print $3}'))"
 
   render kubelet.yaml "$NODE_DIR/kubelet.yaml"
-  launch kubelet \
-    --config="$NODE_DIR/kubelet.yaml" \
-    --kubeconfig="$CLUSTER_DIR/kubelet.kubeconfig" \
-    --root-dir="$NODE_DIR/kubelet" --cert-dir="$PKI" \
-    --hostname-override="$REAL_NODE_NAME" --node-ip="$NODE_IP" \
-    --node-labels="c2k.io/node=real"
-  wait_for kubelet curl_ok "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz"
+  kubelet_start
   render kube-proxy.yaml "$NODE_DIR/kube-proxy.yaml"
   launch kube-proxy --config="$NODE_DIR/kube-proxy.yaml"
   render Corefile "$NODE_DIR/Corefile"
