@@ -194,13 +194,16 @@ def run_wait(tmp_path, shell, answers, host="10.96.0.1"):
     (token_dir / "ca.crt").write_text("ca")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
+    # As the API server: indented JSON for a curl User-Agent, unless the URL says pretty=false.
     for i, answer in enumerate(answers):
         (tmp_path / f"answer{i}").write_text(answer)
+        (tmp_path / f"answer{i}.pretty").write_text(json.dumps(json.loads(answer), indent=4))
     (bin_dir / "curl").write_text(
         "#!/bin/sh\n"
         f'n=$(cat {tmp_path}/n 2>/dev/null || echo 0); echo $((n+1)) > {tmp_path}/n\n'
         f'echo "$@" >> {tmp_path}/calls\n'
-        f'cat {tmp_path}/answer$n\n')
+        f'case "$*" in *pretty=false*) cat {tmp_path}/answer$n;; '
+        f'*) cat {tmp_path}/answer$n.pretty;; esac\n')
     (bin_dir / "sleep").write_text("#!/bin/sh\n")
     for name in ("curl", "sleep"):
         (bin_dir / name).chmod(0o755)
@@ -223,7 +226,7 @@ def test_wait_script_ends_when_the_job_completed(tmp_path, shell):
     assert proc.stdout.splitlines() == ['"reason":"NotFound"', "waiting for job migrate to "
                                         "complete", "waiting for job migrate to complete"]
     assert len(calls) == 3
-    assert calls[0].endswith("https://10.96.0.1:443/apis/batch/v1/namespaces/shop/jobs/migrate")
+    assert calls[0].endswith("https://10.96.0.1:443/apis/batch/v1/namespaces/shop/jobs/migrate?pretty=false")
     assert "Authorization: Bearer tok" in calls[0] and f"--cacert {tmp_path}/sa/ca.crt" in \
         calls[0]
 
@@ -236,7 +239,7 @@ def test_wait_script_fails_when_the_job_failed(tmp_path, shell):
 
 def test_wait_script_brackets_an_ipv6_api_address(tmp_path, shell):
     _, calls = run_wait(tmp_path, shell, [_job("Complete")], host="fd00::1")
-    assert calls[0].endswith("https://[fd00::1]:443/apis/batch/v1/namespaces/shop/jobs/migrate")
+    assert calls[0].endswith("https://[fd00::1]:443/apis/batch/v1/namespaces/shop/jobs/migrate?pretty=false")
 
 
 # ---- the wait for a portless dependency, run by sh with a stand-in nslookup ---------------------
