@@ -12,9 +12,7 @@ import subprocess
 import sys
 
 import pytest
-
-from cluster_util import (c2k, delete_namespace, get_json, kubectl, new_namespace_name,
-                          write_compose)
+from cluster_util import c2k, delete_namespace, get_json, kubectl, new_namespace_name, write_compose
 
 pytestmark = pytest.mark.cluster
 

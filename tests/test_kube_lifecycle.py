@@ -1,6 +1,7 @@
 """Workload kinds follow compose's lifecycle, and one-shots run once and in order (issue 18,
 item 2): on-failure servers, service_completed_successfully one-shots as Jobs, the init
-container that asks the API server about the Job, its RBAC, and the wait script itself."""
+container that asks the API server about the Job, its RBAC, and the wait scripts themselves (the
+Job's, and the one for a dependency without ports, which waits for its name to resolve)."""
 
 import json
 import shutil
@@ -9,7 +10,7 @@ import subprocess
 import pytest
 from kube_fixtures import FakeReader, convert, find, kinds, pod, project, statuses, svc
 
-from converter.kube import jobwait
+from converter.kube import jobwait, ordering
 from converter.kube.options import ConvertOptions
 from converter.kube.transform import to_manifests
 from converter.model import Dependency, Deploy, Healthcheck, Port, RestartPolicy
@@ -192,13 +193,16 @@ def run_wait(tmp_path, shell, answers, host="10.96.0.1"):
     (token_dir / "ca.crt").write_text("ca")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
+    # As the API server: indented JSON for a curl User-Agent, unless the URL says pretty=false.
     for i, answer in enumerate(answers):
         (tmp_path / f"answer{i}").write_text(answer)
+        (tmp_path / f"answer{i}.pretty").write_text(json.dumps(json.loads(answer), indent=4))
     (bin_dir / "curl").write_text(
         "#!/bin/sh\n"
         f'n=$(cat {tmp_path}/n 2>/dev/null || echo 0); echo $((n+1)) > {tmp_path}/n\n'
         f'echo "$@" >> {tmp_path}/calls\n'
-        f'cat {tmp_path}/answer$n\n')
+        f'case "$*" in *pretty=false*) cat {tmp_path}/answer$n;; '
+        f'*) cat {tmp_path}/answer$n.pretty;; esac\n')
     (bin_dir / "sleep").write_text("#!/bin/sh\n")
     for name in ("curl", "sleep"):
         (bin_dir / name).chmod(0o755)
@@ -238,3 +242,77 @@ def test_wait_script_brackets_an_ipv6_api_address(tmp_path, shell):
     _, calls = run_wait(tmp_path, shell, [_job("Complete")], host="fd00::1")
     assert calls[0].endswith("https://[fd00::1]:443/apis/batch/v1/namespaces/shop/jobs/migrate"
                              "?pretty=false")
+
+
+# ---- the wait for a portless dependency, run by sh with a stand-in nslookup ---------------------
+
+# The pod's resolv.conf on Kubernetes (ClusterFirst) in namespace shop.
+POD_RESOLV = ("search shop.svc.cluster.local svc.cluster.local cluster.local\n"
+              "nameserver 10.96.0.10\noptions ndots:5\n")
+
+
+def run_resolve(tmp_path, shell, resolv, known, *, after=0, status=0):
+    """The wait for `db` under `shell`, with an nslookup that answers like busybox's: a Name:
+    line for the absolute names in `known` from its `after`-th call on (exit `status`), else
+    NXDOMAIN and exit 1. Returns (process, names asked)."""
+    (tmp_path / "resolv.conf").write_text(resolv)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nslookup").write_text(
+        "#!/bin/sh\n"
+        f'n=$(cat {tmp_path}/n 2>/dev/null || echo 0); echo $((n+1)) > {tmp_path}/n\n'
+        f'echo "$@" >> {tmp_path}/asked\n'
+        'printf "Server:\\t\\t10.96.0.10\\nAddress:\\t10.96.0.10:53\\n\\n"\n'
+        f'if [ "$n" -ge {after} ] && grep -qxF "$1" {tmp_path}/known; then\n'
+        '  printf "Name:\\t%s\\nAddress: 10.244.0.7\\n\\n" "${1%.}"\n'
+        f'  exit {status}\n'
+        "fi\n"
+        'printf "** server can\'t find %s: NXDOMAIN\\n\\n" "$1"; exit 1\n')
+    (bin_dir / "nslookup").chmod(0o755)
+    (tmp_path / "known").write_text("".join(f"{name}\n" for name in known))
+    objs, _ = convert(project(svc("db"), svc("web", depends_on={"db": Dependency()})))
+    [wait] = pod(find(objs, "Deployment", "web"))["initContainers"]
+    assert wait["image"] == "busybox:1.36" and wait["command"][:2] == ["sh", "-c"]
+    script = wait["command"][2].replace(ordering.RESOLV_CONF, str(tmp_path / "resolv.conf"))
+    # Functions, not PATH: a busybox sh built standalone runs its own applets whatever PATH says.
+    stand_ins = f'nslookup() {{ {bin_dir}/nslookup "$@"; }}\nsleep() {{ :; }}\n'
+    proc = subprocess.run([*shell, "-c", stand_ins + script], capture_output=True, text=True,
+                          timeout=30)
+    return proc, (tmp_path / "asked").read_text().splitlines()
+
+
+def test_resolve_wait_asks_for_the_name_in_the_first_search_domain(tmp_path, shell):
+    proc, asked = run_resolve(tmp_path, shell, POD_RESOLV, ["db.shop.svc.cluster.local."])
+    assert proc.returncode == 0 and proc.stdout == "", proc.stderr
+    assert asked == ["db.shop.svc.cluster.local."]   # absolute: nslookup expands nothing
+
+
+def test_resolve_wait_walks_the_search_list_then_the_name_itself(tmp_path, shell):
+    proc, asked = run_resolve(tmp_path, shell, POD_RESOLV, ["db."])
+    assert proc.returncode == 0, proc.stderr
+    assert asked == ["db.shop.svc.cluster.local.", "db.svc.cluster.local.",
+                     "db.cluster.local.", "db."]
+
+
+@pytest.mark.parametrize("resolv, asked", [
+    ("domain corp.example\nnameserver 10.0.0.2\n", ["db.corp.example.", "db."]),
+    ("nameserver 10.0.0.2\n", ["db."]),
+])
+def test_resolve_wait_reads_a_domain_line_or_none(tmp_path, shell, resolv, asked):
+    proc, got = run_resolve(tmp_path, shell, resolv, [asked[-1]])
+    assert proc.returncode == 0 and got == asked
+
+
+def test_resolve_wait_waits_until_the_name_resolves(tmp_path, shell):
+    # The headless Service answers once a pod is ready: here from the 9th question on.
+    proc, asked = run_resolve(tmp_path, shell, POD_RESOLV, ["db.shop.svc.cluster.local."],
+                              after=8)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["waiting for db to resolve"] * 2
+    assert len(asked) == 9   # two rounds of four names, then the answer
+
+
+def test_resolve_wait_counts_the_answer_not_the_exit_status(tmp_path, shell):
+    # busybox's nslookup exits 1 when any of its queries failed, even with an answer shown.
+    proc, _ = run_resolve(tmp_path, shell, POD_RESOLV, ["db.shop.svc.cluster.local."], status=1)
+    assert proc.returncode == 0, proc.stderr

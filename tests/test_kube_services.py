@@ -195,4 +195,5 @@ def test_depends_on_completed_successfully_waits_for_the_job_through_the_api():
 def test_depends_on_headless_waits_for_dns():
     objs, _ = convert(project(svc("db"), svc("web", depends_on={"db": Dependency()})))
     init = pod(find(objs, "Deployment", "web"))["initContainers"]
-    assert "nslookup db" in init[0]["command"][2]
+    assert init[0]["command"][2].endswith("until resolves db; do echo waiting for db to "
+                                          "resolve; sleep 2; done\n")

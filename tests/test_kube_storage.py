@@ -319,6 +319,45 @@ def test_secrets_and_configs_are_mounted_where_compose_puts_them():
             assert "t0k3n" not in str(obj) and "aHVudGVyMgo" not in str(obj)
 
 
+def test_file_secrets_and_configs_keep_their_own_mode_as_compose_bind_mounts_them():
+    """docker compose (v2, no swarm) bind-mounts a `file:` secret or config, ignoring the
+    reference's uid/gid/mode (it warns); an `environment:`/`content:` one is written with
+    `mode`. So a user 1000 reads a file secret that says `mode: 0400`, and a script config
+    stays executable."""
+    reader = FakeReader({"/proj/token.txt": b"tok\n", "/proj/run.sh": b"#!/bin/sh\n",
+                         "/proj/certs": {"ca.pem": b"ca\n", "bin/renew": b"#!/bin/sh\n"}},
+                        executable={"/proj/run.sh", "bin/renew"})
+    proj = project(
+        svc("api", user="1000:1000",
+            secrets=(FileRef(source="token", target="/run/secrets/payment_token", mode=0o400,
+                             uid="0"),
+                     FileRef(source="certs", mode=0o440),
+                     FileRef(source="from_env", mode=0o400)),
+            configs=(FileRef(source="run", target="/usr/local/bin/run", mode=0o644),)),
+        secrets={"token": FileObject(name="token", file="/proj/token.txt"),
+                 "certs": FileObject(name="certs", file="/proj/certs"),
+                 "from_env": FileObject(name="from_env", environment="E")},
+        configs={"run": FileObject(name="run", file="/proj/run.sh")},
+        environment={"E": "e"})
+    objs, report = convert(proj, reader=reader)
+    _, vols = mounts_and_volumes(objs, "api")
+    by_name = {(v.get("secret") or {}).get("secretName") or v["configMap"]["name"]: v
+               for v in vols}
+    assert by_name["token"]["secret"] == {"secretName": "token",
+                                          "items": [{"key": "token", "path": "token"}]}
+    assert by_name["certs"]["secret"] == {"secretName": "certs", "items": [
+        {"key": "bin_renew", "path": "bin_renew", "mode": 0o755},
+        {"key": "ca.pem", "path": "ca.pem"}]}
+    assert by_name["from-env"]["secret"]["items"] == [
+        {"key": "from_env", "path": "from_env", "mode": 0o400}]
+    assert by_name["run"]["configMap"]["items"] == [{"key": "run", "path": "run", "mode": 0o755}]
+    for key in ("secrets[0].mode", "secrets[0].uid", "secrets[1].mode", "configs[0].mode"):
+        assert statuses(report, "api", key) == {"not-converted"}, key
+    assert "not-converted" not in statuses(report, "api", "secrets[2]")
+    [detail] = [e.detail for e in report.entries if e.key == "secrets[0].mode"]
+    assert detail.startswith("ignored, as docker compose ignores it for a file-based secret")
+
+
 def test_external_secret_references_existing_secret():
     proj = project(svc("web", secrets=(FileRef(source="cert"),)),
                    secrets={"cert": FileObject(name="cert", external=True)})

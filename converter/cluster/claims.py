@@ -194,7 +194,7 @@ def _where(volumes, name: str) -> str:
     try:
         pv = call(volumes.get, name=name, missing_ok=True, forbidden_ok=True, attempts=2,
                   what=f"reading persistentvolume/{name}")
-    except Exception:   # noqa: BLE001 - where the data lives is a detail; the rest is said
+    except Exception:
         return ""
     spec = pv.get("spec") or {}
     policy = spec.get("persistentVolumeReclaimPolicy")
@@ -212,7 +212,7 @@ def usage_summaries(conn) -> dict[str, dict]:
     try:
         pods = call(conn.resource("v1", "Pod").get, namespace=conn.namespace, attempts=2,
                     what="listing pods").get("items") or []
-    except Exception:   # noqa: BLE001 - the figures are a courtesy
+    except Exception:
         return {}
     nodes = {(p.get("spec") or {}).get("nodeName") for p in pods
              if any(v.get("persistentVolumeClaim") for v in (p.get("spec") or {}).get("volumes")
@@ -221,7 +221,7 @@ def usage_summaries(conn) -> dict[str, dict]:
     for node in sorted(nodes):
         try:
             out[node] = _stats_summary(conn, node)
-        except Exception:   # noqa: BLE001 - a node without stats (kwok) gives no figures
+        except Exception:
             continue
     return out
 

@@ -31,7 +31,7 @@ _held: list[ProjectLock] = []
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _micro_time(when: dt.datetime) -> str:
@@ -211,7 +211,7 @@ class ProjectLock:
                 live["spec"]["renewTime"] = _micro_time(_now())
                 call(self.leases.replace, body=live, namespace=self.namespace,
                      conflict_ok=True, attempts=3, what=self._what())
-            except Exception as exc:    # noqa: BLE001 - tried again in RENEW seconds
+            except Exception as exc:
                 if is_not_found(exc):
                     return
                 continue
@@ -232,7 +232,7 @@ class ProjectLock:
                      body={"preconditions": {"resourceVersion":
                                              live["metadata"]["resourceVersion"]}},
                      missing_ok=True, conflict_ok=True, attempts=2, what=self._what())
-        except Exception:   # noqa: BLE001 - gone already, or left to expire
+        except Exception:
             pass
 
     def __enter__(self):

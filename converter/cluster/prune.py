@@ -15,7 +15,7 @@ With --prune they are deleted once the new objects are applied, as kubectl does,
 from __future__ import annotations
 
 from ..records import field, record
-from .claims import WORKLOADS, written_claims, template_patterns
+from .claims import WORKLOADS, template_patterns, written_claims
 from .retry import call, is_not_found
 
 

@@ -11,7 +11,6 @@ import functools
 import time
 
 from ..errors import ClusterError
-
 from .kubeconfig import api_message, conflict_managers, explain
 
 RETRIABLE = {429, 500, 502, 503, 504}

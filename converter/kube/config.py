@@ -3,7 +3,12 @@
 A secret or config from `file:`, `content:` or `environment:` becomes one object named after it
 (one key, or one key per file for a folder). Services mount it where compose does: secrets at
 `/run/secrets/<target or name>`, configs at `target` or `/<name>`; a single key through subPath.
-`mode` becomes the item mode; `uid`/`gid` cannot be expressed per file and are reported.
+Modes and owners follow docker compose (v2, without swarm): a `file:` secret or config is
+bind-mounted, so it keeps the host file's own mode and `uid`/`gid`/`mode` are ignored (reported
+as not converted, as compose warns); here the file gets Kubernetes' default 0644, or 0755 where
+it is executable on this machine. One from `content:` or `environment:` is written with `mode`
+(compose's default 0444 reads the same as Kubernetes' 0644); its `uid`/`gid` cannot be expressed
+per file and are reported.
 External ones reference an existing object of the same name. Secret values only ever go into
 Secret objects (base64 `data`), never into the report.
 """
@@ -22,15 +27,21 @@ if TYPE_CHECKING:
     from .context import Context
 
 
-def _object_data(ctx: Context, scope: str, obj) -> tuple[dict | None, str]:
-    """({key: bytes} or None, detail) for one top-level secret/config."""
+def _key(rel: str) -> str:
+    """The key of a file of a folder secret/config (its path inside the folder)."""
+    return names.config_key(rel.replace("/", "_"))
+
+
+def _object_data(ctx: Context, scope: str, obj) -> tuple[dict | None, str, frozenset]:
+    """({key: bytes} or None, source, the keys of files executable on this machine) for one
+    top-level secret/config."""
     report = ctx.report
     if obj.file is not None:
         info = ctx.reader(obj.file)
         if info.kind == "missing":
             report.add(scope, obj.name, "file", "not-converted",
                        f"{os.path.basename(obj.file)} does not exist")
-            return None, ""
+            return None, "", frozenset()
         if info.files is None:
             if scope == "secret":
                 # A secret the workload expects but cannot get is an error, not a warning: the
@@ -41,25 +52,28 @@ def _object_data(ctx: Context, scope: str, obj) -> tuple[dict | None, str]:
                     hint="a Secret holds at most 1 MiB; mount large files with a volume instead")
             report.add(scope, obj.name, "file", "not-converted",
                        f"{os.path.basename(obj.file)}: {info.reason or 'cannot be read'}")
-            return None, ""
+            return None, "", frozenset()
         if info.kind == "file":
-            return {names.config_key(obj.name): info.files[0][1]}, "file"
-        return {names.config_key(rel.replace("/", "_")): data for rel, data in info.files}, "dir"
+            key = names.config_key(obj.name)
+            return {key: info.files[0][1]}, "file", frozenset([key] if info.executable else [])
+        return ({_key(rel): data for rel, data in info.files}, "dir",
+                frozenset(_key(rel) for rel in info.executable))
     if obj.content is not None:
-        return {names.config_key(obj.name): obj.content.encode("utf-8")}, "content"
+        return {names.config_key(obj.name): obj.content.encode("utf-8")}, "content", frozenset()
     if obj.environment is not None:
         value = ctx.project.environment.get(obj.environment)
         if value is None:
             report.add(scope, obj.name, "environment", "warning",
                        f"variable {obj.environment} is not set; the value is empty")
             value = ""
-        return {names.config_key(obj.name): value.encode("utf-8")}, "environment"
-    return None, ""
+        return {names.config_key(obj.name): value.encode("utf-8")}, "environment", frozenset()
+    return None, "", frozenset()
 
 
 def build_objects(ctx: Context) -> dict:
-    """Secret and ConfigMap objects; returns {(scope, name): (object name, keys, external)}."""
-    out: dict[tuple[str, str], tuple[str, list[str] | None, bool]] = {}
+    """Secret and ConfigMap objects; returns {(scope, name): (object name, keys, whole folder,
+    from a file, executable keys)} (keys None: external)."""
+    out = {}
     for scope, table, kind in (("secret", ctx.project.secrets, "Secret"),
                                ("config", ctx.project.configs, "ConfigMap")):
         for key_name, obj in table.items():
@@ -68,9 +82,9 @@ def build_objects(ctx: Context) -> dict:
             if obj.external:
                 ctx.report.add(scope, obj.name, "external", "approximated",
                                f"expects an existing {kind} named {oname}")
-                out[(scope, key_name)] = (oname, None, False)
+                out[(scope, key_name)] = (oname, None, False, False, frozenset())
                 continue
-            data, source = _object_data(ctx, scope, obj)
+            data, source, executable = _object_data(ctx, scope, obj)
             if data is None:
                 continue
             body = {"apiVersion": "v1", "kind": kind,
@@ -92,7 +106,8 @@ def build_objects(ctx: Context) -> dict:
                     body["binaryData"] = binary
             ctx.add(body, f"{scope} {obj.name!r}")
             ctx.report.add(scope, obj.name, source, "mapped", f"{kind} {oname}")
-            out[(scope, key_name)] = (oname, sorted(data), source == "dir")
+            out[(scope, key_name)] = (oname, sorted(data), source == "dir",
+                                      source in ("file", "dir"), executable)
     return out
 
 
@@ -106,7 +121,7 @@ def service_mounts(ctx: Context, service, pod, objects: dict) -> list[dict]:
             if entry is None:
                 report.not_converted(service.name, key, f"{scope} {ref.source} was not converted")
                 continue
-            oname, keys, whole = entry
+            oname, keys, whole, from_file, executable = entry
             external = keys is None
             if external:
                 top = (ctx.project.secrets if scope == "secret" else ctx.project.configs)
@@ -119,27 +134,37 @@ def service_mounts(ctx: Context, service, pod, objects: dict) -> list[dict]:
                 target = ref.target or f"/{ref.source}"
             kind_key = "secret" if scope == "secret" else "configMap"
             source: dict = {"secretName" if scope == "secret" else "name": oname}
+            # compose bind-mounts a file: object as it is, ignoring the reference's mode
+            mode = None if from_file else ref.mode
+            items = [{"key": k, "path": k, **({"mode": 0o755} if k in executable else {})}
+                     for k in keys]
             if whole:
-                if ref.mode is not None:
-                    source["defaultMode"] = ref.mode
-                vol = pod.get((scope, ref.source, ref.mode), f"{scope}-{oname}",
-                              {kind_key: source})
+                if mode is not None:
+                    source["defaultMode"] = mode
+                if executable:
+                    source["items"] = items
                 sub_path = None
             else:
-                item = {"key": keys[0], "path": keys[0]}
-                if ref.mode is not None:
-                    item["mode"] = ref.mode
-                source["items"] = [item]
-                vol = pod.get((scope, ref.source, ref.mode), f"{scope}-{oname}",
-                              {kind_key: source})
+                if mode is not None:
+                    items[0]["mode"] = mode
+                source["items"] = items
                 sub_path = keys[0]
+            vol = pod.get((scope, ref.source, mode), f"{scope}-{oname}", {kind_key: source})
             mounts.append(mount_entry(vol, target, read_only=True, sub_path=sub_path))
             detail = f"mounted at {target}"
             if external:
                 detail += (f" from the existing {'Secret' if scope == 'secret' else 'ConfigMap'}"
                            f" {oname}, key {keys[0]}")
             report.mapped(service.name, key, detail)
-            if ref.uid is not None or ref.gid is not None:
+            if from_file:
+                for attr in ("uid", "gid", "mode"):
+                    if getattr(ref, attr) is not None:
+                        report.not_converted(
+                            service.name, f"{key}.{attr}",
+                            f"ignored, as docker compose ignores it for a file-based {scope} "
+                            "(it bind-mounts the file with its own owner and mode); on "
+                            "Kubernetes the file is root's, mode 0644 (0755 if executable here)")
+            elif ref.uid is not None or ref.gid is not None:
                 report.approximated(service.name, key, "uid/gid of the file cannot be set per "
                                                        "file; use fsGroup (x-kubernetes fsGroup)")
     return mounts

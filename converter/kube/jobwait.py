@@ -34,13 +34,13 @@ TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 _VOLUME_KEY = ("job-wait-token",)
 
 # Backticks, not $(...): Kubernetes would read $(NAME) as a variable reference. pretty=false:
-# the API server indents its JSON for a client that says it is curl, and the patterns below
-# read the compact form.
+# the API server indents its JSON for a client whose User-Agent starts with curl, and the
+# condition is matched on one line.
 _SCRIPT = """\
 d={dir}
 h=$KUBERNETES_SERVICE_HOST; case $h in *:*) h="[$h]";; esac
 u=https://$h:$KUBERNETES_SERVICE_PORT/apis/batch/v1/namespaces/`cat $d/namespace`/jobs/{job}?pretty=false
-until t=`cat $d/token`; s=`curl -sS -m 10 --cacert $d/ca.crt -H "Authorization: Bearer $t" $u`
+until t=`cat $d/token`; s=`curl -sS -m 10 --cacert $d/ca.crt -H "Authorization: Bearer $t" "$u"`
   case "$s" in
     *'"type":"Complete","status":"True"'*) true;;
     *'"type":"Failed","status":"True"'*)

@@ -24,7 +24,7 @@ CONTROLLERS = ("deployment", "statefulset", "daemonset", "replicationcontroller"
 VOLUME_MODES = ("persistentVolumeClaim", "emptyDir", "hostPath", "configMap")
 SERVICE_GROUP_MODES = ("label", "volume")
 
-# The busybox image the dependency-wait init containers run (nc, nslookup, sh).
+# The busybox image the dependency-wait init containers run (sh, nc, nslookup, sed, grep).
 WAIT_IMAGE = "busybox:1.36"
 # The image that waits for one-shot Jobs through the API (sh, curl; see jobwait.py).
 JOB_WAIT_IMAGE = "curlimages/curl:8.11.1"

@@ -6,7 +6,11 @@ Service accepts a TCP connection (`nc -z <service> <first port>`). A ClusterIP S
 forwards to ready pods, and readiness comes from the dependency's healthcheck, so this waits for
 "healthy" when the dependency has a healthcheck and for "started and listening" otherwise. A
 dependency without ports has a headless Service (services.py); the wait is then for its name to
-resolve (`nslookup`), which happens once one of its pods is ready.
+resolve, which happens once one of its pods is ready. The script walks the search domains of the
+pod's resolv.conf itself and asks `nslookup` for each absolute name, taking a `Name:` line in
+the answer as resolved: busybox's nslookup (1.30 and later) expands a short name with every
+search domain and exits 1 when any of them is NXDOMAIN, as `db.svc.cluster.local` always is,
+so `nslookup db` never succeeds in a pod, and an absolute name is never expanded.
 
 For `service_completed_successfully` the dependency is a Job (workloads.py) and the init
 container asks the API server whether it has completed (jobwait.py: its image, RBAC and
@@ -24,13 +28,26 @@ from . import jobwait, names
 if TYPE_CHECKING:
     from .context import Context
 
+RESOLV_CONF = "/etc/resolv.conf"
+
+# Backticks, not $(...): Kubernetes would read $(NAME) as a variable reference. The empty word
+# last asks for the name itself, as the resolver does after the search list.
+_RESOLVES = """\
+resolves() {{
+  for d in `sed -n -e 's/^search//p' -e 's/^domain//p' {resolv_conf}` ''; do
+    nslookup "$1${{d:+.$d}}." 2>/dev/null | grep -q '^Name:' && return 0
+  done
+  return 1
+}}
+until resolves {host}; do echo waiting for {host} to resolve; sleep 2; done
+"""
+
 
 def wait_script(host: str, port: int | None) -> str:
     """The loop of a wait init container (the Helm chart writes it again with the host left
     to the release)."""
     if port is None:
-        return (f"until nslookup {host} >/dev/null 2>&1; do echo waiting for {host}; "
-                "sleep 2; done")
+        return _RESOLVES.format(host=host, resolv_conf=RESOLV_CONF)
     return (f"until nc -z -w 2 {host} {port}; do echo waiting for {host}:{port}; "
             "sleep 2; done")
 

@@ -7,8 +7,8 @@ new one starts on the same claim."""
 from __future__ import annotations
 
 import pytest
-
 from cluster_util import get_json, wait_until
+
 from tests.datasafety.project import compose
 
 pytestmark = [pytest.mark.docker, pytest.mark.cluster, pytest.mark.realnode, pytest.mark.slow]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from cluster_util import wait_until
 
 pytestmark = [pytest.mark.docker, pytest.mark.cluster, pytest.mark.realnode, pytest.mark.slow]

@@ -10,8 +10,8 @@ and keeps the node down for a few seconds only. Other namespaces' containers kee
 from __future__ import annotations
 
 import pytest
-
 from cluster_util import wait_until
+
 from tests.datasafety.project import SERVICES
 
 pytestmark = [pytest.mark.docker, pytest.mark.cluster, pytest.mark.realnode, pytest.mark.slow]

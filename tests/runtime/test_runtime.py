@@ -25,10 +25,22 @@ def compose_bin():
 
 
 def differential(project, compose_bin, kubeconfig, workdir, after_kube_up=None):
-    """Both sides up, their answers, both sides down: the Differential (answers kept)."""
-    compose = harness.ComposeSide(project, compose_bin, workdir)
-    kube = harness.KubeSide(project, kubeconfig, kubectl_path())
+    """Both sides up, their answers, both sides down: the Differential (answers kept). Each
+    side runs from its own copy of the project: compose writes into bind-mounted files, and c2k
+    must convert them as they were, not as the compose side's probes left them."""
+    sides = {}
+    for label in ("compose", "kube"):
+        (workdir / label).mkdir()
+        sides[label] = harness.staged(project, workdir / label)
+    compose = harness.ComposeSide(sides["compose"], compose_bin, workdir / "compose")
+    kube = harness.KubeSide(sides["kube"], kubeconfig, kubectl_path())
     diff = harness.Differential(project, [compose, kube])
+    with harness.the_real_node_to_itself():
+        _run(diff, compose, kube, after_kube_up)
+    return diff
+
+
+def _run(diff, compose, kube, after_kube_up):
     failures: dict[str, BaseException] = {}
 
     def kube_side():
@@ -57,20 +69,18 @@ def differential(project, compose_bin, kubeconfig, workdir, after_kube_up=None):
     finally:
         compose.down()
         kube.down()
-    return diff
 
 
 @pytest.mark.parametrize("name", harness.projects())
 def test_same_answers_under_compose_and_c2k(name, real_node, docker_env, compose_bin, tmp_path):
-    differential(harness.staged(harness.load(name), tmp_path), compose_bin, real_node, tmp_path)
+    differential(harness.load(name), compose_bin, real_node, tmp_path)
 
 
 def test_a_service_port_set_to_the_published_port_is_caught(real_node, docker_env, compose_bin,
                                                           tmp_path):
     """The differential fails for a broken conversion: the Service of `web` (published
     18080:8080) made to listen on the published port, as kompose does, instead of 8080."""
-    project = dataclasses.replace(harness.staged(harness.load("names-and-ports"), tmp_path),
-                                  timeout=90)
+    project = dataclasses.replace(harness.load("names-and-ports"), timeout=90)
 
     def break_service(kube):
         harness.run([kubectl_path(), "--kubeconfig", kube.kubeconfig, "-n", kube.namespace,
