@@ -14,7 +14,8 @@ against Debian's dockerd 20.10:
 - default: BuildKit, the engine's embedded builder over a gRPC session (no buildx plugin needed);
 - DOCKER_BUILDKIT=0: the classic builder.
 c2k is timed with its defaults (the engine's BuildKit, fed the context archive, 8 builds at a
-time) and with `--builder classic` (docker-py's APIClient.build), each against its counterpart.
+time) and with `--builder classic` (the same request without BuildKit), each against its
+counterpart.
 Both print their default progress (plain lines: stderr is a pipe). The images built carry the
 label org.c2k.benchmark=build and are removed at the end.
 """

@@ -963,20 +963,20 @@ def write_report(args, versions, load, small, big, startup, imports, profile_row
                "build request ~0.09 s after it starts (CPython, click, the loader, and the "
                "standard library's http.client on the socket), about when the Go binary opens "
                "its BuildKit session. Through docker-py, whose import with requests and urllib3 "
-               "is ~0.085 s (what c2k still uses for tcp and ssh engines, credential "
-               "helpers and remote build contexts), it was ~0.15 s: 2-4 % slower on a cold "
-               "build, 20-30 % on a cached rebuild.",
+               "is ~0.085 s (what c2k still uses for tcp and ssh engines and credential "
+               "helpers), it was ~0.15 s: 2-4 % slower on a cold build, 20-30 % on a cached "
+               "rebuild.",
                "- More images: the engine's work decides; eight on two CPUs load it fully, "
                "and c2k's builds, whose context arrives in the request instead of being "
                "streamed over a gRPC session, finish first.",
                "- The large context (5,000 files, 15 MB, by default): c2k archives it in "
-               "~0.13 s (its own tar writer, `converter/tarwriter.py`; `tarfile` took 0.5 s). "
-               "Cold, the two are within a few percent of each other, either way from run to "
-               "run: the engine's work decides. Rebuilt with nothing changed: c2k uploads the "
-               "whole archive and the engine unpacks it again, while compose's session has the "
-               "engine compare file metadata and fetch only what changed; through docker-py the "
-               "two traded places from run to run (0.85x to 1.18x), and without its start-up "
-               "c2k has been ahead in every run so far (0.74x to 0.86x).",
+               "~0.13 s (its own tar writer, `converter/images/tarwriter.py`; `tarfile` took "
+               "0.5 s). Cold, the two are within a few percent of each other, either way from "
+               "run to run: the engine's work decides. Rebuilt with nothing changed: c2k "
+               "uploads the whole archive and the engine unpacks it again, while compose's "
+               "session has the engine compare file metadata and fetch only what changed; "
+               "through docker-py the two traded places from run to run (0.85x to 1.18x), and "
+               "without its start-up c2k has been ahead in every run so far (0.74x to 0.86x).",
                ""]
         for result in build.values():
             md += ["```", result["output"].rstrip(), "```", ""]
@@ -1007,7 +1007,15 @@ def write_report(args, versions, load, small, big, startup, imports, profile_row
             md += [f"| {cum:.3f} s | {tot:.3f} s | {n} | `{where}` |"
                    for cum, tot, n, where in profile_rows[key]]
     md += ["", "Run it again with `make bench` (or `python -m benchmarks.run --help`).", ""]
-    out.write_text("\n".join(md))
+    out.write_text("\n".join(md) + kept_sections(out))
+
+
+def kept_sections(out: Path) -> str:
+    """The sections other benchmarks wrote into out (`<!-- section: ... -->` to `<!-- end of
+    section: ... -->`, e.g. benchmarks/realnode.py's), kept when this report is rewritten."""
+    text = out.read_text() if out.exists() else ""
+    found = re.findall(r"(?ms)^<!-- section: .*?^<!-- end of section: [^>]*-->$", text)
+    return "".join(f"\n{block}\n" for block in found)
 
 
 if __name__ == "__main__":

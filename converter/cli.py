@@ -140,7 +140,7 @@ def warn(message: str) -> None:
 def _image_progress(settings, progress="auto"):
     """What builds and pushes show on stderr: with -q nothing, warnings included."""
     if settings.quiet:
-        from .progress import QuietReporter
+        from .images.progress import QuietReporter
         return QuietReporter()
     return progress
 
@@ -180,7 +180,7 @@ def config_cmd(settings, fmt, services, volumes, profiles, images, no_interpolat
     from .compose.render import render_config
     result = settings.load(interpolate=not no_interpolate, consistency=not no_consistency)
     text = render_config(result, fmt=fmt, services=services, volumes=volumes,
-                         profiles=profiles, images=images, escape_dollars=not no_interpolate)
+                         profiles=profiles, images=images, interpolated=not no_interpolate)
     _write_text(text, output)
     _nothing_left_to_clean()
 
@@ -277,6 +277,53 @@ def images_cmd(settings, services, registry, tag, fmt):
 
 # ---- convert (converter/kube, converter/emit) --------------------------------------------------
 
+# Options of every command that converts (convert, apply, diff, up).
+CHECK_OPTIONS = [
+    click.option("--strict", is_flag=True,
+                 help="Fail (exit 1) when the wiring check finds a host:port a service names "
+                      "that no Service forwards."),
+    click.option("--wait-image", metavar="IMAGE",
+                 help="Image of the init containers that wait for a dependency's port "
+                      "(sh, nc, nslookup; default busybox:1.36)."),
+    click.option("--job-wait-image", metavar="IMAGE",
+                 help="Image of the init containers that ask the API server whether a one-shot "
+                      "Job has completed (sh, curl; default curlimages/curl:8.11.1)."),
+]
+
+
+def check_options(func):
+    for option in reversed(CHECK_OPTIONS):
+        func = option(func)
+    return func
+
+
+def _converted(settings, project, options):
+    """Convert and print the report's warnings."""
+    from .emit.report import stderr_lines
+    from .kube.transform import to_manifests
+    result = to_manifests(project, options)
+    if not settings.quiet:
+        for line in stderr_lines(result.report):
+            warn(line)
+    return result
+
+
+def _strict(settings, result) -> None:
+    """--strict: fail when the wiring check found references no Service forwards."""
+    if result.wiring:
+        count = len(result.wiring)
+        lines = "" if not settings.quiet else ":\n" + "\n".join(
+            f"  {finding}" for finding in result.wiring)
+        raise C2KError(f"--strict: the wiring check found {count} reference(s) that no Service "
+                       f"forwards{lines}",
+                       hint="see the warnings starting with 'wiring:' for each fix")
+
+
+def _image_options(convert: dict) -> dict:
+    """--wait-image / --job-wait-image as ConvertOptions keywords (only when given)."""
+    return {key: convert[key] for key in ("wait_image", "job_wait_image") if convert.get(key)}
+
+
 @compose_command(cli, "convert")
 @click.option("-o", "--out", "--output", "out", metavar="PATH",
               help="Write to PATH: a folder (trailing '/' or existing) gets one file per object; "
@@ -315,16 +362,16 @@ def images_cmd(settings, services, registry, tag, fmt):
 @click.option("--format", "out_format", default="manifests", show_default=True,
               type=click.Choice(["manifests", "helm", "kustomize"]),
               help="manifests; or a Helm chart / a Kustomize base with overlays in -o DIR.")
+@check_options
 def convert_cmd(settings, out, to_stdout, as_json, controller, volumes_mode, replicas,
                 pvc_request_size, namespace, generate_network_policies, registry, secret_env,
                 service_group_mode, service_group_name, do_build, do_push, report_file,
-                out_format):
+                out_format, strict, **images):
     """Convert the compose project into Kubernetes manifests."""
     from .emit.manifests import write_output, written_files
-    from .emit.report import stderr_lines, write_report
+    from .emit.report import write_report
     from .kube.options import ConvertOptions
     from .kube.quantities import is_quantity
-    from .kube.transform import to_manifests
     if not is_quantity(pvc_request_size):
         raise click.BadParameter(f"{pvc_request_size!r} is not a size like 1Gi",
                                  param_hint="--pvc-request-size")
@@ -339,13 +386,12 @@ def convert_cmd(settings, out, to_stdout, as_json, controller, volumes_mode, rep
                              generate_network_policies=generate_network_policies,
                              registry=registry, image_overrides=overrides,
                              secret_env=secret_env, service_group_mode=service_group_mode,
-                             service_group_name=service_group_name)
-    result = to_manifests(project, options)
-    if not settings.quiet:
-        for line in stderr_lines(result.report):
-            warn(line)
+                             service_group_name=service_group_name, **_image_options(images))
+    result = _converted(settings, project, options)
     if report_file:
         write_report(result.report, report_file)
+    if strict:
+        _strict(settings, result)
     if out_format != "manifests":
         _write_format(out_format, result.objects, project.name, out, settings.quiet)
         return
@@ -434,6 +480,7 @@ APPLY_CONVERT_OPTIONS = [
     click.option("--registry", metavar="R", help="Registry for built images (as convert)."),
     click.option("--secret-env", is_flag=True,
                  help="Move secret-looking environment variables into a Secret."),
+    *CHECK_OPTIONS,
 ]
 
 
@@ -463,10 +510,8 @@ def _connect(settings, kubeconfig, context, namespace):
 
 
 def _cluster_objects(settings, conn, convert, *, build=False, push=False):
-    """Load and convert the project into conn.namespace; returns (project, objects)."""
-    from .emit.report import stderr_lines
+    """Load and convert the project into conn.namespace; returns (project, conversion)."""
     from .kube.options import ConvertOptions
-    from .kube.transform import to_manifests
     project = settings.load().project
     overrides = {}
     if build or push:
@@ -481,12 +526,12 @@ def _cluster_objects(settings, conn, convert, *, build=False, push=False):
                              generate_network_policies=bool(
                                  convert.get("generate_network_policies")),
                              registry=convert.get("registry"), image_overrides=overrides,
-                             secret_env=bool(convert.get("secret_env")))
-    result = to_manifests(project, options)
-    if not settings.quiet:
-        for line in stderr_lines(result.report):
-            warn(line)
-    return project, result.objects
+                             secret_env=bool(convert.get("secret_env")),
+                             **_image_options(convert))
+    result = _converted(settings, project, options)
+    if convert.get("strict"):
+        _strict(settings, result)
+    return project, result
 
 
 def _progress(settings):
@@ -499,9 +544,9 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
            timeout, build, push, convert, *, out):
     from .cluster.apply import apply_objects, prepare
     from .cluster.applyset import ApplySet
-    from .cluster.wait import wait_for
     conn = _connect(settings, kubeconfig, context, namespace)
-    project, objects = _cluster_objects(settings, conn, convert, build=build, push=push)
+    project, conversion = _cluster_objects(settings, conn, convert, build=build, push=push)
+    objects = conversion.objects
     if dry_run == "client":
         from .cluster.apply import split_namespace
         from .emit.yamlio import dump_all
@@ -509,10 +554,15 @@ def _apply(settings, kubeconfig, context, namespace, dry_run, prune, force_confl
         click.echo(dump_all(prepare(rest, ApplySet(conn, project.name, conn.namespace))),
                    nl=False)
         return
+    waiting = wait and dry_run != "server"
+    order = None
+    if waiting:     # start as docker compose does: one-shots complete before their dependants
+        from .cluster.startorder import StartOrder
+        order = StartOrder(conn, conversion.start_after, timeout, progress=out)
     result = apply_objects(conn, project.name, objects, prune=prune, force=force_conflicts,
-                           dry_run=dry_run == "server", progress=out)
-    if wait and dry_run != "server":
-        wait_for(conn, [obj for obj, _ in result.applied], timeout, progress=out)
+                           dry_run=dry_run == "server", progress=out, order=order)
+    if waiting:
+        order.wait_rest([obj for obj, _ in result.applied])
 
 
 @compose_command(cli, "apply")
@@ -551,8 +601,9 @@ def diff_cmd(settings, kubeconfig, context, namespace, prune, force_conflicts, *
     try:
         from .cluster.diff import compare, external, unified
         conn = _connect(settings, kubeconfig, context, namespace)
-        project, objects = _cluster_objects(settings, conn, convert)
-        pairs = compare(conn, project.name, objects, prune=prune, force=force_conflicts)
+        project, conversion = _cluster_objects(settings, conn, convert)
+        pairs = compare(conn, project.name, conversion.objects, prune=prune,
+                        force=force_conflicts)
         program = os.environ.get("KUBECTL_EXTERNAL_DIFF")
         if program:
             code = external(program, pairs)
@@ -674,15 +725,23 @@ _verb("start", "Bring stopped services back to the replicas they had.")
               help="How long to wait for the Job.")
 def run_cmd(settings, kubeconfig, context, namespace, service, command, detach, remove,
             timeout):
-    """Run a one-off command as a Job made from the service's pod template."""
+    """Run a one-off command as a Job made from the service's pod template; show its output
+    and exit with its exit code (with -d: print the Job's name and return)."""
     from .cluster.oneoff import run
     conn, project = _project_conn(settings, kubeconfig, context, namespace)
-    job = run(conn, project, service, command, wait=not detach, timeout=timeout,
-              remove=remove and not detach)
+    job, code = run(conn, project, service, command, wait=not detach, timeout=timeout,
+                    remove=remove and not detach, out=lambda text: click.echo(text, nl=False),
+                    warn=warn)
     name = job["metadata"]["name"]
-    click.echo(f"job.batch/{name} {'created' if detach else 'complete'}")
-    if not detach and not remove and not settings.quiet:
-        click.echo(f"logs: kubectl logs -n {conn.namespace} job/{name}", err=True)
+    if detach:
+        click.echo(f"job.batch/{name} created")
+        return
+    if not settings.quiet:
+        ended = "complete" if not code else f"failed (exit {code})"
+        kept = "removed" if remove else f"kept: kubectl logs -n {conn.namespace} job/{name}"
+        click.echo(f"job.batch/{name} {ended}; {kept}", err=True)
+    if code:
+        raise SystemExit(code)
 
 
 @compose_command(cli, "rm")

@@ -1,4 +1,6 @@
-"""Image references: how c2k names the images it builds, and how references split.
+"""Image references: how c2k names the images it builds, and how references split; the one
+reader of ``[host[:port]/]path[:tag][@digest]`` for every stage (kube/ and emit/ name and pin
+images with it, images/ builds, pushes and lists them).
 
 Pure string logic, kept apart from images/ (which talks to the engine) so that `c2k convert`
 can name built images without importing the Docker and HTTP machinery.
@@ -11,6 +13,7 @@ import re
 from .errors import ImageError
 
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+DOCKER_HUB = ("docker.io", "index.docker.io", "registry-1.docker.io")     # its names
 
 
 def split_host(name: str) -> tuple[str | None, str]:
@@ -31,6 +34,22 @@ def split_reference(ref: str) -> tuple[str, str | None, str | None]:
     return name, tag, digest or None
 
 
+def canonical(name: str) -> tuple[str, str]:
+    """(registry host, path) of a repository name as the engine resolves it: Docker Hub's,
+    under any of its names or none, is docker.io, with one-component paths under library/."""
+    host, path = split_host(name)
+    if host is None or host in DOCKER_HUB:
+        return "docker.io", path if "/" in path else f"library/{path}"
+    return host, path
+
+
+def digests_of(name: str, refs) -> list[str]:
+    """The digests among ``refs`` (``name@sha256:...``, an image's RepoDigests), in their order,
+    that are of the repository ``name``, however either spells Docker Hub."""
+    return [digest for repository, _, digest in map(split_reference, refs)
+            if digest and canonical(repository) == canonical(name)]
+
+
 def image_name(project, service, *, registry: str | None = None,
                tag: str | None = None) -> tuple[str, str]:
     """The (repository, tag) a service's image is built as and pushed to."""
@@ -41,8 +60,7 @@ def image_name(project, service, *, registry: str | None = None,
     if registry and service.build is not None:
         registry = _check_registry(registry)
         host, path = split_host(name)
-        if host in ("docker.io", "index.docker.io", "registry-1.docker.io") and \
-                path.startswith("library/"):
+        if host in DOCKER_HUB and path.startswith("library/"):
             path = path[len("library/"):]
         name = f"{registry}/{path}"
     final_tag = (tag if service.build is not None else None) or own_tag or "latest"

@@ -12,7 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
-from conftest_cluster import cluster_dir, kubectl_path
+from conftest_cluster import KWOK_NAMESPACE_PREFIX, cluster_dir, kubectl_path
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -44,7 +44,14 @@ def get_json(kubeconfig: str, *args) -> dict:
 
 
 def new_namespace_name() -> str:
-    return f"t-{uuid.uuid4().hex[:8]}"
+    """A fresh namespace whose pods go to the simulated (kwok) node: fast, no image is pulled.
+    Tests that run real containers use real_namespace_name()."""
+    return f"{KWOK_NAMESPACE_PREFIX}{uuid.uuid4().hex[:8]}"
+
+
+def real_namespace_name() -> str:
+    """A fresh namespace whose pods go to the real node (the cluster's default)."""
+    return f"rn-{uuid.uuid4().hex[:8]}"
 
 
 def delete_namespace(kubeconfig: str, name: str) -> None:
@@ -64,7 +71,8 @@ def write_compose(folder: Path, text: str, name: str = "compose.yaml") -> Path:
 
 
 KINDS = "deployments,statefulsets,daemonsets,jobs,cronjobs,services,configmaps,secrets," \
-        "persistentvolumeclaims,ingresses,horizontalpodautoscalers,networkpolicies"
+        "persistentvolumeclaims,ingresses,horizontalpodautoscalers,networkpolicies," \
+        "serviceaccounts,roles,rolebindings"
 
 
 def members(kubeconfig: str, namespace: str) -> list[dict]:

@@ -1,16 +1,23 @@
-"""Pytest plugin: a real local Kubernetes control plane for the tests.
+"""Pytest plugin: a real local Kubernetes cluster for the tests.
 
-The cluster (etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
-kwok for simulated nodes) is built and started by the scripts in
-tests/cluster/ (see tests/cluster/README.md).
+The cluster (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok
+for a simulated node and, as root, a real node: containerd, kubelet, kube-proxy,
+CoreDNS) is built and started by the scripts in tests/cluster/ (see
+tests/cluster/README.md).
 
 Import it from the main conftest, e.g. ``from conftest_cluster import *`` or
 ``pytest_plugins = ["conftest_cluster"]``. It provides:
 
-* marker ``cluster`` for tests that need the cluster;
+* marker ``cluster`` for tests that need the cluster, ``realnode`` for tests
+  that run real containers on its real node;
 * session fixture ``cluster_kubeconfig``: starts (or reuses) the cluster and
   returns the admin kubeconfig path (str). When the cluster cannot start the
   test is skipped, or fails when CI=true;
+* session fixture ``real_node``: the same kubeconfig, once the real node is
+  Ready (skipped, or failed when CI=true, when the cluster has none);
+* ``KWOK_NAMESPACE_PREFIX``: the pods of a namespace whose name starts with it
+  go to the simulated node (cluster/kwok-namespaces.yaml); all others to the
+  real node;
 * ``kubectl_path()``: the kubectl built with the cluster;
 * ``cluster_dir()``: where the state, logs and extra kubeconfigs live
   (``unprivileged.kubeconfig`` is an authenticated user without RBAC rights).
@@ -18,7 +25,8 @@ Import it from the main conftest, e.g. ``from conftest_cluster import *`` or
 Environment: C2K_CLUSTER_DIR (state dir, default /tmp/c2k-cluster), C2K_CACHE
 (binary cache root, default ~/.cache/c2k), C2K_CLUSTER_UP_TIMEOUT (seconds,
 default 3600: a cold build takes a while), C2K_CLUSTER_TEARDOWN=1 (stop the
-cluster at the end of the session if this session started it).
+cluster at the end of the session; always so when CI=true, so that the real
+node's changes to the machine are undone).
 It does not need the ``kubernetes`` Python package.
 """
 
@@ -37,13 +45,20 @@ from tests.helpers import refuse_in_unit_runs
 
 __all__ = [
     "CLUSTER_SCRIPTS",
+    "KWOK_NAMESPACE_PREFIX",
     "cluster_dir",
     "cluster_kubeconfig",
     "kubectl_path",
     "pytest_configure",
+    "pytest_sessionfinish",
+    "real_node",
+    "real_node_name",
 ]
 
 CLUSTER_SCRIPTS = Path(__file__).resolve().parent / "cluster"
+# With a real node the kwok node is tainted; an admission policy (cluster/kwok-namespaces.yaml)
+# gives the pods of namespaces named so its node selector and the toleration.
+KWOK_NAMESPACE_PREFIX = "t-"
 
 
 def cluster_dir() -> Path:
@@ -73,6 +88,26 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "cluster: needs the local Kubernetes test cluster (tests/cluster/up)",
     )
+    config.addinivalue_line(
+        "markers",
+        "realnode: runs real containers on the test cluster's real node (needs root)",
+    )
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (or with C2K_CLUSTER_TEARDOWN=1) stop the cluster once the whole session is over:
+    on the controller only, never in an xdist worker while the others still run tests."""
+    if hasattr(session.config, "workerinput"):
+        return
+    if not (_ci() or os.environ.get("C2K_CLUSTER_TEARDOWN") == "1"):
+        return
+    if not (cluster_dir() / "pids").is_dir():
+        return
+    subprocess.run([str(CLUSTER_SCRIPTS / "down")], stdin=subprocess.DEVNULL, check=False)
 
 
 def _log_tail(text: str, lines: int = 40) -> str:
@@ -80,7 +115,7 @@ def _log_tail(text: str, lines: int = 40) -> str:
 
 
 def _cannot_start(message: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
+    if _ci():
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
 
@@ -118,8 +153,36 @@ def cluster_kubeconfig() -> Iterator[str]:
             f"log tail ({log_path}):\n{_log_tail(log_path.read_text())}"
         )
     kubeconfig = proc.stdout.strip().splitlines()[-1]
-    started = "already running" not in log_path.read_text()
     log_path.unlink()
     yield kubeconfig
-    if started and os.environ.get("C2K_CLUSTER_TEARDOWN") == "1":
-        subprocess.run([str(CLUSTER_SCRIPTS / "down")], stdin=subprocess.DEVNULL, check=False)
+
+
+def real_node_name() -> str:
+    """The real node's name, or '' when the running cluster has none."""
+    ports = cluster_dir() / "ports.env"
+    if not ports.is_file():
+        return ""
+    for line in ports.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key == "REAL_NODE_NAME":
+            return value.strip()
+    return ""
+
+
+@pytest.fixture(scope="session")
+def real_node(cluster_kubeconfig: str) -> str:
+    """The cluster's admin kubeconfig, once its real node is Ready."""
+    name = real_node_name()
+    if not name:
+        _cannot_start(
+            "the test cluster has no real node (it needs root; C2K_REAL_NODE=0 turns it off, "
+            "and only one cluster per machine has it): see tests/cluster/README.md"
+        )
+    proc = subprocess.run(
+        [kubectl_path(), "--kubeconfig", cluster_kubeconfig, "wait", "--for=condition=Ready",
+         "--timeout=60s", f"node/{name}"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL,
+    )
+    if proc.returncode != 0:
+        _cannot_start(f"the real node {name} is not Ready: {proc.stderr.strip()}")
+    return cluster_kubeconfig

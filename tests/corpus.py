@@ -7,7 +7,18 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _shared() -> Path:
+    """../shared beside the clone; a git worktree nested deeper finds it further up."""
+    repo = Path(__file__).resolve().parents[1]
+    for folder in repo.parents:
+        if (folder / "shared" / "corpus").is_dir():
+            return folder / "shared"
+    return repo.parent / "shared"
+
+
+SHARED = _shared()
 CORPUS = SHARED / "corpus"
 MISSING = "../shared/corpus not found; corpus tests need the shared test data"
 

@@ -2,9 +2,9 @@
 
 ``.ci/docker-up`` starts (or reuses) dockerd, a registry on 127.0.0.1:5000, one with htpasswd
 authentication on 127.0.0.1:5001, the base image ``c2k-base:latest`` (= ``busybox:latest``) and
-offline stand-ins for the images the samples pull (python:3.6, postgres:13/15, redis:7: busybox
-with a label, not the real images), pulled through the engine's registry mirror (the :5000
-registry) so that they carry registry digests; it writes the addresses and test credentials to
+local images for the ones the samples pull (python:3.6, postgres:13/15, redis:7: Debian 12's
+Python, PostgreSQL and Redis, labelled ``org.c2k.stand-in``), pulled through the engine's registry
+mirror (the :5000 registry) so that they carry registry digests; it writes the addresses and test credentials to
 ``$C2K_DOCKER_STATE/env``. This module reads
 them, talks to the registries over plain HTTP (independently of converter.images, so the tests
 check c2k's digests against a second opinion) and writes sample projects.

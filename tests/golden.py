@@ -8,7 +8,7 @@
 Everything but ``bundle.dab`` is byte-exact and needs no Docker. ``bundle.dab`` is the output of
 a real ``c2k bundle --push --registry localhost:5000`` in the Docker test environment
 (``.ci/docker-up``): built images are pushed to its registry and pinned by the digests the
-registry serves; pulled images (postgres, redis) are that environment's offline stand-ins,
+registry serves; pulled images (postgres, redis) are that environment's local images,
 pulled through its registry mirror, pinned by their RepoDigests. Builds are not reproducible, so
 the digests change with every regeneration; everything else in the file is checked without
 Docker by `expected_bundle` (the bundle c2k makes from the sample with the committed digests),

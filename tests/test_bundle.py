@@ -51,6 +51,7 @@ FULL = f"""
       redis:
         image: redis:7@{B}
         command: redis-server --appendonly no
+        volumes: ["data:/data"]
       sidecar:
         image: busybox@{A}
         network_mode: service:web

@@ -265,5 +265,5 @@ def test_run_rm_of_a_job_already_gone_is_not_an_error(monkeypatch):
             raise FakeApiError(404, body=json.dumps({"message": "not found"}))
 
     conn = type("Conn", (), {"namespace": "ns", "resource": lambda self, v, k: Jobs()})()
-    job = oneoff.run(conn, "proj", "web", ["true"], remove=True)
-    assert deleted == [job["metadata"]["name"]]
+    job, code = oneoff.run(conn, "proj", "web", ["true"], remove=True)
+    assert deleted == [job["metadata"]["name"]] and code == 0

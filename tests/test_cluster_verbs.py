@@ -1,6 +1,6 @@
-"""The compose verbs on the local control plane: ps, scale, stop/start, restart, events, port,
-logs and top. kwok nodes run no containers: logs has none to show (the test checks the message)
-and the cluster has no metrics API (top says so)."""
+"""The compose verbs on the local control plane's simulated (kwok) node: ps, scale, stop/start,
+restart, events, port, run, rm, and what logs, exec and top say where no container runs. The
+same verbs on real containers: tests/test_realnode_verbs.py."""
 
 from __future__ import annotations
 
@@ -39,9 +39,9 @@ def deployed(cluster_kubeconfig, tmp_path_factory):
     delete_namespace(cluster_kubeconfig, ns)
 
 
-def run(deployed, *args):
+def run(deployed, *args, quiet=True):
     kubeconfig, ns, folder = deployed
-    return c2k(kubeconfig, "-q", args[0], "-n", ns, *args[1:], cwd=folder)
+    return c2k(kubeconfig, *(["-q"] if quiet else []), args[0], "-n", ns, *args[1:], cwd=folder)
 
 
 def replicas(deployed, name):
@@ -186,10 +186,10 @@ def test_a_kubeconfig_warning_is_said_once_and_not_under_quiet(deployed, tmp_pat
     assert "warning" not in proc.stderr and len(proc.stderr.splitlines()) == 2
 
 
-def test_top_without_metrics_api(deployed):
+def test_top_without_metrics_api_nor_node_stats(deployed):
     proc = run(deployed, "top")
     assert proc.returncode == 1
-    assert "metrics API (metrics.k8s.io) is not available" in proc.stderr
+    assert "no metrics API (metrics.k8s.io) and node c2k-node-0 serves no stats" in proc.stderr
 
 
 def test_kill_replaces_pods(deployed):
@@ -203,19 +203,22 @@ def test_kill_replaces_pods(deployed):
 
 def test_run_makes_a_one_off_job(deployed):
     kubeconfig, ns, _ = deployed
-    proc = run(deployed, "run", "my_worker", "echo", "-n", "hello")
+    proc = run(deployed, "run", "my_worker", "echo", "-n", "hello", quiet=False)
     assert proc.returncode == 0, proc.stderr
-    name = proc.stdout.split()[0].split("/")[1]
-    assert proc.stdout.strip().endswith("complete") and name.startswith("my-worker-run-")
+    # the output is the command's (none here: kwok runs nothing); the Job is named on stderr
+    assert proc.stdout == "" and "output of pod my-worker-run-" in proc.stderr
+    name = proc.stderr.split("job.batch/")[1].split()[0]
+    assert "complete; kept" in proc.stderr and name.startswith("my-worker-run-")
     job = get_json(kubeconfig, "job", name, "-n", ns)
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["command"] == ["echo", "-n", "hello"] and "args" not in container
     # its pods are not selected by the service's selector (no traffic, not adopted)
     labels = job["spec"]["template"]["metadata"]["labels"]
     assert "app.kubernetes.io/name" not in labels and labels["c2k.io/run"] == "my-worker"
-    removed = run(deployed, "run", "--rm", "web")
+    removed = run(deployed, "run", "--rm", "web", quiet=False)
     assert removed.returncode == 0, removed.stderr
-    gone = removed.stdout.split()[0].split("/")[1]
+    assert "complete; removed" in removed.stderr
+    gone = removed.stderr.split("job.batch/")[1].split()[0]
     assert kubectl(kubeconfig, "get", "job", gone, "-n", ns, check=False).returncode != 0
     detached = run(deployed, "run", "-d", "web", "true")
     assert detached.returncode == 0 and detached.stdout.strip().endswith("created")
@@ -225,9 +228,9 @@ def test_run_makes_a_one_off_job(deployed):
 
 def test_rm_removes_finished_one_off_jobs_only(deployed):
     kubeconfig, ns, _ = deployed
-    done = run(deployed, "run", "my_worker", "true")
+    done = run(deployed, "run", "my_worker", "true", quiet=False)
     assert done.returncode == 0, done.stderr
-    finished = done.stdout.split()[0].split("/")[1]
+    finished = done.stderr.split("job.batch/")[1].split()[0]
     proc = run(deployed, "rm", "my_worker")
     assert proc.returncode == 0, proc.stderr
     assert f"job.batch/{finished} removed" in proc.stdout

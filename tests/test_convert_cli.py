@@ -91,20 +91,26 @@ def test_loaded_project_converts(tmp_path):
                          ("Deployment", "db"), ("Job", "migrate")}
     web = objs[("Deployment", "web")]["spec"]["template"]["spec"]
     container = web["containers"][0]
+    waits = [c for c in web["initContainers"] if c["name"].startswith("wait-for-")]
     assert container["image"] == "shop-web:latest"
     assert container["envFrom"] == [{"configMapRef": {"name": "web-env"}}]
     # MODE is overridden by `environment:`, so it stays inline and wins over envFrom
     assert container["env"] == [{"name": "MODE", "value": "n"}, {"name": "OFF", "value": "off"}]
     assert objs[("ConfigMap", "web-env")]["data"] == {"API_URL": "http://api", "MODE": "y"}
-    assert [m["mountPath"] for m in container["volumeMounts"]] == ["/etc/nginx/conf.d/default.conf"]
-    assert web["initContainers"][0]["command"][2].startswith("until nc -z -w 2 db 5432")
+    # `.:/src`: the image (FROM nginx) does not hold the project at /src, so it is mounted, as a
+    # writable copy of a Secret since the folder holds the secret file db_password.txt
+    assert [m["mountPath"] for m in container["volumeMounts"]] == [
+        "/etc/nginx/conf.d/default.conf", "/src"]
+    assert "db_password.txt" in objs[("Secret", "web-secret0")]["data"]
+    assert waits[0]["command"][2].startswith("until nc -z -w 2 db 5432")
     job = objs[("Job", "migrate")]["spec"]
     assert job["template"]["spec"]["initContainers"][0]["name"] == "wait-for-db"
-    assert "warning" in report.statuses("service", "web", "volumes[1]")
+    assert "approximated" in report.statuses("service", "web", "volumes[1]")
 
 
 def test_cli_stdout_stream_and_stderr_report(tmp_path):
-    path = write(tmp_path, APP, **FILES)
+    (tmp_path / "shop").mkdir()
+    path = write(tmp_path / "shop", APP, **FILES)   # the report is written beside, not inside
     result = run("-f", path, "convert", "--report", str(tmp_path / "report.json"))
     assert result.returncode == 0, result.stderr
     docs = list(yaml.safe_load_all(result.stdout))

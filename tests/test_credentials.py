@@ -7,13 +7,12 @@ from __future__ import annotations
 import base64
 import json
 import warnings
-from types import SimpleNamespace
 
 import pytest
 
 from converter.errors import ImageError
-from converter.images.credentials import Credentials
-from converter.images.dockerconfig import encode_credentials, file_credentials, plain_config
+from converter.images.credentials import Credentials, encode_credentials, file_credentials
+from converter.images.dockerconfig import INDEX_URL, read_config
 
 docker = pytest.importorskip("docker")
 
@@ -58,7 +57,7 @@ def config(tmp_path, monkeypatch):
 
 def credentials() -> Credentials:
     """A run's credentials, as an Engine makes them: with the config file as it is now."""
-    return Credentials(SimpleNamespace(docker=docker, config=plain_config()))
+    return Credentials(read_config())
 
 
 def header(headers: dict) -> dict:
@@ -170,14 +169,14 @@ def test_an_unreadable_config_is_an_error(config):
                "tok.example": {"identitytoken": "t0ken", "auth": "ignored"},
                "helped.example": {}, "mail.example": {**static_auth("m", "p:w"), "email": "e"}}},
     {"auths": {"https://index.docker.io/v1/": static_auth("hub", "pw")}},
-], ids=["empty", "no-auths", "inline-auths", "hub-url"])
+    {"reg.example": static_auth("legacy", "file")},
+    {"reg.example": static_auth("legacy", "file"), "currentContext": "default"},
+], ids=["empty", "no-auths", "inline-auths", "hub-url", "legacy", "legacy-with-other-keys"])
 def test_credentials_kept_in_the_file_are_read_as_docker_py_reads_them(config, content):
-    """A build's header without docker-py (dockerconfig.file_credentials) is what docker-py's
+    """A build's header without docker-py (credentials.file_credentials) is what docker-py's
     AuthConfig gives for the same file, Docker Hub's index URL included (build_headers)."""
     config(content)
-    plain = plain_config()
-    found = file_credentials(plain)
-    assert found is not None
+    found = file_credentials(read_config().data)
     theirs = docker.auth.load_config().get_all_credentials()
     assert found == theirs
     if docker.auth.INDEX_NAME in theirs:
@@ -187,22 +186,40 @@ def test_credentials_kept_in_the_file_are_read_as_docker_py_reads_them(config, c
 
 
 @pytest.mark.parametrize("content", [
-    {"credsStore": "desktop"}, {"credHelpers": {"gcr.io": "gcr"}},
     {"auths": {"reg.example": {"auth": "not base64!"}}}, {"auths": {"reg.example": "x"}},
-    {"auths": ["reg.example"]}, {"reg.example": static_auth("legacy", "file")},
-], ids=["store", "helper", "bad-base64", "entry-not-object", "auths-not-object", "legacy"])
-def test_credentials_not_plainly_in_the_file_are_left_to_docker_py(config, content):
+], ids=["bad-base64", "entry-not-object"])
+def test_an_entry_that_cannot_be_read_is_refused_as_docker_py_refuses_it(config, content):
     config(content)
-    assert file_credentials(plain_config()) is None
+    with pytest.raises(ValueError):
+        file_credentials(read_config().data)
+    with pytest.raises((ValueError, docker.errors.DockerException)):
+        docker.auth.load_config()
 
 
-def test_a_legacy_or_unreadable_config_is_left_to_docker_py(config, tmp_path, monkeypatch):
+def test_credentials_kept_by_helpers_are_not_in_the_file(config):
+    for content in ({"credsStore": "desktop"}, {"credHelpers": {"gcr.io": "gcr"}}):
+        config(content)
+        assert file_credentials(read_config().data) == {}
+    config({"auths": ["reg.example"]})
+    with pytest.raises(ValueError, match="'auths' is not an object"):
+        file_credentials(read_config().data)
+
+
+def test_a_legacy_or_unreadable_config(config, tmp_path, monkeypatch):
+    """A config.json that is not JSON holds no credentials, as docker-py reads it; the oldest
+    ~/.dockercfg (`auth = ...` lines) holds Docker Hub's, as the docker CLI reads it."""
     path = config({})
     path.write_text("{not json")
-    assert plain_config() is None
+    assert read_config().data == {}
+    assert docker.auth.load_config().get_all_credentials() == {}
     home = tmp_path / "home"
     (home).mkdir()
     (home / ".dockercfg").write_text("auth = bWU6cHc=\nemail = me@example.com\n")
     monkeypatch.delenv("DOCKER_CONFIG")
     monkeypatch.setenv("HOME", str(home))
-    assert plain_config() is None
+    assert read_config().path == str(home / ".dockercfg")
+    assert file_credentials(read_config().data) == {INDEX_URL: {
+        "username": "me", "password": "pw", "email": "me@example.com",
+        "serveraddress": INDEX_URL}}
+    assert docker.auth.load_config().resolve_authconfig(None) == \
+        file_credentials(read_config().data)[INDEX_URL]

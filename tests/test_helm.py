@@ -76,7 +76,8 @@ def test_chart_layout_and_values(tmp_path):
     assert web["image"] == {"repository": "storefront-web", "tag": "1.4.2", "digest": ""}
     assert web["replicaCount"] == 2
     assert web["service"]["type"] == "NodePort"
-    assert web["service"]["ports"] == [{"name": "8080", "port": 8080, "targetPort": 80}]
+    assert web["service"]["ports"] == [{"name": "80", "port": 80, "targetPort": 80},
+                                       {"name": "8080", "port": 8080, "targetPort": 80}]
     assert web["ingress"] == {"hosts": ["shop.example.com"]}
     assert web["resources"]["limits"] == {"cpu": "250m", "memory": "64Mi"}
     assert values["api"]["env"][0] == {"name": "PORT", "value": "8080"}
@@ -309,7 +310,7 @@ def test_chart_installs_and_uninstalls(tmp_path, helm_bin, cluster_kubeconfig):
     try:
         proc = run_tool(helm_bin, "install", "shop", out, *helm_env, "--create-namespace",
                         "--set", "worker.replicaCount=1", timeout=300)
-        assert f"kubectl port-forward -n {ns} service/web 8080:8080" in proc.stdout
+        assert f"kubectl port-forward -n {ns} service/web 8080:80" in proc.stdout
         live = {(o["kind"], o["metadata"]["name"]): o
                 for o in get_json(cluster_kubeconfig, KINDS, "-n", ns)["items"]}
         for obj in objects:

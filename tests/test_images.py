@@ -1,4 +1,4 @@
-"""Unit tests of converter.images, converter.buildcontext and converter.progress that need no
+"""Unit tests of converter.images (with its buildcontext and progress) that need no
 Docker engine: naming, .dockerignore, context archives, stream handling (a fake APIClient
 replays event streams), error messages, progress output."""
 
@@ -19,13 +19,17 @@ import time
 
 import pytest
 
-from converter import buildcontext, images
-from converter.images.engine import Cancelled, run_pool
+from converter import images
+from converter.images import buildcontext
+from converter.images.api import ApiError, NotFound
+from converter.images.dockerconfig import Address, DockerConfig
+from converter.images.jobs import Cancelled, run_pool
 from converter.images import push as images_push  # where push_images looks registry_digest up
-from converter.buildcontext import IgnoreRules, parse_ignore, write_context
+from converter.images.buildcontext import IgnoreRules, parse_ignore, write_context
 from converter.errors import ImageError
+from converter.imagerefs import canonical, digests_of
 from converter.model import BuildConfig, Project, Service, frozen_map
-from converter.progress import LiveReporter, NullReporter, PlainReporter, make_reporter
+from converter.images.progress import LiveReporter, NullReporter, PlainReporter, make_reporter
 
 
 def project(*services, name="proj"):
@@ -85,6 +89,25 @@ def test_bad_naming_options(kwargs, message):
 ])
 def test_split_reference(ref, expected):
     assert images.split_reference(ref) == expected
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("redis", ("docker.io", "library/redis")),
+    ("docker.io/library/redis", ("docker.io", "library/redis")),
+    ("index.docker.io/redis", ("docker.io", "library/redis")),
+    ("me/app", ("docker.io", "me/app")),
+    ("localhost:5000/app", ("localhost:5000", "app")),
+])
+def test_repository_names_as_the_engine_resolves_them(name, expected):
+    assert canonical(name) == expected
+
+
+def test_the_digests_recorded_for_a_repository():
+    refs = ["redis@sha256:a", "r:5000/redis@sha256:c", "docker.io/library/redis@sha256:b",
+            "me/redis@sha256:d", "redis:7"]
+    assert digests_of("redis", refs) == ["sha256:a", "sha256:b"]
+    assert digests_of("index.docker.io/library/redis", refs) == ["sha256:a", "sha256:b"]
+    assert digests_of("r:5000/redis", refs) == ["sha256:c"]
 
 
 def test_pinned_needs_a_digest():
@@ -244,41 +267,26 @@ def test_remote_contexts():
 
 # ---- a fake engine replaying event streams ------------------------------------------------------
 
-class FakeClient:
+class FakeSession:
+    """A session of the engine interface (converter/images/api.py) that records its calls."""
+
     def __init__(self, engine):
         self.engine = engine
 
-    def build(self, **kwargs):
-        headers = {}
-        self._set_auth_headers(headers)          # as APIClient.build does
-        self.engine.calls.append(("build", kwargs))
-        self.engine.calls.append(("build-headers", headers))
-        yield from self.engine.build_events(kwargs)
-
-    # the pieces of APIClient that a BuildKit build (POST /build?version=2) uses
-    def _set_auth_headers(self, headers):
-        pass
-
-    def _url(self, path):
-        return path
-
-    def _post(self, url, data=None, params=None, headers=None, **kwargs):
-        self.engine.calls.append(("post", url, params, headers))
+    def build(self, params, headers, archive):
+        self.engine.calls.append(("build", params, headers, archive))
         return self.engine.build_events(params)
 
-    def _stream_helper(self, response, decode=False):
-        return response
-
-    def push(self, name, tag, **kwargs):
-        self.engine.calls.append(("push", name, tag, kwargs))
+    def push(self, name, tag, auth):
+        self.engine.calls.append(("push", name, tag, auth))
         yield from self.engine.push_events
 
     def inspect_image(self, ref):
         if ref in self.engine.local:
             return self.engine.local[ref]
-        raise self.engine.docker.errors.NotFound(f"No such image: {ref}")
+        raise NotFound(404, f"No such image: {ref}")
 
-    def tag(self, image, name, tag, force=False):
+    def tag(self, image, name, tag):
         self.engine.calls.append(("tag", image, name, tag))
         self.engine.local[f"{name}:{tag}"] = {"Id": image, "RepoDigests": []}
 
@@ -289,21 +297,19 @@ class FakeClient:
 class FakeEngine:
     url = "unix:///fake.sock"
     context = None
-    config = None          # the Docker config's JSON
+    config = DockerConfig(None, {})
 
     def __init__(self, *, build_events=None, push_events=(), local=None):
-        import docker
-        self.docker = docker
         self.calls = []
         self.local = dict(local or {})
-        self.build_events = build_events or (lambda kwargs: iter(()))
+        self.build_events = build_events or (lambda params: iter(()))
         self.push_events = list(push_events)
         self.auth_headers = {}
 
-    def client(self):
-        return FakeClient(self)
+    def session(self):
+        return FakeSession(self)
 
-    build_client = client      # a docker-py client: what an engine other than the local socket
+    build_session = session
 
     def use_buildkit(self, builder="auto"):
         return builder == "buildkit"
@@ -314,6 +320,11 @@ class FakeEngine:
     def build_auth_headers(self, warn):
         self.calls.append(("auth",))
         return self.auth_headers
+
+
+def builds(engine):
+    """The build requests the engine got: (params, headers, archive path or None)."""
+    return [call[1:] for call in engine.calls if call[0] == "build"]
 
 
 def ok_build(kwargs):
@@ -338,8 +349,8 @@ def test_build_sends_the_build_options(tmp_path, builder):
     engine = FakeEngine(build_events=ok_build)
     built = images.build_images(proj, progress="none", engine=engine, builder=builder)
     assert built["web"].ref == "p-web:latest" and built["web"].image_id == "sha256:" + "1" * 64
-    (_, url, params, headers), = [c for c in engine.calls if c[0] == "post"]
-    assert url == "/build" and headers["Content-Type"] == "application/x-tar"
+    (params, headers, archive), = builds(engine)
+    assert archive.endswith(".tar") and headers["Content-Type"] == "application/x-tar"
     assert params == {**({"version": "2"} if builder == "buildkit" else {}),
                       "t": "p-web:latest", "dockerfile": "Dockerfile", "rm": "1",
                       "forcerm": "1", "nocache": "1", "target": "prod", "networkmode": "host",
@@ -355,40 +366,42 @@ def test_the_docker_configs_proxies_become_build_args(tmp_path):
     proj = project(Service(name="web", build=BuildConfig(
         context=str(tmp_path / "ctx"), args=frozen_map({"NO_PROXY": "internal"}))))
     engine = FakeEngine(build_events=ok_build)
-    engine.config = {"proxies": {
+    engine.config = DockerConfig(None, {"proxies": {
         "default": {"httpProxy": "http://proxy:3128", "noProxy": "localhost",
                     "allProxy": "socks5://not-a-build-arg"},
-        "tcp://elsewhere:2376": {"httpProxy": "http://other:3128"}}}
+        "tcp://elsewhere:2376": {"httpProxy": "http://other:3128"}}})
     images.build_images(proj, progress="none", engine=engine)
-    (_, _, params, _), = [c for c in engine.calls if c[0] == "post"]
+    (params, _, _), = builds(engine)
     assert json.loads(params["buildargs"]) == {
         "HTTP_PROXY": "http://proxy:3128", "http_proxy": "http://proxy:3128",
         "NO_PROXY": "internal", "no_proxy": "localhost"}
     engine = FakeEngine(build_events=ok_build)
     engine.url = "tcp://elsewhere:2376"
-    engine.config = {"proxies": {"default": {"httpsProxy": "http://proxy:3128"},
-                                 "tcp://elsewhere:2376": {"httpProxy": "http://other:3128"}}}
+    engine.config = DockerConfig(None, {"proxies": {
+        "default": {"httpsProxy": "http://proxy:3128"},
+        "tcp://elsewhere:2376": {"httpProxy": "http://other:3128"}}})
     images.build_images(proj, progress="none", engine=engine)
-    (_, _, params, _), = [c for c in engine.calls if c[0] == "post"]
+    (params, _, _), = builds(engine)
     assert json.loads(params["buildargs"]) == {
         "HTTP_PROXY": "http://other:3128", "http_proxy": "http://other:3128",
         "NO_PROXY": "internal"}
 
 
-def test_a_remote_context_is_built_by_docker_py(tmp_path):
+def test_a_remote_context_is_fetched_by_the_engine(tmp_path):
+    """The request APIClient.build sends for it: no body, the URL as `remote`, the classic
+    builder; the proxies are c2k's, as above, and so are the credentials."""
     url = "https://github.com/example/app.git#main"
     proj = project(Service(name="web", build=BuildConfig(context=url, target="prod")))
     engine = FakeEngine(build_events=ok_build)
-    engine.config = {"proxies": {"default": {"httpProxy": "http://proxy:3128"}}}
+    engine.config = DockerConfig(None, {"proxies": {"default": {"httpProxy": "http://proxy:3128"}}})
     engine.auth_headers = {"X-Registry-Config": "e30="}
-    images.build_images(proj, progress="none", engine=engine)
-    (_, kwargs), = [c for c in engine.calls if c[0] == "build"]
-    assert kwargs["path"] == url and kwargs["target"] == "prod"
-    assert kwargs["use_config_proxy"] is False         # the proxies are c2k's, as above
-    assert kwargs["buildargs"] == {"HTTP_PROXY": "http://proxy:3128",
-                                   "http_proxy": "http://proxy:3128"}
-    assert ("build-headers", {"X-Registry-Config": "e30="}) in engine.calls
-    assert not [c for c in engine.calls if c[0] == "post"]
+    images.build_images(proj, progress="none", engine=engine, builder="buildkit")
+    (params, headers, archive), = builds(engine)
+    assert archive is None and params["remote"] == url and params["target"] == "prod"
+    assert "version" not in params and "dockerfile" not in params
+    assert json.loads(params["buildargs"]) == {"HTTP_PROXY": "http://proxy:3128",
+                                               "http_proxy": "http://proxy:3128"}
+    assert headers == {"X-Registry-Config": "e30="}
 
 
 def test_what_needs_a_buildkit_session_is_named_and_ignored(tmp_path):
@@ -420,7 +433,7 @@ def test_every_build_sends_the_credentials_resolved_once(tmp_path, builder):
     engine.auth_headers = {"X-Registry-Config": "e30="}
     images.build_images(proj, progress="none", engine=engine, builder=builder)
     assert [c for c in engine.calls if c[0] == "auth"] == [("auth",)]
-    sent = [c[-1] for c in engine.calls if c[0] in ("post", "build-headers")]
+    sent = [headers for _, headers, _ in builds(engine)]
     assert len(sent) == 2 and all(h.get("X-Registry-Config") == "e30=" for h in sent)
 
 
@@ -486,8 +499,8 @@ def test_buildkit_build_sends_the_options_and_reads_the_traces(tmp_path):
     built = images.build_images(proj, progress=PlainReporter(out), engine=engine,
                                 builder="buildkit")
     assert built["web"].image_id == image
-    (_, url, params, headers), = [c for c in engine.calls if c[0] == "post"]
-    assert url == "/build" and headers["Content-Type"] == "application/x-tar"
+    (params, headers, _), = builds(engine)
+    assert headers["Content-Type"] == "application/x-tar"
     assert params["version"] == "2" and params["t"] == "proj-web:latest"
     assert params["buildargs"] == '{"A": "1"}' and params["labels"] == '{"l": "v"}'
     assert params["cachefrom"] == '["c:1"]' and params["extrahosts"] == ["h:10.0.0.1"]
@@ -544,7 +557,7 @@ def test_a_classic_answer_to_a_buildkit_request_is_read(tmp_path, fail):
 
 
 def test_decode_status_ignores_unknown_fields():
-    from converter.buildoutput import decode_status
+    from converter.images.buildoutput import decode_status
     raw = _pb_field(1, _pb_field(1, "sha256:x") + _pb_field(3, "[1/1] RUN x") +
                     _pb_field(8, b"\x0a\x01g") + _pb_field(4, True)) + _pb_field(2, b"\x0a\x01s")
     vertexes, logs = decode_status(raw)
@@ -560,7 +573,7 @@ def test_identical_builds_run_once_and_are_tagged_for_each(tmp_path):
                    Service(name="c", build=BuildConfig(context=str(ctx), target="t")))
     engine = FakeEngine(build_events=ok_build)
     built = images.build_images(proj, progress="none", engine=engine)
-    assert len([c for c in engine.calls if c[0] == "post"]) == 2
+    assert len(builds(engine)) == 2
     assert ("tag", built["a"].image_id, "proj-b", "latest") in engine.calls
     assert built["a"].image_id == built["b"].image_id
 
@@ -594,12 +607,11 @@ def test_failed_build_names_service_step_and_log_tail(tmp_path):
 
 
 def test_build_api_error_is_an_image_error(tmp_path):
-    import docker
     ctx = tmp_path / "ctx"
     _tree(ctx, {"Dockerfile": "FROM busybox\n"})
 
-    def refused(kwargs):
-        raise docker.errors.APIError("400", explanation="failed to reach build target nope")
+    def refused(params):
+        raise ApiError(400, "failed to reach build target nope")
         yield
 
     proj = project(Service(name="web", build=BuildConfig(context=str(ctx), target="nope")))
@@ -728,7 +740,7 @@ def test_push_of_an_image_never_built(monkeypatch):
     assert "c2k build web" in str(info.value)
 
 
-class EngineGoneClient(FakeClient):
+class EngineGoneSession(FakeSession):
     """The engine stopped answering after the version check: requests' ConnectionError."""
 
     def inspect_image(self, ref):
@@ -740,7 +752,7 @@ class EngineGoneClient(FakeClient):
 @pytest.mark.parametrize("command", ["images", "push"])
 def test_an_engine_gone_mid_command_is_one_clear_error(command, monkeypatch):
     engine = FakeEngine()
-    monkeypatch.setattr(engine, "client", lambda: EngineGoneClient(engine))
+    monkeypatch.setattr(engine, "session", lambda: EngineGoneSession(engine))
     proj = project(Service(name="web", build=BUILD))
     with pytest.raises(ImageError, match="cannot connect to the Docker engine at "
                                          "unix:///fake.sock: connection refused"):
@@ -849,7 +861,7 @@ def test_build_context_failure_is_reported_for_the_service(tmp_path, capsys):
     # The progress line says it failed; why is the error's to say, once (c2k prints it).
     err = capsys.readouterr().err
     assert err.splitlines()[-1] == "web | failed" and "is not a directory" not in err
-    assert not [c for c in engine.calls if c[0] in ("build", "post")]
+    assert not builds(engine)
 
 
 # ---- the engine is not there --------------------------------------------------------------------
@@ -891,7 +903,7 @@ class _FakeEngineHandler(http.server.BaseHTTPRequestHandler):
             body, headers = json.dumps({"ApiVersion": "1.24"}).encode(), {
                 "Content-Type": "application/json"}
         else:
-            body, headers = b"{}", {}
+            body, headers = b'{"message": "no such image"}', {}      # as the engine words it
             self.send_response(404)
         if self.path in ("/_ping", "/version"):
             self.send_response(200)
@@ -931,7 +943,11 @@ def test_engine_version_from_the_ping_header(fake_engine):
     engine = images.connect()
     assert engine.version == "1.41"
     assert fake_engine.paths == ["/_ping"]          # no /version round trip
-    assert engine.client().api_version == "1.41"
+    for session in (engine.session(), engine.build_session()):     # docker-py; the socket
+        with pytest.raises(NotFound):
+            session.inspect_image("app")
+        session.close()
+    assert fake_engine.paths[1:] == ["/v1.41/images/app/json"] * 2
 
 
 def test_engine_version_without_a_ping_header(fake_engine, monkeypatch):
@@ -954,14 +970,19 @@ def test_the_engine_announces_its_builder(fake_engine, monkeypatch, header, buil
     assert engine.use_buildkit("buildkit") and not engine.use_buildkit("classic")
 
 
-def write_docker_context(config_dir, name, host, current=False):
-    """A Docker context as `docker context create NAME --docker host=HOST` stores it."""
+def write_docker_context(config_dir, name, host, current=False, *, tls=False,
+                         skip_verify=False):
+    """A Docker context as `docker context create NAME --docker host=HOST` stores it (with
+    ca=,cert=,key=: ``tls``; skip-tls-verify=true: ``skip_verify``)."""
     import hashlib
-    meta = config_dir / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
+    key = hashlib.sha256(name.encode()).hexdigest()
+    meta = config_dir / "contexts" / "meta" / key
     meta.mkdir(parents=True)
     (meta / "meta.json").write_text(json.dumps({
         "Name": name, "Metadata": {},
-        "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": False}}}))
+        "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": skip_verify}}}))
+    if tls:
+        _pem_files(config_dir / "contexts" / "tls" / key / "docker")
     config = config_dir / "config.json"
     content = json.loads(config.read_text()) if config.exists() else {}
     if current:
@@ -1006,11 +1027,11 @@ def test_docker_host_wins_over_any_context(contexts, fake_engine_socket, monkeyp
 
 
 def test_the_default_context_is_the_local_engine(contexts, monkeypatch):
-    import docker
-    from converter.images.engine import engine_settings
-    assert engine_settings(docker) == ({}, None)
+    from converter.images.dockerconfig import engine_address, read_config
+    local = Address("unix:///var/run/docker.sock")
+    assert engine_address(read_config()) == local
     monkeypatch.setenv("DOCKER_CONTEXT", "default")
-    assert engine_settings(docker) == ({}, None)
+    assert engine_address(read_config()) == local
 
 
 def test_an_unreachable_context_names_it(contexts, tmp_path):
@@ -1021,6 +1042,53 @@ def test_an_unreachable_context_names_it(contexts, tmp_path):
                                   "colima.sock (Docker context 'colima'): the socket does not "
                                   "exist")
     assert "`docker context use` another context" in info.value.hint
+
+
+def _pem_files(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("ca.pem", "cert.pem", "key.pem"):
+        (folder / name).write_text("PEM")
+    return folder
+
+
+def _tls_of(tls):
+    """(ca, (cert, key), verify) of c2k's Tls or of docker-py's TLSConfig."""
+    if tls is None:
+        return None
+    if hasattr(tls, "ca_cert"):
+        return tls.ca_cert, tls.cert, tls.verify
+    return tls.ca, (tls.cert, tls.key), tls.verify
+
+
+@pytest.mark.parametrize("variables", [
+    {}, {"DOCKER_TLS_VERIFY": "1"}, {"DOCKER_TLS_VERIFY": ""}, {"DOCKER_CERT_PATH": "certs"},
+    {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": "certs"}])
+def test_docker_host_and_its_tls_variables_are_read_as_docker_py_reads_them(
+        contexts, monkeypatch, tmp_path, variables):
+    import docker
+    from converter.images.dockerconfig import engine_address, read_config
+    _pem_files(tmp_path / "home" / ".docker")          # the default DOCKER_CERT_PATH
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DOCKER_HOST", "tcp://10.0.0.5:2376")
+    for name in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, str(_pem_files(tmp_path / value)) if value == "certs" else value)
+    ours, theirs = engine_address(read_config()), docker.utils.kwargs_from_env()
+    assert (ours.url, ours.context) == (theirs["base_url"], None)
+    assert _tls_of(ours.tls) == _tls_of(theirs.get("tls"))
+
+
+@pytest.mark.parametrize("skip_verify", [False, True])
+def test_a_contexts_tls_material_is_read_as_docker_py_reads_it(contexts, skip_verify):
+    import docker
+    from converter.images.dockerconfig import engine_address, read_config
+    write_docker_context(contexts, "secure", "tcp://10.0.0.5:2376", current=True, tls=True,
+                         skip_verify=skip_verify)
+    ours, theirs = engine_address(read_config()), docker.context.ContextAPI.get_context("secure")
+    assert (ours.url, ours.context) == (theirs.Host, "secure")
+    assert _tls_of(ours.tls) == _tls_of(theirs.TLSConfig)
+    assert ours.socket is None
 
 
 @pytest.mark.parametrize("by_variable", [True, False])
@@ -1050,9 +1118,9 @@ def test_an_ssh_engine_whose_ssh_fails_is_one_clear_error(monkeypatch, capfd, co
 
 
 def test_an_ssh_engine_without_paramiko_says_what_to_install(monkeypatch):
-    from converter.images import engine as engine_module
-    real = engine_module.importlib.util.find_spec
-    monkeypatch.setattr(engine_module.importlib.util, "find_spec",
+    from converter.images import dockerpy
+    real = dockerpy.importlib.util.find_spec
+    monkeypatch.setattr(dockerpy.importlib.util, "find_spec",
                         lambda name, *a: None if name == "paramiko" else real(name, *a))
     monkeypatch.setenv("DOCKER_HOST", "ssh://builder@buildbox.example")
     with pytest.raises(ImageError) as info:
@@ -1196,7 +1264,7 @@ def test_docker_py_comes_without_paramiko_until_an_ssh_engine_needs_it():
     of every build, push and `images`. c2k adds that transport only for an ssh:// engine."""
     pytest.importorskip("paramiko")
     code = ("import sys\n"
-            "from converter.images.engine import import_docker, _load_ssh_transport\n"
+            "from converter.images.dockerpy import import_docker, _load_ssh_transport\n"
             "docker = import_docker()\n"
             "print('paramiko' in sys.modules)\n"
             "_load_ssh_transport(docker)\n"

@@ -7,11 +7,14 @@ CI (CI=true), where they fail.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import io
 import json
 import re
 import subprocess
 import tarfile
+import threading
 import types
 
 import pytest
@@ -21,7 +24,8 @@ from tests import docker_env as env
 from converter import cli as cli_module
 from converter import images
 from converter.errors import ImageError
-from converter.progress import PlainReporter
+from converter.model import BuildConfig, Project, Service, frozen_map
+from converter.images.progress import PlainReporter
 
 pytestmark = pytest.mark.docker
 
@@ -181,6 +185,34 @@ def test_failing_build_names_service_step_and_log(docker_env, docker_config, tmp
     assert "never" not in text
 
 
+def test_a_remote_context_is_fetched_and_built_by_the_engine(docker_env, docker_config,
+                                                            tmp_path, unique_name):
+    """A build context at a URL (a tar archive served here on 127.0.0.1): the request carries
+    no archive, the engine fetches the context and builds it with its classic builder."""
+    (tmp_path / "web").mkdir()
+    with tarfile.open(tmp_path / "web" / "context.tar", "w") as tar:
+        for name, data in (("Dockerfile", b"FROM busybox\nCOPY hello /hello\nRUN cat /hello\n"),
+                           ("hello", f"fetched {unique_name}\n".encode())):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(tmp_path / "web"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/context.tar"
+        project = Project(name=unique_name, working_dir=str(tmp_path), services=frozen_map(
+            {"app": Service(name="app", build=BuildConfig(context=url))}))
+        reporter = Recorder()
+        built = images.build_images(project, progress=reporter)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert f"fetched {unique_name}" in reporter.lines("app")
+    assert built["app"].image_id.startswith("sha256:")
+
+
 def test_failing_build_in_parallel_with_others(docker_env, docker_config, tmp_path, unique_name):
     good = env.one_service_project(tmp_path, unique_name, "FROM busybox\nRUN sleep 1\n",
                                    service="good")
@@ -326,7 +358,7 @@ def test_the_engine_of_the_current_docker_context(docker_env, tmp_path, monkeypa
     assert f"at unix://{link} (Docker context 'c2ktest')" in info.value.message
 
     link.symlink_to(docker_env.socket)
-    assert images.connect().socket == str(link)    # the context read without docker-py
+    assert images.connect().address.socket == str(link)    # the context read here
     built = images.build_images(project, progress="none")
     result = invoke(monkeypatch, project, ["images", "--format", "json"])
     assert result.exit_code == 0, result.output

@@ -298,9 +298,10 @@ def test_kompose_readiness_test_and_disable():
 
 def test_lifecycle_hooks_and_gpus():
     c, _, report = one(svc("web", other={"post_start": [{"command": ["touch", "/ready"]}],
-                                         "pre_stop": [{"command": "nginx -s quit", "user": "x"}],
+                                         "pre_stop": [{"command": ["nginx", "-s", "quit"],
+                                                       "user": "x"}],
                                          "gpus": "all"}))
     assert c["lifecycle"] == {"postStart": {"exec": {"command": ["touch", "/ready"]}},
-                              "preStop": {"exec": {"command": ["sh", "-c", "nginx -s quit"]}}}
+                              "preStop": {"exec": {"command": ["nginx", "-s", "quit"]}}}
     assert "approximated" in statuses(report, "web", "pre_stop")
     assert c["resources"]["limits"] == {"nvidia.com/gpu": "1"}

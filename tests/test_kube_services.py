@@ -13,8 +13,13 @@ def test_ports_become_a_clusterip_service():
                                                                   published="5353")))))
     spec = find(objs, "Service", "web")["spec"]
     assert "type" not in spec
-    assert spec["ports"] == [{"name": "8080", "port": 8080, "targetPort": 80},
+    # the container ports as themselves (web:80 as on a compose network), then the published
+    # ports that differ, forwarding to their target
+    assert spec["ports"] == [{"name": "80", "port": 80, "targetPort": 80},
                              {"name": "443", "port": 443, "targetPort": 443},
+                             {"name": "53-udp", "port": 53, "targetPort": 53,
+                              "protocol": "UDP"},
+                             {"name": "8080", "port": 8080, "targetPort": 80},
                              {"name": "5353-udp", "port": 5353, "targetPort": 53,
                               "protocol": "UDP"}]
     assert container(find(objs, "Deployment"))["ports"] == [
@@ -34,7 +39,8 @@ def test_same_port_tcp_and_udp_and_unique_names():
 def test_published_range_and_host_ip_are_reported():
     objs, report = convert(project(svc("web", ports=(
         Port(target=80, published="8000-8010"), Port(target=81, host_ip="127.0.0.1")))))
-    assert find(objs, "Service")["spec"]["ports"][0]["port"] == 8000
+    assert [(p["port"], p["targetPort"]) for p in find(objs, "Service")["spec"]["ports"]] == [
+        (80, 80), (81, 81), (8000, 80)]
     assert "approximated" in statuses(report, "web", "ports[0]")
     assert "approximated" in statuses(report, "web", "ports[1]")
 
@@ -55,13 +61,14 @@ def test_named_port_and_app_protocol():
         {"name": "http", "port": 80, "targetPort": 80, "appProtocol": "http"}]
 
 
-def test_no_ports_no_service_unless_depended_on():
-    objs, _ = convert(project(svc("worker")))
-    assert not [o for o in objs if o["kind"] == "Service"]
-    objs, report = convert(project(svc("db"), svc("web", depends_on={"db": Dependency()})))
-    db = find(objs, "Service", "db")
-    assert db["spec"]["clusterIP"] == "None" and "ports" not in db["spec"]
-    assert "warning" in statuses(report, "db", "ports")
+def test_every_service_gets_a_service_headless_without_ports():
+    objs, report = convert(project(svc("worker"), svc("migrate", restart="no")))
+    for name in ("worker", "migrate"):
+        spec = find(objs, "Service", name)["spec"]
+        assert spec["clusterIP"] == "None" and "ports" not in spec
+        assert spec["selector"]["app.kubernetes.io/name"] == name
+    assert find(objs, "Job", "migrate")
+    assert "warning" not in statuses(report, "worker", "name")
 
 
 def test_linked_service_gets_headless_service_and_link_alias():
@@ -122,7 +129,7 @@ def test_ingress_from_expose_labels():
     assert [r["host"] for r in spec["rules"]] == ["example.com", "other.org"]
     paths = spec["rules"][0]["http"]["paths"]
     assert [p["path"] for p in paths] == ["/", "/api"]
-    assert paths[0]["backend"] == {"service": {"name": "web", "port": {"number": 8080}}}
+    assert paths[0]["backend"] == {"service": {"name": "web", "port": {"number": 80}}}
 
 
 def test_ingress_true_and_tls_without_secret():
@@ -172,14 +179,16 @@ def test_depends_on_waits_with_init_container():
     assert "mapped" in statuses(report, "web", "depends_on.db")
 
 
-def test_depends_on_completed_successfully_is_approximated():
+def test_depends_on_completed_successfully_waits_for_the_job_through_the_api():
     proj = project(svc("migrate", restart="no"), svc("web", depends_on={
         "migrate": Dependency(condition="service_completed_successfully", restart=True)}))
-    objs, report = convert(proj)
-    assert "initContainers" not in pod(find(objs, "Deployment", "web"))
-    assert "approximated" in statuses(report, "web", "depends_on.migrate")
+    objs, report = convert(proj, job_wait_image="reg.local/curl:1")
+    web = pod(find(objs, "Deployment", "web"))
+    [wait] = web["initContainers"]
+    assert wait["name"] == "wait-for-migrate-job" and wait["image"] == "reg.local/curl:1"
+    assert "/apis/batch/v1/namespaces/`cat $d/namespace`/jobs/migrate" in wait["command"][2]
+    assert "mapped" in statuses(report, "web", "depends_on.migrate")
     assert "not-converted" in statuses(report, "web", "depends_on.migrate.restart")
-    assert not [o for o in objs if o["kind"] == "Service"]
 
 
 def test_depends_on_headless_waits_for_dns():

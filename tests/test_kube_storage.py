@@ -48,13 +48,129 @@ def test_pvc_request_size_option_and_x_kubernetes_on_volume():
     assert mounts[1] == {"name": "b", "mountPath": "/b", "subPath": "sub", "readOnly": True}
 
 
-def test_shared_volume_is_one_pvc_with_warning():
+def workload(objs, name):
+    return [o for o in objs if o["metadata"]["name"] == name
+            and o["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job")][0]
+
+
+def claim_of(objs, name, target):
+    """The claim (or 'emptyDir'...) mounted at `target` in workload `name`."""
+    spec = pod(workload(objs, name))
+    vols = {v["name"]: v for v in spec.get("volumes", [])}
+    mount = [m for m in container(workload(objs, name))["volumeMounts"]
+             if m["mountPath"] == target][0]
+    vol = vols.get(mount["name"])
+    if vol is None:
+        return "template:" + mount["name"]
+    return vol["persistentVolumeClaim"]["claimName"] if "persistentVolumeClaim" in vol else \
+        next(k for k in vol if k != "name")
+
+
+def test_shared_volume_is_one_read_write_many_claim_reported():
     mount = Mount(type="volume", source="shared", target="/s")
     objs, report = convert(project(svc("a", volumes=(mount,)), svc("b", volumes=(mount,)),
                                    volumes={"shared": Volume(name="shared")}))
     assert [k for k in kinds(objs) if k[0] == "PersistentVolumeClaim"] == [
         ("PersistentVolumeClaim", "shared")]
-    assert "warning" in statuses(report, "a", "volumes[0]")
+    assert find(objs, "PersistentVolumeClaim", "shared")["spec"]["accessModes"] == [
+        "ReadWriteMany"]
+    assert claim_of(objs, "a", "/s") == claim_of(objs, "b", "/s") == "shared"
+    assert "strategy" not in workload(objs, "a")["spec"]   # pods on any node: rolling updates
+    warnings = [e.detail for e in report.of("project", "") if e.status == "warning"]
+    assert any("claim shared" in w and "ReadWriteMany" in w for w in warnings)
+    assert "shared with b" in str(report.of("service", "a"))
+
+
+def test_one_pod_gets_read_write_once_and_recreate():
+    objs, report = convert(project(svc("db", volumes=(Mount(type="volume", source="d",
+                                                            target="/d"),)),
+                                   volumes={"d": Volume(name="d")}))
+    assert find(objs, "PersistentVolumeClaim", "d")["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert workload(objs, "db")["spec"]["strategy"] == {"type": "Recreate"}
+    assert not [e for e in report.of("project", "") if e.status == "warning"]
+
+
+@pytest.mark.parametrize("how", ["replicas", "daemonset", "option"])
+def test_several_pods_of_one_service_share_one_read_write_many_claim(how):
+    kw = {"scale": 3} if how == "replicas" else {}
+    if how == "daemonset":
+        kw["labels"] = {"kompose.controller.type": "daemonset"}
+    options = {"replicas": 2} if how == "option" else {}
+    objs, _ = convert(project(svc("web", volumes=(Mount(type="volume", source="up",
+                                                        target="/up"),), **kw),
+                              volumes={"up": Volume(name="up")}), **options)
+    assert find(objs, "PersistentVolumeClaim", "up")["spec"]["accessModes"] == ["ReadWriteMany"]
+
+
+def test_access_modes_on_the_volume_win_and_sizes_of_all_users_are_read():
+    mount = Mount(type="volume", source="shared", target="/s")
+    objs, report = convert(project(
+        svc("a", volumes=(mount,), labels={"kompose.volume.size": "1Gi"}),
+        svc("b", volumes=(mount,), labels={"kompose.volume.size": "3Gi",
+                                           "kompose.volume.storage-class-name": "nfs"}),
+        svc("c", volumes=(Mount(type="volume", source="one", target="/o"),)),
+        svc("d", volumes=(Mount(type="volume", source="one", target="/o"),)),
+        volumes={"shared": Volume(name="shared"), "one": Volume(
+            name="one", extensions=frozen_map({"x-kubernetes": {
+                "accessModes": ["ReadWriteOnce"]}}))}))
+    spec = find(objs, "PersistentVolumeClaim", "shared")["spec"]
+    assert spec["resources"]["requests"]["storage"] == "3Gi"
+    assert spec["storageClassName"] == "nfs"
+    assert find(objs, "PersistentVolumeClaim", "one")["spec"]["accessModes"] == [
+        "ReadWriteOnce"]
+    warnings = " ".join(e.detail for e in report.of("project", ""))
+    assert "claim shared" in warnings and "claim one" not in warnings
+
+
+def test_statefulset_templates_only_what_it_alone_mounts():
+    own = Mount(type="volume", source="own", target="/own")
+    shared = Mount(type="volume", source="shared", target="/shared")
+    objs, report = convert(project(
+        svc("db", volumes=(own, shared), scale=2,
+            labels={"kompose.controller.type": "statefulset"}),
+        svc("backup", volumes=(Mount(type="volume", source="shared", target="/shared",
+                                     read_only=True),)),
+        volumes={"own": Volume(name="own"), "shared": Volume(name="shared")}))
+    sts = workload(objs, "db")
+    assert [t["metadata"]["name"] for t in sts["spec"]["volumeClaimTemplates"]] == ["own"]
+    assert sts["spec"]["volumeClaimTemplates"][0]["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim_of(objs, "db", "/own") == "template:own"
+    assert claim_of(objs, "db", "/shared") == claim_of(objs, "backup", "/shared") == "shared"
+    assert find(objs, "PersistentVolumeClaim", "shared")["spec"]["accessModes"] == [
+        "ReadWriteMany"]
+    # compose shares `own` between the two replicas; a StatefulSet gives each its claim
+    assert "approximated" in statuses(report, "db", "volumes[0]")
+
+
+def test_empty_dir_mode_says_a_shared_volume_is_no_longer_shared():
+    mount = Mount(type="volume", source="shared", target="/s")
+    objs, report = convert(project(svc("a", volumes=(mount,)), svc("b", volumes=(mount,)),
+                                   volumes={"shared": Volume(name="shared")}),
+                           volumes="emptyDir")
+    assert claim_of(objs, "a", "/s") == claim_of(objs, "b", "/s") == "emptyDir"
+    assert "not shared with b" in str(report.of("service", "a"))
+
+
+def test_tmpfs_volume_nfs_volume_and_bound_volume_from_driver_opts():
+    objs, report = convert(project(
+        svc("kong", volumes=(Mount(type="volume", source="prefix", target="/var/run/kong"),
+                             Mount(type="volume", source="nfs", target="/n"),
+                             Mount(type="volume", source="bound", target="/b"))),
+        svc("other", volumes=(Mount(type="volume", source="prefix", target="/p"),)),
+        volumes={"prefix": Volume(name="prefix", driver_opts=frozen_map({
+                     "type": "tmpfs", "device": "tmpfs", "o": "size=100m,uid=1000"})),
+                 "nfs": Volume(name="nfs", driver_opts=frozen_map({
+                     "type": "nfs", "o": "addr=10.0.0.5,rw,nfsvers=4", "device": ":/exports/a"})),
+                 "bound": Volume(name="bound", driver_opts=frozen_map({
+                     "type": "none", "o": "bind", "device": "/srv/data"}))}))
+    _, vols = mounts_and_volumes(objs, "kong")
+    by_name = {v["name"]: v for v in vols}
+    assert by_name["prefix"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "100Mi"}
+    assert by_name["nfs"]["nfs"] == {"server": "10.0.0.5", "path": "/exports/a"}
+    assert by_name["bound"]["persistentVolumeClaim"] == {"claimName": "bound"}
+    assert [n for k, n in kinds(objs) if k == "PersistentVolumeClaim"] == ["bound"]
+    assert "not shared with other" in str(report.of("service", "kong"))
+    assert "bound to /srv/data" in str(report.of("service", "kong"))
 
 
 def test_external_volume_references_existing_claim():
@@ -90,14 +206,29 @@ def test_anonymous_volume_is_a_service_claim():
 
 
 def test_tmpfs_and_shm_size():
-    objs, _ = convert(project(svc("web", tmpfs=("/run:size=64m",), shm_size=1 << 30, volumes=(
-        Mount(type="tmpfs", target="/tmp", tmpfs_size=16 << 20),))))
+    objs, report = convert(project(svc("web", tmpfs=("/run:size=64m,mode=1750,exec",),
+                                       shm_size=1 << 30, volumes=(
+        Mount(type="tmpfs", target="/tmp", tmpfs_size=16 << 20, tmpfs_mode=0o1777),
+        Mount(type="tmpfs", target="/cache")))))
     mounts, vols = mounts_and_volumes(objs)
     by_path = {m["mountPath"]: m["name"] for m in mounts}
     sources = {v["name"]: v["emptyDir"] for v in vols}
     assert sources[by_path["/tmp"]] == {"medium": "Memory", "sizeLimit": "16Mi"}
+    assert sources[by_path["/cache"]] == {"medium": "Memory"}
     assert sources[by_path["/run"]] == {"medium": "Memory", "sizeLimit": "64Mi"}
     assert sources[by_path["/dev/shm"]] == {"medium": "Memory", "sizeLimit": "1Gi"}
+    assert statuses(report, "web", "volumes[1]") == {"mapped"}
+    # an emptyDir's mode is always 0777 and it takes no mount flags
+    assert statuses(report, "web", "volumes[0]") == {"approximated"}
+    assert "mode=1750,exec" in str(report.of("service", "web"))
+
+
+def test_anonymous_volume_of_several_replicas_is_each_pods_own():
+    objs, report = convert(project(svc("web", scale=2, volumes=(
+        Mount(type="volume", target="/cache"),))))
+    assert not [o for o in objs if o["kind"] == "PersistentVolumeClaim"]
+    assert mounts_and_volumes(objs)[1][0]["emptyDir"] == {}
+    assert statuses(report, "web", "volumes[0]") == {"approximated"}
 
 
 def bind(source, target, ro=False):
@@ -130,21 +261,10 @@ def test_bind_folder_becomes_configmap_with_items_and_binary_data():
     assert "approximated" in statuses(report, "web", "volumes[0]")  # rw became read-only
 
 
-def test_project_source_mounts_are_dropped_with_warning():
-    reader = FakeReader(dockerfile_dirs={"/proj/api"})
-    proj = project(svc("web", volumes=(bind("/proj", "/app"), bind("/proj/api", "/api")),
-                       build=None))
-    objs, report = convert(proj, reader=reader)
-    mounts, _ = mounts_and_volumes(objs)
-    assert mounts == []
-    assert "warning" in statuses(report, "web", "volumes[0]")
-    assert "warning" in statuses(report, "web", "volumes[1]")
-
-
 def test_other_bind_mounts():
     reader = FakeReader({"/proj/big": "big"})
     proj = project(svc("web", volumes=(bind("/var/run/docker.sock", "/var/run/docker.sock"),
-                                       bind("/etc/ssl", "/etc/ssl"), bind("/proj/big", "/big"),
+                                       bind("/srv/data", "/data"), bind("/proj/big", "/big"),
                                        bind("/proj/missing", "/m"))))
     objs, report = convert(proj, reader=reader)
     assert "not-converted" in statuses(report, "web", "volumes[0]")
@@ -152,10 +272,12 @@ def test_other_bind_mounts():
         assert "approximated" in statuses(report, "web", f"volumes[{i}]")
     assert [n for k, n in kinds(objs) if k == "PersistentVolumeClaim"] == [
         "web-claim0", "web-claim1", "web-claim2"]
-    assert "/etc/ssl" not in reader.calls  # never read outside the project
+    assert "/srv/data" not in reader.calls  # never read outside the project
     objs, report = convert(proj, reader=reader, volumes="hostPath")
     _, vols = mounts_and_volumes(objs)
-    assert {"path": "/etc/ssl"} in [v.get("hostPath") for v in vols]
+    assert {"path": "/srv/data"} in [v.get("hostPath") for v in vols]
+    # the Docker socket stays out in every mode: a hostPath would make a folder in its place
+    assert "/var/run/docker.sock" not in str(vols)
 
 
 def test_secrets_and_configs_are_mounted_where_compose_puts_them():
@@ -222,8 +344,10 @@ def test_reader_file_dir_missing_and_limits(tmp_path):
     big = tmp_path / "big"
     big.write_bytes(b"x" * 100)
     assert read_host_path(str(big), max_bytes=10).files is None
-    (d / "Dockerfile").write_text("FROM x")
-    assert read_host_path(str(d)).has_dockerfile
+    os.chmod(d / "one", 0o755)
+    assert read_host_path(str(d)).executable == ("one",)
+    assert read_host_path(str(d / "one")).executable == ("one",)
+    assert read_host_path(str(d / "sub" / "two")).executable == ()
 
 
 def test_reader_refuses_symlinks_and_special_files(tmp_path):

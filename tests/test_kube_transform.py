@@ -128,8 +128,8 @@ def test_empty_project():
     assert result.report.warnings
 
 
-def test_one_shot_dependency_does_not_get_a_service():
+def test_one_shot_is_a_job_still_reachable_by_name():
     objs, _ = convert(big_project())
     assert ("Job", "migrate") in kinds(objs)
-    assert ("Service", "migrate") not in kinds(objs)
+    assert find(objs, "Service", "migrate")["spec"]["clusterIP"] == "None"
     assert find(objs, "DaemonSet", "agent")

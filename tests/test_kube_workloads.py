@@ -37,19 +37,24 @@ def test_restart_no_is_a_job_with_one_attempt():
     assert "mapped" in statuses(report, "migrate", "restart")
 
 
-def test_on_failure_with_count_is_a_job_retrying_in_place():
-    obj, _ = kind_of(svc("task", restart="on-failure:4"))
-    assert obj["kind"] == "Job" and obj["spec"]["backoffLimit"] == 4
-    assert pod(obj)["restartPolicy"] == "OnFailure"
+@pytest.mark.parametrize("service", [
+    svc("worker", restart="on-failure:4"),
+    svc("worker", deploy=Deploy(restart_policy=RestartPolicy(condition="on-failure",
+                                                             max_attempts=2)))])
+def test_on_failure_is_a_server_restarted_when_it_crashes(service):
+    obj, report = kind_of(service)
+    assert obj["kind"] == "Deployment" and "restartPolicy" not in pod(obj)
+    key = "restart" if service.restart else "deploy.restart_policy"
+    [detail] = [e.detail for e in report.of("service", "worker") if e.key == key]
+    assert "also after a clean exit" in detail and "is not kept" in detail
+    assert 'restart: "no" makes it a Job' in detail      # nothing says it is a server
 
 
-@pytest.mark.parametrize("condition, policy, limit", [("none", "Never", 0),
-                                                       ("on-failure", "OnFailure", 2)])
-def test_deploy_restart_policy_makes_a_job(condition, policy, limit):
+def test_deploy_restart_policy_none_makes_a_job():
     obj, _ = kind_of(svc("task", deploy=Deploy(restart_policy=RestartPolicy(
-        condition=condition, max_attempts=2))))
-    assert obj["kind"] == "Job" and obj["spec"]["backoffLimit"] == limit
-    assert pod(obj)["restartPolicy"] == policy
+        condition="none", max_attempts=2))))
+    assert obj["kind"] == "Job" and obj["spec"]["backoffLimit"] == 0
+    assert pod(obj)["restartPolicy"] == "Never"
 
 
 def test_deploy_restart_policy_any_stays_deployment():

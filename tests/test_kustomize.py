@@ -122,8 +122,12 @@ def test_overlays_change_only_replicas_and_namespace(tmp_path, kustomize_bin):
                            **{k: v for k, v in obj["metadata"].items() if k != "name"}}
         if kind in ("Deployment", "StatefulSet"):
             obj["spec"]["replicas"] = 1
+        if kind == "RoleBinding":
+            for subject in obj["subjects"]:
+                subject["namespace"] = "storefront-dev"
         want[(kind, "storefront-dev", name)] = obj
-    # kustomize also moves the Ingress/Service references along; names stay as they are
+    # kustomize also moves the Ingress/Service references and the RoleBinding's ServiceAccount
+    # subjects along; names stay as they are
     assert dev == want
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from converter import images
 from converter.model import Project, Service, frozen_map
-from converter.progress import QuietReporter, make_reporter
+from converter.images.progress import QuietReporter, make_reporter
 from helpers import c2k_in_process, write
 
 # Warnings of every kind: the loader's (obsolete version, unset variable), the conversion's

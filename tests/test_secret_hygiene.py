@@ -48,6 +48,7 @@ services:
     image: busybox
     command: ["sh", "-c", "cat /run/secrets/db"]
     secrets: [db]
+    configs: [settings]
 secrets:
   db:
     file: ./db.txt
@@ -115,6 +116,22 @@ def test_secrets_only_in_secret_objects(proj, tmp_path, as_json):
         assert_absent(json.dumps(obj), TRUE_SECRETS, f"{obj['kind']}/{obj['metadata']['name']}")
     assert_absent(result.stderr, ALL, "stderr")
     assert_absent(report.read_text(), ALL, str(report.name))
+
+
+def test_bind_mounted_project_files_holding_secrets_become_secrets(proj):
+    """A folder or file mounted from the project that holds a secret's file travels as a
+    Secret, read-only or as a writable copy, never as a ConfigMap."""
+    (proj / "compose.override.yaml").write_text(
+        "services:\n  web:\n    volumes: ['.:/src', './db.txt:/db.txt:ro']\n")
+    result = run_c2k("convert", cwd=proj, env=ENV)
+    assert result.returncode == 0, result.stderr
+    objects = _objects(result.stdout)
+    for obj in _non_secrets(objects):
+        assert_absent(json.dumps(obj), TRUE_SECRETS, f"{obj['kind']}/{obj['metadata']['name']}")
+    assert FILE_SECRET in {v.strip() for v in _secret_values(objects)}
+    assert {o["metadata"]["name"] for o in objects if o["kind"] == "Secret"} >= {
+        "web-secret0", "web-secret1"}
+    assert_absent(result.stderr, ALL, "stderr")
 
 
 def test_secret_env_moves_secret_looking_variables_into_a_secret(proj, tmp_path):

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from converter.images.dockerconfig import DEFAULT_SOCKET, local_socket
-from converter.images.socketclient import ApiError, SocketClient
+from converter.errors import ImageError
+from converter.images.api import ApiError, NotFound
+from converter.images.dockerconfig import DEFAULT_SOCKET, DockerConfig, engine_address
+from converter.images.socketclient import SocketClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,8 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
     (None, "default", {"currentContext": "colima"}, (DEFAULT_SOCKET, None)),
     (None, None, {"currentContext": "remote"}, None),  # tcp: docker-py
     (None, None, {"currentContext": "secure"}, None),  # TLS material: docker-py
-    (None, None, {"currentContext": "nope"}, None),    # docker-py says it does not exist
-    (None, None, {"currentContext": "broken"}, None),  # docker-py reports it
+    (None, None, {"currentContext": "nope"}, "does not exist"),
+    (None, None, {"currentContext": "broken"}, "cannot read the Docker context 'broken'"),
 ])
 def test_the_local_socket_is_chosen_as_the_docker_cli_chooses(monkeypatch, tmp_path, host,
                                                               context, config, expected):
@@ -55,14 +57,22 @@ def test_the_local_socket_is_chosen_as_the_docker_cli_chooses(monkeypatch, tmp_p
         (contexts / "meta" / key / "meta.json").write_text(
             json.dumps({"Name": name, "Endpoints": {"docker": {"Host": address}}})
             if address else "{not json")
-    (contexts / "tls" / hashlib.sha256(b"secure").hexdigest() / "docker").mkdir(parents=True)
+    tls = contexts / "tls" / hashlib.sha256(b"secure").hexdigest() / "docker"
+    tls.mkdir(parents=True)
+    for name in ("ca.pem", "cert.pem", "key.pem"):
+        (tls / name).write_text("PEM")
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     for name, value in (("DOCKER_HOST", host), ("DOCKER_CONTEXT", context)):
         if value is None:
             monkeypatch.delenv(name, raising=False)
         else:
             monkeypatch.setenv(name, value)
-    assert local_socket(config) == expected
+    if isinstance(expected, str):
+        with pytest.raises(ImageError, match=expected):
+            engine_address(DockerConfig(None, config))
+        return
+    address = engine_address(DockerConfig(None, config))
+    assert ((address.socket, address.context) if address.socket else None) == expected
 
 
 # ---- a scripted engine --------------------------------------------------------------------------
@@ -167,6 +177,18 @@ def test_a_build_posts_the_archive_and_streams_messages_however_chunks_split_the
     assert headers["X-Registry-Config"] == credentials.decode()
 
 
+def test_a_remote_context_is_a_build_without_a_body(engine):
+    engine.script = lambda h: h.chunked([b'{"stream": "Step 1/1 : FROM busybox\\n"}\n'])
+    client = SocketClient(engine.path, "1.41")
+    url = "https://github.com/example/app.git#main"
+    assert list(client.build({"t": "app:1", "remote": url}, {}, None)) == [
+        {"stream": "Step 1/1 : FROM busybox\n"}]
+    method, path, headers, body = engine.requests[0]
+    assert (method, body, headers["Content-Length"]) == ("POST", b"", "0")
+    assert path == ("/v1.41/build?t=app%3A1"
+                    "&remote=https%3A%2F%2Fgithub.com%2Fexample%2Fapp.git%23main")
+
+
 @pytest.mark.parametrize("status, body, explanation", [
     (500, b'{"message": "failed to solve: dockerfile parse error"}',
      "failed to solve: dockerfile parse error"),
@@ -182,6 +204,7 @@ def test_a_refused_call_carries_the_status_and_the_engines_words(engine, tmp_pat
     with pytest.raises(ApiError) as info:
         client.build({"version": "2"}, {}, str(archive))
     assert (info.value.status_code, info.value.explanation) == (status, explanation)
+    assert isinstance(info.value, NotFound) is (status == 404)
     with pytest.raises(ApiError):
         client.inspect_image("app:1")          # the connection still works after a refusal
 
@@ -230,7 +253,7 @@ def test_inspect_and_tag_name_the_image_in_the_path(engine):
     engine.script = script
     client = SocketClient(engine.path, "1.41")
     assert client.inspect_image("localhost:5000/team/app:1")["Id"] == "sha256:" + "b" * 64
-    client.tag("sha256:" + "b" * 64, "localhost:5000/team/web", "2", force=True)
+    client.tag("sha256:" + "b" * 64, "localhost:5000/team/web", "2")
     assert [r[:2] for r in engine.requests] == [
         ("GET", "/v1.41/images/localhost:5000/team/app:1/json"),
         ("POST", f"/v1.41/images/sha256:{'b' * 64}/tag?repo=localhost%3A5000%2Fteam%2Fweb"
@@ -249,6 +272,54 @@ def test_a_stream_left_unread_does_not_block_the_next_call(engine, tmp_path):
     client = SocketClient(engine.path, "1.41")
     assert next(client.build({}, {}, str(archive))) == {"stream": "one"}
     assert client.inspect_image("app")["Id"] == "sha256:1"
+
+
+# ---- the two transports of the engine interface agree ----------------------------------------
+
+def _both_sessions(engine):
+    """A SocketClient and a docker-py session on the scripted engine."""
+    from converter.images.dockerconfig import Address
+    from converter.images.dockerpy import DockerPy
+    return [SocketClient(engine.path, "1.41"),
+            DockerPy(Address(f"unix://{engine.path}")).session("1.41", None)]
+
+
+@pytest.mark.parametrize("remote", [False, True])
+def test_both_transports_send_the_same_build_request(engine, tmp_path, remote):
+    engine.script = lambda h: h.chunked([b'{"stream": "ok"}\n'])
+    archive = tmp_path / "context.tar"
+    archive.write_bytes(b"tar bytes" * 100)
+    params = {"t": "app:1", "remote": "https://example.com/app.git"} if remote else \
+        {"version": "2", "t": "app:1", "extrahosts": ["h1:10.0.0.1", "h2:10.0.0.2"]}
+    headers = {"X-Registry-Config": "e30=",
+               **({} if remote else {"Content-Type": "application/x-tar"})}
+    for session in _both_sessions(engine):
+        assert list(session.build(params, headers, None if remote else str(archive))) == \
+            [{"stream": "ok"}]
+        session.close()
+    (method, path, sent, body), theirs = engine.requests
+    assert (method, path, body) == theirs[:2] + theirs[3:]
+    assert path.startswith("/v1.41/build?") and body == (b"" if remote else archive.read_bytes())
+    for key in ("Content-Type", "Content-Length", "X-Registry-Config"):
+        assert sent.get(key) == theirs[2].get(key), key
+
+
+def test_both_transports_raise_the_same_refusals(engine):
+    def script(h):
+        if "/images/" in h.path:
+            h.reply(404, b'{"message": "No such image: app:1"}')
+        else:
+            h.reply(400, b'{"message": "buildkit not supported by daemon"}')
+    engine.script = script
+    for session in _both_sessions(engine):
+        with pytest.raises(NotFound) as info:
+            session.inspect_image("app:1")
+        assert info.value.explanation == "No such image: app:1"
+        with pytest.raises(ApiError) as info:
+            list(session.build({"version": "2"}, {}, None))
+        assert (info.value.status_code, info.value.explanation) == \
+            (400, "buildkit not supported by daemon")
+        session.close()
 
 
 # ---- end to end: `c2k build` on the local socket does not load docker-py ------------------------
@@ -332,7 +403,7 @@ def test_an_engine_that_refuses_buildkit_gets_a_classic_build(engine, tmp_path, 
                 for name in ("one", "two")}
     project = Project(name="p", working_dir=str(tmp_path), services=frozen_map(services))
     connected = images.connect()
-    assert connected.socket == engine.path
+    assert connected.address.socket == engine.path
     built = images.build_images(project, ["one"], progress="none", engine=connected)
     assert built["one"].image_id == image
     built = images.build_images(project, ["two"], progress="none", engine=connected)

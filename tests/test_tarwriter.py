@@ -11,10 +11,10 @@ import threading
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from converter import buildcontext
-from converter.buildcontext import IgnoreRules, write_context
+from converter.images import buildcontext
+from converter.images.buildcontext import IgnoreRules, write_context
 from converter.errors import ImageError
-from converter.tarwriter import ChangedWhileReading, TarWriter, _header
+from converter.images.tarwriter import ChangedWhileReading, TarWriter, _header
 
 _KINDS = [tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.FIFOTYPE,
           tarfile.CHRTYPE, tarfile.BLKTYPE]

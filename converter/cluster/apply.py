@@ -153,11 +153,13 @@ def apply_one(conn, body: dict, *, force: bool = False, dry_run: bool = False) -
 
 def apply_objects(conn, project: str, objects: list[dict], *, prune: bool = False,
                   force: bool = False, dry_run: bool = False, progress=None,
-                  on_applied=None) -> ApplyResult:
+                  on_applied=None, order=None) -> ApplyResult:
     """Apply `objects` (from the conversion) as project's ApplySet in conn.namespace.
 
     progress(line) receives one line per object; on_applied(body) runs after each object (tests
-    use it to interrupt an apply halfway).
+    use it to interrupt an apply halfway). `order` (startorder.StartOrder) splits the workloads
+    into stages: before each later stage, order.before_stage(stage, applied objects) waits for
+    what the stage needs (the one-shot Jobs it starts after).
     """
     say = progress or (lambda line: None)
     result = ApplyResult()
@@ -188,11 +190,16 @@ def apply_objects(conn, project: str, objects: list[dict], *, prune: bool = Fals
     if not dry_run and (parent is None or not new_kinds <= old_kinds):
         applyset.write_parent(old_kinds | new_kinds)
     suffix = " (server dry run)" if dry_run else ""
-    tiers: dict[int, list[dict]] = {}
+    tiers: dict[tuple[int, int], list[dict]] = {}
     for body in bodies:
-        tiers.setdefault(rank(body), []).append(body)
+        stage = order.stage_of(body) if order is not None and not dry_run else 0
+        tiers.setdefault((stage, rank(body)), []).append(body)
+    current = 0
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        for _, tier in sorted(tiers.items()):
+        for (stage, _), tier in sorted(tiers.items()):
+            if stage != current:
+                current = stage
+                order.before_stage(stage, [obj for obj, _ in result.applied])
             futures = [pool.submit(apply_one, conn, b, force=force, dry_run=dry_run)
                        for b in tier]
             errors = [f.exception() for f in futures if f.exception() is not None]

@@ -68,22 +68,25 @@ def port(conn, project: str, service: str, number: int, protocol: str = "TCP") -
     services = call(conn.resource("v1", "Service").get, namespace=conn.namespace,
                     label_selector=f"{NAME}={label}", what="listing services")
     for svc in services.get("items") or []:
-        for p in (svc.get("spec") or {}).get("ports") or []:
-            if p.get("protocol", "TCP") != protocol.upper():
-                continue
-            if number in (p.get("port"), p.get("targetPort")):
-                name = svc["metadata"]["name"]
-                out = {"cluster": f"{name}.{conn.namespace}.svc.cluster.local:{p['port']}",
-                       "service": name, "port": p["port"],
-                       "forward": f"kubectl port-forward -n {conn.namespace} svc/{name} "
-                                  f"{p['port']}:{p['port']}"}
-                if p.get("nodePort"):
-                    out["node_port"] = p["nodePort"]
-                ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
-                if ingress:
-                    host = ingress[0].get("ip") or ingress[0].get("hostname")
-                    out["external"] = f"{host}:{p['port']}"
-                return out
+        ports = [p for p in (svc.get("spec") or {}).get("ports") or []
+                 if p.get("protocol", "TCP") == protocol.upper()
+                 and number in (p.get("port"), p.get("targetPort"))]
+        if not ports:
+            continue
+        # the published port of container port `number` first, as docker compose port answers
+        p = min(ports, key=lambda p: (p.get("targetPort") != number, p.get("port") == number))
+        name = svc["metadata"]["name"]
+        out = {"cluster": f"{name}.{conn.namespace}.svc.cluster.local:{p['port']}",
+               "service": name, "port": p["port"],
+               "forward": f"kubectl port-forward -n {conn.namespace} svc/{name} "
+                          f"{p['port']}:{p['port']}"}
+        if p.get("nodePort"):
+            out["node_port"] = p["nodePort"]
+        ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
+        if ingress:
+            host = ingress[0].get("ip") or ingress[0].get("hostname")
+            out["external"] = f"{host}:{p['port']}"
+        return out
     raise ClusterError(f"service {service!r} does not publish port {number}/{protocol.lower()}",
                        hint="only ports and expose of the compose file become Service ports")
 
@@ -137,15 +140,15 @@ def _read_log(conn, pod: str, params: dict, *, what: str) -> str:
 
 
 def top(conn, project: str, services=()) -> list[dict]:
-    """CPU and memory per pod from the metrics API (metrics.k8s.io); a clear error without it."""
+    """CPU and memory per container: from the metrics API (metrics.k8s.io) when the cluster
+    has one, else from the stats summary of the kubelets that run the pods."""
     from kubernetes.dynamic.exceptions import ResourceNotFoundError
     try:
         metrics = conn.dynamic.resources.get(api_version="metrics.k8s.io/v1beta1",
                                              kind="PodMetrics")
     except (ResourceNotFoundError, Exception) as exc:
         if isinstance(exc, ResourceNotFoundError) or getattr(exc, "status", None) == 404:
-            raise ClusterError("the metrics API (metrics.k8s.io) is not available on this "
-                               "cluster", hint="install metrics-server, then try again") from None
+            return _top_from_kubelets(conn, project, services)
         raise
     rows = []
     for _, obj in select(conn, project, services):
@@ -158,6 +161,47 @@ def top(conn, project: str, services=()) -> list[dict]:
                              "container": c.get("name"), "cpu": c["usage"].get("cpu"),
                              "memory": c["usage"].get("memory")})
     return rows
+
+
+def _top_from_kubelets(conn, project: str, services) -> list[dict]:
+    """top without a metrics API: each node's /stats/summary, through the API server."""
+    pods = [(service_of(obj), pod) for _, obj in select(conn, project, services)
+            for pod in pods_of(conn, obj)
+            if (pod.get("status") or {}).get("phase") == "Running"]
+    summaries: dict[str, dict] = {}
+    rows = []
+    for service, pod in pods:
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node not in summaries:
+            summaries[node] = _stats_summary(conn, node)
+        name = pod["metadata"]["name"]
+        for stats in summaries[node].get("pods") or []:
+            ref = stats.get("podRef") or {}
+            if (ref.get("name"), ref.get("namespace")) != (name, conn.namespace):
+                continue
+            for c in sorted(stats.get("containers") or [], key=lambda c: c.get("name", "")):
+                cpu = (c.get("cpu") or {}).get("usageNanoCores")
+                memory = (c.get("memory") or {}).get("workingSetBytes")
+                rows.append({"service": service, "name": name, "container": c.get("name"),
+                             "cpu": "-" if cpu is None else f"{round(cpu / 1e6)}m",
+                             "memory": "-" if memory is None else f"{memory // 2**20}Mi"})
+    return rows
+
+
+def _stats_summary(conn, node: str) -> dict:
+    from kubernetes import client
+    core = client.CoreV1Api(conn.api)
+    try:
+        response = call(core.connect_get_node_proxy_with_path, node, "stats/summary",
+                        _preload_content=False, _request_timeout=20,
+                        what=f"reading the stats of node {node}", attempts=2)
+        return json.loads(response.data)
+    except (ClusterError, ValueError) as exc:
+        detail = exc.message if isinstance(exc, ClusterError) else "not JSON"
+        raise ClusterError(f"no CPU and memory figures: the cluster has no metrics API "
+                           f"(metrics.k8s.io) and node {node} serves no stats ({detail})",
+                           hint="install metrics-server; simulated (kwok) nodes have no "
+                                "stats") from None
 
 
 def dumps(event: dict) -> str:

@@ -59,8 +59,10 @@ def run_job(obj: dict, project: str, command=(), name: str | None = None,
 
 
 def run(conn, project: str, service: str, command=(), *, wait: bool = True,
-        timeout: float = 300, remove: bool = False) -> dict:
-    """Create the one-off Job, wait for it (unless not wait); return the Job as created."""
+        timeout: float = 300, remove: bool = False, out=None, warn=None) -> tuple[dict, int]:
+    """Create the one-off Job and, unless not wait, wait for it to end and write its output to
+    out, as `docker compose run` shows the container's; return (the Job as created, the exit
+    code of its container: 0 when not waited for)."""
     _, obj = select(conn, project, [service])[0]
     body = run_job(obj, project, command,
                    set_id=ApplySet(conn, project, conn.namespace).id)
@@ -68,18 +70,22 @@ def run(conn, project: str, service: str, command=(), *, wait: bool = True,
     created = call(jobs.create, body=body, namespace=conn.namespace,
                    what=f"creating job.batch/{body['metadata']['name']}")
     if not wait:
-        return created
+        return created, 0
     try:
-        _wait_job(conn, created, timeout)
+        pod = _wait_job(conn, created, timeout)
+        code = _exit_code(pod) or 0
+        _show_output(conn, pod, out or (lambda text: None), warn or (lambda text: None))
     finally:
         if remove:       # a Job already gone (deleted by hand, or its TTL) is fine
             delete(jobs, body["metadata"]["name"], conn.namespace,
                    propagation_policy="Background",
                    what=f"deleting job.batch/{body['metadata']['name']}")
-    return created
+    return created, code
 
 
-def _wait_job(conn, job: dict, timeout: float) -> None:
+def _wait_job(conn, job: dict, timeout: float) -> dict | None:
+    """Wait until the Job is complete, or failed because its container exited non-zero;
+    return its pod (None when it has none left)."""
     from .wait import _failure, rollout_status
     jobs = conn.resource("batch/v1", "Job")
     deadline = time.monotonic() + timeout
@@ -90,12 +96,43 @@ def _wait_job(conn, job: dict, timeout: float) -> None:
         live.setdefault("apiVersion", "batch/v1")
         state, message = rollout_status(live)
         if state == "done":
-            return
+            return _job_pod(conn, name)
         if state == "failed":
+            pod = _job_pod(conn, name)
+            if _exit_code(pod):
+                return pod
             raise _failure("failed", conn, [(live, live, message)])
         if time.monotonic() >= deadline:
             raise _failure("timed out", conn, [(live, live, message)])
         time.sleep(0.3)
+
+
+def _job_pod(conn, job_name: str) -> dict | None:
+    listed = call(conn.resource("v1", "Pod").get, namespace=conn.namespace,
+                  label_selector=f"batch.kubernetes.io/job-name={job_name}",
+                  what=f"listing the pods of job {job_name}")
+    pods = sorted(listed.get("items") or [],
+                  key=lambda p: p["metadata"].get("creationTimestamp") or "")
+    return pods[-1] if pods else None
+
+
+def _exit_code(pod: dict | None) -> int | None:
+    """The exit code of the pod's first container, once it has ended."""
+    statuses = ((pod or {}).get("status") or {}).get("containerStatuses") or []
+    terminated = ((statuses[0].get("state") or {}).get("terminated") or {}) if statuses else {}
+    return terminated.get("exitCode")
+
+
+def _show_output(conn, pod: dict | None, out, warn) -> None:
+    from .observe import _read_log
+    if pod is None:
+        warn("the one-off pod is gone: no output to show")
+        return
+    container = pod["spec"]["containers"][0]["name"]
+    try:
+        out(_read_log(conn, pod["metadata"]["name"], {"container": container}))
+    except ClusterError as exc:
+        warn(f"the output of pod {pod['metadata']['name']} is unavailable: {exc.message}")
 
 
 # ---- exec ---------------------------------------------------------------------------------------

@@ -207,12 +207,14 @@ def diagnose(conn, obj: dict) -> list[str]:
 
 
 def wait_for(conn, objects: list[dict], timeout: float, *, progress=None,
-             interval: float = 0.5, clock=time.monotonic) -> list[str]:
-    """Wait until every workload in objects is done; return its lines, raise on failure."""
+             interval: float = 0.5, clock=time.monotonic, deadline: float | None = None
+             ) -> list[str]:
+    """Wait until every workload in objects is done; return its lines, raise on failure.
+    `deadline` (a clock() value) ends a wait that shares its `timeout` with earlier ones."""
     from .apply import ref
     say = progress or (lambda line: None)
     pending = {(o["kind"], o["metadata"]["name"]): o for o in objects if is_waitable(o)}
-    deadline = clock() + timeout
+    deadline = clock() + timeout if deadline is None else deadline
     last: dict = {}
     done_lines: list[str] = []
     while True:

@@ -17,6 +17,7 @@ from typing import Mapping
 from ..errors import ComposeError, ValidationErrors
 from ..records import field, record
 from . import discover, merge, paths
+from .mounts import is_host_path
 from .yamlfile import Lines, Tagged, decode_text, load_file, parse
 
 
@@ -120,15 +121,20 @@ def load_project(options: LoadOptions) -> LoadResult:
                                  names_in_files=names, project_directory=project_dir)
     all_profiles = sorted({str(p) for svc in (merged.get("services") or {}).values()
                            if isinstance(svc, dict) for p in svc.get("profiles") or ()})
+    _warn_unused(merged, ctx)
     merged, disabled = _apply_profiles(merged, ctx)
     if options.consistency:
         _check_consistency(merged, ctx)
 
     from .normalize import normalize_project
     from .envfiles import env_file_reader
+    def warn_at(message: str, path, hint=None) -> None:
+        file, line = ctx.origins.find(path)
+        ctx.warn(str(ComposeError(message, file=file, line=line, path=path, hint=hint)))
+
     try:
         canonical = normalize_project(merged, name=name, read_env_file=env_file_reader(ctx),
-                                      environ=environ)
+                                      environ=environ, warn=warn_at)
     except ComposeError as exc:
         if not exc.file and exc.path:      # point at the file and line that set the value
             exc.file, exc.line = ctx.origins.find(exc.path)
@@ -469,44 +475,53 @@ def _check_consistency(doc: dict, ctx: _Context) -> None:
     _check_cycles(services, ctx)
 
 
-def _check_references(name: str, svc: dict, doc: dict, ctx: _Context) -> None:
-    where = ("services", name)
-    volumes = doc.get("volumes") or {}
+def _references(svc: dict):
+    """(section, name, key path in the service) of each top-level resource a service names."""
     for index, mount in enumerate(svc.get("volumes") or []):
         source = None
         if isinstance(mount, str):
             parts = merge.split_volume(mount)
-            if len(parts) >= 2 and parts[0] and not _is_host_path(parts[0]):
+            if len(parts) >= 2 and parts[0] and not is_host_path(parts[0]):
                 source = parts[0]
         elif isinstance(mount, dict) and mount.get("type") == "volume":
             source = mount.get("source")
-        if source and source not in volumes:
-            f, l = ctx.origins.find(where + ("volumes", index))
-            raise ComposeError(f"service {name!r} refers to undefined volume {source!r}",
-                               file=f, line=l, path=where + ("volumes", index),
-                               hint=f"declare it under the top-level `volumes:` ({source}: {{}})")
-    networks = doc.get("networks") or {}
-    svc_networks = svc.get("networks") or {}
-    for net in svc_networks:
-        if net not in networks and net != "default":
-            f, l = ctx.origins.find(where + ("networks", net))
-            raise ComposeError(f"service {name!r} refers to undefined network {net!r}",
-                               file=f, line=l, path=where + ("networks", net),
-                               hint="declare it under the top-level `networks:`")
-    for kind in ("secrets", "configs"):
-        defined = doc.get(kind) or {}
-        for index, ref in enumerate(svc.get(kind) or []):
-            source = ref.get("source") if isinstance(ref, dict) else ref
-            if source not in defined:
-                f, l = ctx.origins.find(where + (kind, index))
-                raise ComposeError(f"service {name!r} refers to undefined {kind[:-1]} "
-                                   f"{source!r}", file=f, line=l, path=where + (kind, index),
-                                   hint=f"declare it under the top-level `{kind}:`")
+        if source:
+            yield "volumes", source, ("volumes", index)
+    for net in svc.get("networks") or {}:
+        if net != "default":
+            yield "networks", net, ("networks", net)
+    build = svc.get("build") if isinstance(svc.get("build"), dict) else {}
+    for kind, refs, where in (("secrets", svc.get("secrets"), ("secrets",)),
+                              ("secrets", build.get("secrets"), ("build", "secrets")),
+                              ("configs", svc.get("configs"), ("configs",))):
+        for index, ref in enumerate(refs or []):
+            yield kind, ref.get("source") if isinstance(ref, dict) else ref, where + (index,)
 
 
-def _is_host_path(source: str) -> bool:
-    from .normalize import _is_path
-    return _is_path(source)
+def _check_references(name: str, svc: dict, doc: dict, ctx: _Context) -> None:
+    for section, source, where in _references(svc):
+        if source in (doc.get(section) or {}):
+            continue
+        path = ("services", name) + where
+        f, l = ctx.origins.find(path)
+        hint = f"declare it under the top-level `{section}:`"
+        if section == "volumes":
+            hint += f" ({source}: {{}})"
+        raise ComposeError(f"service {name!r} refers to undefined {section[:-1]} {source!r}",
+                           file=f, line=l, path=path, hint=hint)
+
+
+def _warn_unused(doc: dict, ctx: _Context) -> None:
+    """A network, volume, secret or config no service names: docker compose drops it silently."""
+    named = {(section, source) for svc in (doc.get("services") or {}).values()
+             for section, source, _ in _references(svc or {})}
+    for section in ("networks", "volumes", "secrets", "configs"):
+        for key in doc.get(section) or {}:
+            if (section, key) not in named and key != "default":
+                file, line = ctx.origins.find((section, key))
+                ctx.warn(str(ComposeError(f"{section[:-1]} {key!r} is declared but no service "
+                                          "uses it; docker compose leaves it out",
+                                          file=file, line=line, path=(section, key))))
 
 
 def _check_cycles(services: dict, ctx: _Context) -> None:

@@ -320,7 +320,7 @@ _UNIQUE = {
     "expose": lambda item: str(item),
     "dns": _plain, "dns_search": _plain, "dns_opt": _plain, "cap_add": _plain,
     "cap_drop": _plain, "profiles": _plain, "security_opt": _plain,
-    "links": lambda item: str(item).replace("=", ":").split(":")[0],
+    "links": lambda item: str(item).split("=")[0],      # `db` and `db:alias` are two
     "external_links": _plain, "tmpfs": _plain, "volumes_from": _plain, "group_add": _plain,
     "extra_hosts": _plain, "device_cgroup_rules": _plain,
 }

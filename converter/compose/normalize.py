@@ -10,29 +10,33 @@ import os
 import stat
 
 from ..errors import ComposeError
-from . import units
-from .merge import key_value_map, split_volume
+from . import commands, units
+from .merge import key_value_map
+from .mounts import normalize_mount
 from .ports import normalize_ports
 
 _BOOL_KEYS = {"privileged", "read_only", "stdin_open", "tty", "init", "oom_kill_disable"}
 _INT_KEYS = {"scale", "pids_limit", "oom_score_adj", "cpu_shares", "cpu_count", "cpu_percent",
-             "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime", "mem_swappiness"}
-_BYTE_KEYS = {"mem_limit", "mem_reservation", "memswap_limit", "shm_size"}
+             "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime"}
+_BYTE_KEYS = {"mem_limit", "mem_reservation", "memswap_limit", "shm_size", "mem_swappiness"}
 _DURATION_KEYS = {"stop_grace_period"}
 _LIST_KEYS = {"dns", "dns_search", "dns_opt", "tmpfs", "cap_add", "cap_drop", "security_opt",
               "profiles", "links", "external_links", "volumes_from", "group_add",
               "device_cgroup_rules"}
 
 
-def normalize_project(doc: dict, *, name: str, read_env_file, environ) -> dict:
-    """The whole canonical project (services sorted by name, defaults filled in)."""
+def normalize_project(doc: dict, *, name: str, read_env_file, environ, warn) -> dict:
+    """The whole canonical project (services sorted by name, defaults filled in).
+
+    `warn(message, key_path, hint)` hears about what docker compose does silently (a command
+    string cut short)."""
     out: dict = {"name": name}
     services = {}
     uses_default_network = False
     for svc_name in sorted(doc.get("services") or {}):
         svc = doc["services"][svc_name] or {}
         canonical = normalize_service(svc_name, svc, read_env_file=read_env_file,
-                                      environ=environ)
+                                      environ=environ, warn=warn)
         if "network_mode" not in canonical and "default" in canonical.get("networks", {}):
             uses_default_network = True
         services[svc_name] = canonical
@@ -40,18 +44,37 @@ def normalize_project(doc: dict, *, name: str, read_env_file, environ) -> dict:
     networks = dict(doc.get("networks") or {})
     if uses_default_network and "default" not in networks:
         networks["default"] = None
+    used = _used_resources(services)
     for section, entries in (("networks", networks), ("volumes", doc.get("volumes") or {}),
                              ("secrets", doc.get("secrets") or {}),
                              ("configs", doc.get("configs") or {})):
+        entries = {key: value for key, value in entries.items() if key in used[section]}
         if entries:
             out[section] = {key: _top_level(section, key, value, name)
                             for key, value in entries.items()}
-    if doc.get("models"):
-        out["models"] = doc["models"]
+    models = {key: value for key, value in (doc.get("models") or {}).items()
+              if key in used["models"]}
+    if models:
+        out["models"] = models
     for key, value in doc.items():
         if key.startswith("x-"):
             out[key] = value
     return out
+
+
+def _used_resources(services: dict) -> dict[str, set]:
+    """The top-level entries the (enabled) services use: docker compose keeps only those."""
+    used: dict[str, set] = {"networks": set(), "volumes": set(), "secrets": set(),
+                            "configs": set(), "models": set()}
+    for svc in services.values():
+        used["networks"].update(svc.get("networks") or ())
+        used["volumes"].update(m["source"] for m in svc.get("volumes") or ()
+                               if m.get("type") == "volume" and m.get("source"))
+        for refs, kind in ((svc.get("secrets"), "secrets"), (svc.get("configs"), "configs"),
+                           ((svc.get("build") or {}).get("secrets"), "secrets")):
+            used[kind].update(ref["source"] for ref in refs or ())
+        used["models"].update(svc.get("models") or ())
+    return used
 
 
 def _top_level(section: str, key: str, value, project: str) -> dict:
@@ -114,7 +137,7 @@ def _string_map(value) -> dict:
             key_value_map(value).items()}
 
 
-def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
+def normalize_service(name: str, svc: dict, *, read_env_file, environ, warn) -> dict:
     path = ("services", name)
     out: dict = {}
     for key, value in svc.items():
@@ -122,10 +145,11 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
         if value is None and key not in ("networks",):
             continue
         if key == "build":
-            out[key] = _build(value, where)
+            out[key] = _build(value, where, environ)
         elif key in ("command", "entrypoint"):
-            out[key] = units.shell_split(value, where) if isinstance(value, str) \
-                else [units.scalar_text(v) for v in value]
+            out[key] = commands.words(value, where, warn)
+        elif key in ("post_start", "pre_stop"):
+            out[key] = [commands.hook(hook, where + (i,), warn) for i, hook in enumerate(value)]
         elif key == "environment":
             out[key] = _environment(value, where)
         elif key in ("labels", "annotations", "sysctls"):
@@ -139,7 +163,7 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
         elif key == "expose":
             out[key] = [str(v) for v in value]
         elif key == "volumes":
-            out[key] = [normalize_mount(v, where + (i,)) for i, v in enumerate(value)]
+            out[key] = [normalize_mount(v, where + (i,), warn) for i, v in enumerate(value)]
         elif key == "healthcheck":
             out[key] = _healthcheck(value, where)
         elif key == "depends_on":
@@ -152,7 +176,13 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
         elif key in ("secrets", "configs"):
             out[key] = [_file_ref(v, key, where + (i,)) for i, v in enumerate(value)]
         elif key == "extra_hosts":
-            out[key] = list(value)
+            out[key] = _extra_hosts(value)
+        elif key == "provider":
+            out[key] = _provider(value)
+        elif key == "develop":
+            out[key] = commands.develop(value, where, warn)
+        elif key == "devices":
+            out[key] = [_device(v, where + (i,)) for i, v in enumerate(value)]
         elif key in _BOOL_KEYS:
             out[key] = units.to_bool(value, where)
         elif key in _INT_KEYS:
@@ -165,6 +195,8 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
             out[key] = _cpus(value, where)
         elif key in _LIST_KEYS:
             out[key] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+            if key == "dns":                    # compose drops empty servers (an unset ${VAR})
+                out[key] = [server for server in out[key] if server]
         elif key == "ulimits":
             out[key] = {k: (units.to_int(v, where + (k,)) if not isinstance(v, dict) else
                             {kk: units.to_int(vv, where + (k, kk)) for kk, vv in v.items()})
@@ -184,9 +216,61 @@ def normalize_service(name: str, svc: dict, *, read_env_file, environ) -> dict:
         out["labels"] = labels
     if "environment" in out:
         out["environment"] = _resolve_unset(out["environment"], environ)
-    if "network_mode" not in out and not out.get("networks"):
+    if "network_mode" not in out and "provider" not in out and not out.get("networks"):
         out["networks"] = {"default": None}
-    return {k: out[k] for k in sorted(out)}
+    return {k: out[k] for k in sorted(out) if k in _KEPT_WHEN_EMPTY or not _empty(k, out[k])}
+
+
+# docker compose prints no key whose value is empty, false or zero (Go's `omitempty`), except
+# those it holds as pointers: `init: false` or `command: []` (clear the image's) still count.
+_KEPT_WHEN_EMPTY = {"command", "entrypoint", "init", "scale", "stop_grace_period", "attach",
+                    "build", "deploy", "develop", "healthcheck", "logging", "blkio_config",
+                    "credential_spec", "extends", "provider"}
+
+
+def _empty(key: str, value) -> bool:
+    if key.startswith("x-"):
+        return False
+    return value in ("", False, 0, [], {}) or (key in _BYTE_KEYS and value == "0")
+
+
+def _without_empty(mapping: dict) -> dict:
+    return {k: v for k, v in mapping.items() if not _empty(k, v)}
+
+
+def _device(value, path) -> dict:
+    """`SOURCE[:TARGET[:PERMISSIONS]]` in long form (target: the source; permissions: rwm)."""
+    if isinstance(value, dict):
+        return value
+    parts = str(value).split(":")
+    if len(parts) > 3:
+        raise ComposeError(f"confusing device mapping {value!r}", path=path,
+                           hint="use the long syntax: {source: ..., target: ..., "
+                                "permissions: ...}")
+    target = parts[1] if len(parts) > 1 else ""
+    return {"source": parts[0], "target": target or parts[0],
+            "permissions": parts[2] if len(parts) > 2 else "rwm"}
+
+
+def _provider(value: dict) -> dict:
+    """Each provider option is a list of strings (`--option value` may repeat)."""
+    provider = dict(value)
+    if isinstance(provider.get("options"), dict):
+        provider["options"] = {
+            name: [units.scalar_text(v) for v in (option if isinstance(option, list) else
+                                                  [option])]
+            for name, option in provider["options"].items()}
+    return provider
+
+
+def _extra_hosts(value) -> list[str]:
+    """One `host=ip` per address, sorted, as compose prints them (`h=a,b` is two)."""
+    out = []
+    for item in value:                          # merge made every entry `host=ips`
+        host, _, addresses = str(item).partition("=")
+        for ip in addresses.split(","):
+            out.append(f"{host}={ip[1:-1] if len(ip) > 2 and ip[0] + ip[-1] == '[]' else ip}")
+    return sorted(out)
 
 
 def _environment(value, path) -> dict:
@@ -200,30 +284,27 @@ def _environment(value, path) -> dict:
 
 
 def _implicit_dependencies(service: dict) -> None:
-    """links, volumes_from and `service:` modes make a service depend on another (compose)."""
-    needed = [str(link).split(":")[0] for link in service.get("links") or ()]
+    """links, `service:` namespaces and volumes_from make a service depend on another; compose
+    restarts it with a linked or namespace-sharing service, not with a volumes_from one."""
+    needed = []                                 # (service, restart), in compose's order
+    for link in service.get("links") or ():
+        parts = str(link).split(":")
+        needed.append((parts[0] if len(parts) == 2 else str(link), True))
+    for key in ("network_mode", "ipc", "pid", "uts", "cgroup"):
+        value = service.get(key)
+        if isinstance(value, str) and value.startswith("service:"):
+            needed.append((value.split(":", 1)[1], True))
     for ref in service.get("volumes_from") or ():
         text = str(ref)
         if not text.startswith("container:"):
-            needed.append(text.split(":")[0].removeprefix("service:"))
-    for key in ("network_mode", "ipc", "pid"):
-        value = service.get(key)
-        if isinstance(value, str) and value.startswith("service:"):
-            needed.append(value.split(":", 1)[1])
+            needed.append((text.split(":")[0].removeprefix("service:"), False))
     if not needed:
         return
     deps = dict(service.get("depends_on") or {})
-    for name in needed:
-        deps.setdefault(name, {"condition": "service_started", "required": True})
+    for name, restart in needed:
+        implied = {"condition": "service_started", "required": True}
+        deps.setdefault(name, {**implied, "restart": True} if restart else implied)
     service["depends_on"] = deps
-
-
-def _clean_target(target: str) -> str:
-    """Container paths are cleaned as Go's path.Clean does ('/media/' → '/media')."""
-    import posixpath
-    if not isinstance(target, str) or not target.startswith("/"):
-        return target
-    return posixpath.normpath(target).replace("//", "/")
 
 
 def _env_file_entry(item) -> dict:
@@ -260,14 +341,22 @@ def _resolve_unset(env: dict, environ) -> dict:
     return out
 
 
-def _build(value, path) -> dict:
+def _build(value, path, environ) -> dict:
     build = {"context": value} if isinstance(value, str) else dict(value)
     build.setdefault("context", ".")
     if "dockerfile" not in build and "dockerfile_inline" not in build:
         build["dockerfile"] = "Dockerfile"
-    for key in ("args", "labels", "additional_contexts"):
+    for key in ("args", "additional_contexts"):
         if key in build:
             build[key] = {k: units.scalar_text(v) for k, v in key_value_map(build[key]).items()}
+    for key in ("sbom", "provenance"):           # strings for buildx, `true` included
+        if key in build:
+            build[key] = units.scalar_text(build[key])
+    if "labels" in build:
+        build["labels"] = _string_map(build["labels"])
+    if "args" in build:       # `ARG:` with no value: from the environment, else left out
+        args = {k: environ.get(k) if v is None else v for k, v in build["args"].items()}
+        build["args"] = {k: v for k, v in args.items() if v is not None}
     if "shm_size" in build:
         build["shm_size"] = str(units.parse_bytes(build["shm_size"], path + ("shm_size",)))
     for flag in ("no_cache", "pull", "privileged"):
@@ -276,7 +365,7 @@ def _build(value, path) -> dict:
     if "secrets" in build:
         build["secrets"] = [_file_ref(v, "secrets", path + ("secrets", i))
                             for i, v in enumerate(build["secrets"])]
-    return build
+    return _without_empty(build)
 
 
 def _healthcheck(value, path) -> dict:
@@ -364,82 +453,3 @@ def _file_ref(value, kind: str, path) -> dict:
             mode = int(mode, 8)
         ref["mode"] = "0" + format(int(mode), "o")
     return ref
-
-
-# --- volumes ----------------------------------------------------------------------------------
-
-_VOLUME_MODES = {"ro", "rw", "z", "Z", "nocopy", "shared", "rshared", "slave", "rslave",
-                 "private", "rprivate", "consistent", "cached", "delegated"}
-
-
-def _is_path(source: str) -> bool:
-    return source.startswith((".", "/", "~")) or (len(source) > 1 and source[1] == ":"
-                                                   and source[0].isalpha())
-
-
-def normalize_mount(value, path) -> dict:
-    entry = _long_mount(value, path) if isinstance(value, dict) else _short_mount(value, path)
-    entry["target"] = _clean_target(entry.get("target"))
-    return entry
-
-
-def _short_mount(value, path) -> dict:
-    text = str(value)
-    parts = split_volume(text)
-    if len(parts) == 1:
-        return {"type": "volume", "target": parts[0], "volume": {}}
-    if len(parts) > 3:
-        raise ComposeError(f"invalid volume {text!r}: too many ':'", path=path,
-                           hint="use SOURCE:TARGET[:MODE]")
-    source, target = parts[0], parts[1]
-    modes = parts[2].split(",") if len(parts) == 3 else []
-    for mode in modes:
-        if mode not in _VOLUME_MODES:
-            raise ComposeError(f"invalid volume mode {mode!r} in {text!r}", path=path,
-                               hint="use ro, rw, z, Z, nocopy or a propagation mode")
-    if not source:
-        return {"type": "volume", "target": target, "volume": {}}
-    entry: dict = {"type": "bind" if _is_path(source) else "volume", "source": source,
-                   "target": target}
-    if "ro" in modes:
-        entry["read_only"] = True
-    if entry["type"] == "bind":
-        bind: dict = {"create_host_path": True}
-        for mode in modes:
-            if mode in ("z", "Z"):
-                bind["selinux"] = mode
-            elif mode in ("shared", "rshared", "slave", "rslave", "private", "rprivate"):
-                bind["propagation"] = mode
-        entry["bind"] = bind
-    else:
-        entry["volume"] = {"nocopy": True} if "nocopy" in modes else {}
-    for mode in modes:
-        if mode in ("consistent", "cached", "delegated"):
-            entry["consistency"] = mode
-    return entry
-
-
-def _long_mount(value: dict, path) -> dict:
-    entry = dict(value)
-    if "type" not in entry:
-        raise ComposeError("a volume in long syntax needs a type", path=path,
-                           hint="type: volume, bind or tmpfs")
-    if entry.get("read_only") is not None:
-        entry["read_only"] = units.to_bool(entry["read_only"], path + ("read_only",))
-        if not entry["read_only"]:
-            del entry["read_only"]
-    kind = entry["type"]
-    if kind == "volume":
-        entry.setdefault("volume", {})
-        entry["volume"] = dict(entry["volume"] or {})
-    elif kind == "bind":
-        entry["bind"] = dict(entry.get("bind") or {})
-        if "create_host_path" in entry["bind"]:
-            entry["bind"]["create_host_path"] = units.to_bool(entry["bind"]["create_host_path"])
-    elif kind == "tmpfs":
-        tmpfs = dict(entry.get("tmpfs") or {})
-        if tmpfs.get("size") is not None:
-            tmpfs["size"] = str(units.parse_bytes(tmpfs["size"], path + ("tmpfs", "size")))
-        if tmpfs:
-            entry["tmpfs"] = tmpfs
-    return entry

@@ -14,11 +14,18 @@ _REMOTE = ("http://", "https://", "git://", "git@", "ssh://", "github.com/")
 
 
 def absolute(base: str, path: str, home: str | None = None) -> str:
-    if not isinstance(path, str) or path.startswith(_REMOTE) or "://" in path:
+    if not isinstance(path, str) or path.startswith(_REMOTE) or "://" in path \
+            or _is_windows_absolute(path):
         return path
     if path == "~" or path.startswith("~/"):
         path = (home or os.path.expanduser("~")) + path[1:]
     return os.path.normpath(os.path.join(base, path))
+
+
+def _is_windows_absolute(path: str) -> bool:
+    """`C:\\x`, `C:/x` or `\\\\server\\share`: compose leaves them as they are."""
+    return path.startswith("\\\\") or (len(path) > 2 and path[0].isalpha() and path[1] == ":"
+                                         and path[2] in "\\/")
 
 
 def _is_relative_bind(source: str) -> bool:
@@ -55,7 +62,18 @@ def resolve_service(svc: dict, base: str, home: str | None = None) -> dict:
     extends = out.get("extends")
     if isinstance(extends, dict) and isinstance(extends.get("file"), str):
         out["extends"] = {**extends, "file": absolute(base, extends["file"], home)}
+    develop = out.get("develop")
+    if isinstance(develop, dict) and isinstance(develop.get("watch"), list):
+        out["develop"] = {**develop, "watch": [
+            {**t, "path": _through_links(absolute(base, t["path"], home))}
+            if isinstance(t, dict) and isinstance(t.get("path"), str) else t
+            for t in develop["watch"]]}
     return out
+
+
+def _through_links(path: str) -> str:
+    """A watched path with the symbolic links in it resolved (compose watches the target)."""
+    return os.path.realpath(path) if os.path.exists(path) else path
 
 
 def _resolve_volume(item, base: str, home: str | None):
@@ -70,6 +88,17 @@ def _resolve_volume(item, base: str, home: str | None):
     return item
 
 
+def _resolve_bind_device(volume, base: str, home: str | None):
+    """A local volume that binds a host folder (`o: bind`) names it in `driver_opts.device`."""
+    if not isinstance(volume, dict) or volume.get("driver") != "local":
+        return volume
+    opts = volume.get("driver_opts")
+    if not isinstance(opts, dict) or opts.get("o") != "bind" or "device" not in opts:
+        return volume
+    return {**volume, "driver_opts": {**opts, "device": absolute(base, str(opts["device"]),
+                                                                 home)}}
+
+
 def resolve_document(doc: dict, base: str, home: str | None = None) -> dict:
     """Every relative path in a whole document, against `base`."""
     if not isinstance(doc, dict):
@@ -77,6 +106,9 @@ def resolve_document(doc: dict, base: str, home: str | None = None) -> dict:
     out = dict(doc)
     if isinstance(doc.get("services"), dict):
         out["services"] = {name: resolve_service(svc, base, home) for name, svc in doc["services"].items()}
+    if isinstance(doc.get("volumes"), dict):
+        out["volumes"] = {name: _resolve_bind_device(v, base, home)
+                          for name, v in doc["volumes"].items()}
     for section in ("secrets", "configs"):
         entries = doc.get(section)
         if isinstance(entries, dict):

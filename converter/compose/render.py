@@ -6,9 +6,13 @@ import json
 
 
 def render_config(result, *, fmt: str = "yaml", services=False, volumes=False, profiles=False,
-                  images=False, escape_dollars: bool = True) -> str:
-    """As docker compose prints it; `$` is written `$$` so the output loads back unchanged."""
-    canonical = escape(result.canonical) if escape_dollars else result.canonical
+                  images=False, interpolated: bool = True) -> str:
+    """As docker compose prints it. An interpolated project is printed with `$` written `$$`
+    (so the output loads back unchanged) and without `env_file`, whose values are already in
+    `environment`."""
+    canonical = result.canonical
+    if interpolated:
+        canonical = escape(_without_env_files(canonical))
     project = result.project
     if services:
         return _lines(canonical.get("services") or {})
@@ -22,6 +26,12 @@ def render_config(result, *, fmt: str = "yaml", services=False, volumes=False, p
         return json.dumps(canonical, indent=2, ensure_ascii=False) + "\n"
     from ..emit.yamlio import dump
     return dump(canonical)
+
+
+def _without_env_files(canonical: dict) -> dict:
+    services = {name: {k: v for k, v in svc.items() if k != "env_file"}
+                for name, svc in (canonical.get("services") or {}).items()}
+    return {**canonical, "services": services}
 
 
 def escape(value):

@@ -1,4 +1,4 @@
-"""Compose's value syntaxes: durations, byte sizes, shell words, booleans and numbers."""
+"""Compose's value syntaxes: durations, byte sizes, booleans and numbers."""
 
 from __future__ import annotations
 
@@ -82,16 +82,6 @@ def parse_bytes(value, path=()) -> int:
                            hint="use a size like 512k, 256m or 1g")
     number, unit, _ = match.groups()
     return int(float(number) * _SIZE_FACTORS[unit.lower()])
-
-
-def shell_split(text: str, path=()) -> list[str]:
-    """Split a command string as compose does (POSIX shell words; quotes removed)."""
-    import shlex
-    try:
-        return shlex.split(text, posix=True)
-    except ValueError as exc:
-        raise ComposeError(f"cannot split command {text!r}: {exc}", path=path,
-                           hint="check the quotes, or write the command as a list") from None
 
 
 _TRUE = {"true", "yes", "y", "on", "1"}

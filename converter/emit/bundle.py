@@ -23,6 +23,7 @@ import re
 
 from .. import records
 from ..errors import C2KError, ImageError
+from ..imagerefs import split_reference
 from ..model import Service
 
 VERSION = "0.1"
@@ -210,10 +211,7 @@ def resolve_digests(project, *, push: bool = False, registry: str | None = None,
 
 def _repo_digest(ref: str) -> str:
     """`name:tag@sha256:x` -> `name@sha256:x`, the form compose v1 wrote."""
-    name, _, digest = ref.partition("@")
-    colon = name.rfind(":")
-    if colon > name.rfind("/"):
-        name = name[:colon]
+    name, _, digest = split_reference(ref)
     return f"{name}@{digest}"
 
 

@@ -24,6 +24,7 @@ import os
 import re
 
 from ..errors import C2KError
+from ..imagerefs import split_reference
 from . import yamlio
 from .manifests import file_name
 
@@ -61,12 +62,8 @@ def values_expr(path) -> str:
 
 def split_image(ref: str) -> dict:
     """`host:5000/a/b:tag@sha256:x` -> {repository, tag, digest} (empty strings when absent)."""
-    name, _, digest = ref.partition("@")
-    tag = ""
-    colon = name.rfind(":")
-    if colon > name.rfind("/"):
-        name, tag = name[:colon], name[colon + 1:]
-    return {"repository": name, "tag": tag, "digest": digest}
+    name, tag, digest = split_reference(ref)
+    return {"repository": name, "tag": tag or "", "digest": digest or ""}
 
 
 # ---- tokens -----------------------------------------------------------------------------------
@@ -332,8 +329,8 @@ An image reference from {{repository, tag, digest}}: repository[:tag][@digest].
                 name = svc["metadata"]["name"]
                 ports = svc["spec"].get("ports") or []
                 if ports:
-                    port = ports[0]["port"]
-                    lines.append(f"  kubectl port-forward -n {ns} service/{name} {port}:{port}")
+                    lines.append(f"  kubectl port-forward -n {ns} service/{name} "
+                                 f"{_forward(ports)}")
         for ing in (o for o in self.objects if o["kind"] == "Ingress"):
             key = self.keys.get(ing["metadata"]["name"])
             if key and "ingress" in self.values.get(key, {}):
@@ -390,6 +387,15 @@ def _app_version(objects: list[dict]) -> str:
     if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
         return ranked[0][0]
     return CHART_VERSION
+
+
+def _forward(ports: list[dict]) -> str:
+    """LOCAL:PORT for the first Service port; LOCAL is its published port (the Service port
+    that forwards to the same target) where there is one, as the host reached it in compose."""
+    first = ports[0]
+    local = next((p["port"] for p in ports[1:] if p["targetPort"] == first["targetPort"]
+                  and p.get("protocol", "TCP") == first.get("protocol", "TCP")), first["port"])
+    return f"{local}:{first['port']}"
 
 
 def _containers(obj: dict) -> list[dict]:

@@ -1,34 +1,36 @@
-"""Build, push and inspect a project's images with docker-py's low-level streaming API (and,
-for builds on an engine's Unix socket, the standard library's http.client).
+"""Build, push and inspect a project's images, through the Docker engine the docker CLI would use.
 
-- ``build_images`` (``build.py``): every service with a ``build`` section, in a thread pool.
+- ``build_images`` (``build.py``): every service with a ``build`` section, in a thread pool;
+  contexts archived by ``buildcontext`` (with ``tarwriter``), output read by ``buildoutput``.
 - ``push_images`` (``push.py``): with the Docker config's credentials; digests checked against
-  the registry.
+  the registry (``registry.py``).
 - ``list_images`` and ``describe`` (``listing.py``): for ``c2k images``.
 - ``build_and_push`` (here): what ``convert --build --push`` calls; returns
   ``name:tag@sha256:...`` refs.
-- ``engine.py``: the engine connection and what builds and pushes share;
-  ``credentials.py``: the Docker config's registry credentials, resolved once per run;
-  ``dockerconfig.py``: the docker CLI's engine choice and file credentials, read without
-  docker-py; ``socketclient.py``: the calls of a build over the local Unix socket.
+
+Underneath, one engine interface (``api.py``) that all three use: ``engine.py`` chooses how to
+reach the engine and opens sessions; ``dockerpy.py`` is docker-py, fenced in (the only module
+that imports docker, imported on first use, so `c2k --help` never loads it);
+``socketclient.py`` serves builds on a local Unix socket without docker-py (its start-up is a
+quarter of a cached rebuild: docs/performance.md); ``dockerconfig.py`` reads the Docker config
+and contexts for both; ``credentials.py`` resolves registry credentials once per run;
+``jobs.py`` is what builds and pushes share (the image record, the thread pool); ``progress.py``
+shows them.
 
 Naming: a service's ``image``, else ``<project>-<service>``; ``registry`` ("host[:port][/path]")
 replaces the registry host of that name, or prefixes it when it has none; ``tag`` replaces the
 tag (default: the image's tag, else ``latest``). The registry and tag options apply only to
 services with a ``build`` section, whose images c2k owns.
-
-docker is imported lazily (``engine.Engine.docker``), so ``c2k --help`` never loads it, nor a
-build on a Unix socket (docker-py's requests stack is ~0.05 s of start-up, a
-quarter of a cached rebuild); nothing outside this package imports it.
 """
 
 from __future__ import annotations
 
 from ..imagerefs import image_name, split_reference
-from ..progress import make_reporter
-from ..registry import registry_digest
+from .progress import make_reporter
+from .registry import registry_digest
 from .build import build_images
-from .engine import BUILDERS, BuiltImage, Engine, connect, default_parallel, engine_error
+from .engine import BUILDERS, Engine, connect, engine_error
+from .jobs import BuiltImage, default_parallel
 from .listing import describe, list_images
 from .push import push_error, push_images
 

@@ -5,8 +5,8 @@ that share a context directory share one context archive (``buildcontext``). The
 BuildKit is used by default: ``POST /build?version=2`` with the archive as the body needs no
 gRPC session (unlike the docker CLI's), and its progress arrives as protobuf traces
 (``buildoutput``); ``builder="classic"`` (or DOCKER_BUILDKIT=0) is the same request without
-``version=2``. On an engine's Unix socket it goes through ``SocketClient``, elsewhere
-through docker-py; a remote (git or URL) context goes through ``APIClient.build``.
+``version=2``, and so is a remote (git or URL) context's, without a body: the engine fetches it
+and builds it with its classic builder. The request goes through ``Engine.build_session``.
 """
 
 from __future__ import annotations
@@ -18,16 +18,17 @@ import threading
 import time
 from contextlib import closing
 
-from ..buildcontext import DEFAULT_MAX_CONTEXT_BYTES, is_remote, write_context
-from ..buildoutput import BuildFailed, BuildkitOutput, ClassicOutput
 from ..errors import ImageError
 from ..imagerefs import image_name, split_reference
-from ..progress import make_reporter
 from ..records import record
-from .engine import BuiltImage, Cancelled, Engine, api_errors, api_message, connect, \
-    engine_error, failures, failures_reported, run_pool, select_services, skip_if_stopped
+from .api import FAILURES, ApiError
+from .buildcontext import DEFAULT_MAX_CONTEXT_BYTES, is_remote, write_context
+from .buildoutput import BuildFailed, BuildkitOutput, ClassicOutput
 from .dockerconfig import proxy_build_args
-from .socketclient import SocketClient
+from .engine import Engine, connect, engine_error
+from .jobs import BuiltImage, Cancelled, failures_reported, run_pool, select_services, \
+    skip_if_stopped
+from .progress import make_reporter
 
 
 @record(frozen=False)
@@ -43,7 +44,7 @@ def build_images(project, services=None, *, registry=None, tag=None, parallel=No
     """Build the images of the services with a ``build`` section (all, or those named).
 
     ``builder``: "buildkit" (the engine's BuildKit, fed the context archive), "classic" (the
-    engine's classic builder, through APIClient.build), or "auto": BuildKit unless
+    engine's classic builder, fed the same), or "auto": BuildKit unless
     DOCKER_BUILDKIT=0 or the engine predates it. Remote (git/URL) contexts use the classic one.
 
     Returns {service name: BuiltImage}. Raises ImageError naming the service, the failing step
@@ -164,37 +165,30 @@ def _build_args(project, build) -> dict:
 def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull, builder,
                auth_headers):
     first = job.services[0]
-    build = first.build
     name, tag = job.refs[0]
     skip_if_stopped(stop, reporter, job.services, "not built: another build failed")
     started = time.monotonic()
-    options = dict(
-        tag=f"{name}:{tag}", nocache=no_cache or build.no_cache, pull=pull or build.pull,
-        buildargs={**proxy_build_args(engine.config, engine.url), **_build_args(project, build)},
-        target=build.target, labels=dict(build.labels),
-        cache_from=list(build.cache_from), network_mode=build.network, shmsize=build.shm_size,
-        extra_hosts=[f"{h}:{ip}" for h, ip in build.extra_hosts], platform=_platform(first))
-    use_buildkit = archive is not None and engine.use_buildkit(builder)
+    params = _build_params(engine, project, first, f"{name}:{tag}", archive, no_cache=no_cache,
+                           pull=pull, buildkit=archive is not None and engine.use_buildkit(builder))
+    # X-Registry-Config: the run's credentials, as APIClient.build sends them.
+    headers = {"Content-Type": "application/x-tar", **auth_headers} if archive else auth_headers
 
-    # An archive goes to the engine as the request's body (SocketClient on a Unix socket); a
-    # remote context is the engine's to fetch, through docker-py's APIClient.build.
-    with failures_reported(reporter, job.services), \
-            closing(engine.build_client() if archive else engine.client()) as client:
+    with failures_reported(reporter, job.services), closing(engine.build_session()) as session:
         reporter.status(first.name, "sending the build context")
-        output = _run_build(engine, client, first.name, reporter, stop, archive, build,
-                            options, use_buildkit, auth_headers)
+        output = _run_build(engine, session, first.name, reporter, stop, params, headers,
+                            archive.path if archive else None)
         image_id = output.image_id
         if image_id is None:
-            image_id = client.inspect_image(f"{name}:{tag}")["Id"]
+            image_id = session.inspect_image(f"{name}:{tag}")["Id"]
         image_id = image_id if image_id.startswith("sha256:") else \
-            client.inspect_image(image_id)["Id"]
+            session.inspect_image(image_id)["Id"]
         results = {}
         for service, (other_name, other_tag) in zip(job.services, job.refs):
             if (other_name, other_tag) != (name, tag):
-                client.tag(image_id, other_name, other_tag, force=True)
+                session.tag(image_id, other_name, other_tag)
             for extra in service.build.tags:
                 extra_name, extra_tag, _ = split_reference(extra)
-                client.tag(image_id, extra_name, extra_tag or "latest", force=True)
+                session.tag(image_id, extra_name, extra_tag or "latest")
             results[service.name] = BuiltImage(service.name, other_name, other_tag, image_id)
         elapsed = time.monotonic() - started
         for service in job.services:
@@ -203,87 +197,63 @@ def _build_job(engine, project, job, archive, reporter, stop, *, no_cache, pull,
         return results
 
 
-def _run_build(engine, client, task, reporter, stop, archive, build, options, use_buildkit,
-               auth_headers):
+def _build_params(engine, project, service, ref, archive, *, no_cache, pull,
+                  buildkit) -> dict:
+    """The query of ``POST /build``, what APIClient.build sends for the same: with the context
+    archive as the body, for the engine's BuildKit (``version=2``, without the gRPC session the
+    docker CLI opens: the context is uploaded instead) or its classic builder; without one
+    (``archive`` None), a ``remote`` context, which the engine fetches and builds classically."""
+    build = service.build
+    params = {"version": "2"} if buildkit else {}
+    params["t"] = ref
+    if archive is None:
+        params["remote"] = build.context
+    dockerfile = build.dockerfile if archive is None else archive.dockerfile
+    if dockerfile:
+        params["dockerfile"] = dockerfile
+    params.update({"rm": "1", "forcerm": "1"})
+    if no_cache or build.no_cache:
+        params["nocache"] = "1"
+    if pull or build.pull:
+        params["pull"] = "1"
+    for param, value in (("target", build.target), ("networkmode", build.network),
+                         ("platform", _platform(service))):
+        if value:
+            params[param] = value
+    if build.shm_size:
+        params["shmsize"] = str(build.shm_size)
+    buildargs = {**proxy_build_args(engine.config, engine.url), **_build_args(project, build)}
+    for param, value in (("buildargs", buildargs), ("labels", dict(build.labels)),
+                         ("cachefrom", list(build.cache_from))):
+        if value:
+            params[param] = json.dumps(value)
+    if build.extra_hosts:
+        params["extrahosts"] = [f"{host}:{ip}" for host, ip in build.extra_hosts]
+    return params
+
+
+def _run_build(engine, session, task, reporter, stop, params, headers, archive):
     """Stream one build; returns the output reader (with the image id)."""
-    output = (BuildkitOutput if use_buildkit else ClassicOutput)(task, reporter)
+    buildkit = params.get("version") == "2"
+    output = (BuildkitOutput if buildkit else ClassicOutput)(task, reporter)
     try:
-        if archive is None:
-            events = _remote_build(client, build, options, auth_headers)
-        else:
-            # X-Registry-Config: the run's credentials, as APIClient.build sends them.
-            events = _post_archive(client, _build_params(options, archive.dockerfile,
-                                                         use_buildkit),
-                                   {"Content-Type": "application/x-tar", **auth_headers},
-                                   archive.path)
-        for event in events:
+        for event in session.build(params, headers, archive):
             if stop.is_set():
                 raise Cancelled()
             output.feed(event)
     except BuildFailed as failed:
         raise _build_failure(task, failed) from None
-    except api_errors() as exc:
-        message = api_message(exc)
-        if use_buildkit and "buildkit" in message.lower() and \
-                getattr(exc, "status_code", 0) in (400, 500, 501) and output.image_id is None:
+    except ApiError as exc:
+        if buildkit and "buildkit" in exc.explanation.lower() and \
+                exc.status_code in (400, 500, 501) and output.image_id is None:
             # An engine without BuildKit: use the classic builder from now on.
             engine.buildkit = False
-            return _run_build(engine, client, task, reporter, stop, archive, build, options,
-                              False, auth_headers)
-        raise _build_failure(task, output.failure(message)) from None
-    except failures() as exc:
+            classic = {key: value for key, value in params.items() if key != "version"}
+            return _run_build(engine, session, task, reporter, stop, classic, headers, archive)
+        raise _build_failure(task, output.failure(exc.explanation)) from None
+    except FAILURES as exc:
         raise engine_error(exc, engine) from None
     return output
-
-
-def _build_params(options: dict, dockerfile: str, buildkit: bool) -> dict:
-    """The query of ``POST /build`` with the context archive as the body: the engine's
-    BuildKit (``version=2``, without the gRPC session the docker CLI opens: the context is
-    uploaded instead) or its classic builder; what APIClient.build sends for the same."""
-    params = {"version": "2"} if buildkit else {}
-    params.update({"t": options["tag"], "dockerfile": dockerfile, "rm": "1", "forcerm": "1"})
-    if options["nocache"]:
-        params["nocache"] = "1"
-    if options["pull"]:
-        params["pull"] = "1"
-    for key, param in (("target", "target"), ("network_mode", "networkmode"),
-                       ("platform", "platform")):
-        if options[key]:
-            params[param] = options[key]
-    if options["shmsize"]:
-        params["shmsize"] = str(options["shmsize"])
-    for key, param in (("buildargs", "buildargs"), ("labels", "labels"),
-                       ("cache_from", "cachefrom")):
-        if options[key]:
-            params[param] = json.dumps(options[key])
-    if options["extra_hosts"]:
-        params["extrahosts"] = options["extra_hosts"]
-    return params
-
-
-def _post_archive(client, params, headers, path):
-    """The build's messages, from SocketClient or from a docker-py APIClient."""
-    if isinstance(client, SocketClient):
-        return client.build(params, headers, path)
-    return _post_through_docker_py(client, params, headers, path)
-
-
-def _post_through_docker_py(client, params, headers, path):
-    with open(path, "rb") as fileobj:
-        response = client._post(client._url("/build"), data=fileobj, params=params,
-                                headers=headers, stream=True, timeout=None)
-        yield from client._stream_helper(response, decode=True)
-
-
-def _remote_build(client, build, options, auth_headers):
-    """docker-py's APIClient.build of a remote (git or URL) context, which the engine fetches
-    and builds with its classic builder."""
-    # The run's credentials (Engine.build_auth_headers), where APIClient.build would ask the
-    # credential helpers again; the config's proxies are in the options already.
-    client._set_auth_headers = lambda headers: headers.update(auth_headers)
-    kwargs = dict(decode=True, rm=True, forcerm=True, use_config_proxy=False)
-    kwargs.update({k: v for k, v in options.items() if v})
-    yield from client.build(path=build.context, dockerfile=build.dockerfile, **kwargs)
 
 
 def _build_failure(service, failed: BuildFailed) -> ImageError:

@@ -1,29 +1,34 @@
-"""Registry credentials from the Docker config (``$DOCKER_CONFIG/config.json``, else
-``~/.docker/config.json``): what a push sends for its registry and what every build sends for
-all of them, resolved once per run: with docker-py's auth module, except a build's when the
-config file holds them all (``dockerconfig.file_credentials``: no docker-py to load for it).
+"""Registry credentials from the Docker config (``dockerconfig.read_config``): what a push sends
+for its registry and what every build sends for all of them, resolved once per run.
 
-A credential store or helper is a program (``docker-credential-<name>``) run once per question,
-so the answers are kept: left to docker-py, every build runs the store again (``list``, then a
-``get`` per registry), and every push asks again for its registry.
+The credentials kept in the file itself are read here, as docker-py and the docker CLI read
+them; a credential store or helper is a program (``docker-credential-<name>``) that docker-py's
+auth module runs (``dockerpy.Keychain``), once per question, so the answers are kept: left to
+docker-py, every build runs the store again (``list``, then a ``get`` per registry), and every
+push asks again for its registry. A build whose config has neither never loads docker-py.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import threading
 
 from ..errors import ImageError
-from .dockerconfig import HELPER_PREFIX, INDEX_NAME, INDEX_URL, config_file, \
-    encode_credentials, file_credentials
+from .dockerconfig import INDEX_URL, DockerConfig
+from .dockerpy import HelperFailed, Keychain
+
+HELPER_PREFIX = "docker-credential-"         # a credential store or helper is this program
+INDEX_NAME = "docker.io"                     # Docker Hub, as registries are named in the config
 
 
 class Credentials:
     """The Docker config's credentials, shared by the threads that build and push."""
 
-    def __init__(self, engine):
-        self.engine = engine                     # its docker-py, imported when needed
-        self._config = None                      # docker.auth.AuthConfig, read once
+    def __init__(self, config: DockerConfig):
+        self.config = config
+        self._file: dict | None = None           # the credentials kept in the file, by registry
         self._registries: dict = {}              # registry -> its credentials, or None
         self._build_headers: dict | None = None
         self._lock = threading.Lock()
@@ -33,24 +38,24 @@ class Credentials:
         file itself; None when there are none. A helper that is missing or fails is an error:
         a push without the credentials it was configured with would fail anyway, later and
         less clearly."""
-        docker = self.engine.docker
-        registry = registry_host or docker.auth.INDEX_NAME
+        registry = registry_host or INDEX_NAME
         with self._lock:
             if registry not in self._registries:
-                config = self._load()
-                helper = config.get_credential_store(registry)
+                store, helpers = self._helpers()
+                keychain = Keychain(self._in_file(), store, helpers)
+                helper = keychain.helper_for(registry)
                 if helper and not self._installed(helper):
                     raise ImageError(
                         f"the Docker config ({self._where()}) names the credential helper "
                         f"{self._program(helper)} for {registry}, and it is not installed",
                         hint="install it, or remove it from credsStore/credHelpers")
                 try:
-                    found = docker.auth.resolve_authconfig(config, registry)
-                except docker.errors.DockerException as exc:
+                    found = keychain.get(registry)
+                except HelperFailed as exc:
                     raise ImageError(f"the credential helper for {registry} failed: {exc}",
                                      hint="check credsStore/credHelpers in the Docker config") \
                         from None
-                self._registries[registry] = dict(found) if found else None
+                self._registries[registry] = found
             return self._registries[registry]
 
     def build_headers(self, warn) -> dict:
@@ -61,10 +66,9 @@ class Credentials:
         and the credentials kept in the file itself still go."""
         with self._lock:
             if self._build_headers is None:
-                plain = self.engine.config
-                found = file_credentials(plain) if plain is not None else None
-                if found is None:
-                    found = self._all_credentials(warn)
+                store, helpers = self._helpers()
+                found = self._with_helpers(store, helpers, warn) if store or helpers \
+                    else dict(self._in_file())
                 # As docker-py: Docker Hub's credentials under its index URL too
                 # (docker-py#1683).
                 if INDEX_URL not in found and INDEX_NAME in found:
@@ -73,38 +77,39 @@ class Credentials:
                     {"X-Registry-Config": encode_credentials(found)} if found else {}
             return self._build_headers
 
-    def _all_credentials(self, warn) -> dict:
-        """build_headers' credentials from docker-py, with those of the store and helpers."""
-        docker = self.engine.docker
-        config = self._load()
-        usable = dict(config)
-        if config.creds_store and not self._installed(config.creds_store):
-            warn(self._not_installed("store", config.creds_store))
-            del usable["credsStore"]
-        helpers = {registry: name for registry, name in config.cred_helpers.items()
-                   if self._installed(name)}
-        for name in sorted(set(config.cred_helpers.values()) - set(helpers.values())):
+    def _with_helpers(self, store, helpers, warn) -> dict:
+        """build_headers' credentials: the file's, with those of the store and helpers that
+        are installed."""
+        if store and not self._installed(store):
+            warn(self._not_installed("store", store))
+            store = None
+        usable = {registry: name for registry, name in helpers.items() if self._installed(name)}
+        for name in sorted(set(helpers.values()) - set(usable.values())):
             warn(self._not_installed("helper", name))
-        usable["credHelpers"] = helpers
         try:
-            found = docker.auth.AuthConfig(usable).get_all_credentials()
-        except (docker.errors.DockerException, docker.credentials.StoreError) as exc:
+            return Keychain(self._in_file(), store, usable).all()
+        except HelperFailed as exc:
             warn(f"a credential helper of the Docker config ({self._where()}) failed: "
                  f"{str(exc).splitlines()[0][:300]}; builds get only the credentials "
                  "kept in the file itself")
-            found = dict(config.auths)
-        return found
+            return dict(self._in_file())
 
-    def _load(self):
-        if self._config is None:
-            docker = self.engine.docker
+    def _in_file(self) -> dict:
+        if self._file is None:
             try:
-                self._config = docker.auth.load_config()
-            except (docker.errors.DockerException, ValueError) as exc:
-                # ValueError: an `auth` entry that is not base64 of user:password.
+                self._file = file_credentials(self.config.data)
+            except ValueError as exc:
                 raise ImageError(f"cannot read the Docker config ({self._where()}): {exc}",
                                  hint="fix it, or log in again: docker login") from None
-        return self._config
+        return self._file
+
+    def _helpers(self) -> tuple[str | None, dict]:
+        """(credsStore, credHelpers) of the config."""
+        store, helpers = self.config.data.get("credsStore"), self.config.data.get("credHelpers")
+        if not isinstance(helpers or {}, dict):
+            raise ImageError(f"cannot read the Docker config ({self._where()}): credHelpers "
+                             "is not an object of registry: helper")
+        return store or None, helpers or {}
 
     def _program(self, helper: str) -> str:
         return HELPER_PREFIX + helper
@@ -119,4 +124,49 @@ class Credentials:
                 "credentials")
 
     def _where(self) -> str:
-        return config_file() or "no config file"
+        return self.config.path or "no config file"
+
+
+def file_credentials(data: dict) -> dict:
+    """The credentials kept in the config file itself, by registry, as docker-py's AuthConfig
+    reads them: the ``auths`` entries (an ``identitytoken``, else ``auth``, base64 of
+    user:password; an empty entry's are kept by a helper), or, in a legacy file without
+    ``auths``, credsStore or credHelpers, the top level's. Raises ValueError for an entry
+    that cannot be read."""
+    auths = data.get("auths")
+    if auths:
+        if not isinstance(auths, dict):
+            raise ValueError("'auths' is not an object of registry: credentials")
+        return _entries(auths, strict=True)
+    if data.get("credsStore") or data.get("credHelpers"):
+        return {}
+    return _entries(data, strict=False)
+
+
+def _entries(entries: dict, *, strict: bool) -> dict:
+    """Registry entries; outside ``auths`` (not strict) a value that is not one means the file
+    holds none, as docker-py reads it."""
+    found: dict = {}
+    for registry, entry in entries.items():
+        if not isinstance(entry, dict):
+            if strict:
+                raise ValueError(f"the entry for {registry} is not an object")
+            return {}
+        if "identitytoken" in entry:
+            found[registry] = {"IdentityToken": entry["identitytoken"]}
+        elif "auth" not in entry:
+            found[registry] = {}           # credentials kept elsewhere (engine >= 1.11)
+        else:
+            try:
+                user, password = base64.b64decode(entry["auth"]).split(b":", 1)
+                found[registry] = {"username": user.decode(), "password": password.decode(),
+                                   "email": entry.get("email"), "serveraddress": registry}
+            except (TypeError, ValueError):
+                raise ValueError(f"the 'auth' of {registry} is not base64 of "
+                                 "user:password") from None
+    return found
+
+
+def encode_credentials(found: dict) -> bytes:
+    """The X-Registry-Config header's value: URL-safe base64 of the JSON, as docker-py sends it."""
+    return base64.urlsafe_b64encode(json.dumps(found).encode("ascii"))

@@ -1,29 +1,70 @@
-"""The docker CLI's configuration, read without docker-py where it is plain: which engine the CLI
-would use, and the registry credentials kept in the config file itself.
+"""The docker CLI's configuration, read in this one place for both ways to the engine: the config
+file, and which engine the CLI would use. docker-py is handed what is read here (an address, TLS
+files, the credentials kept in the file) and reads none of it itself.
 
-`c2k build` reaches an engine on a Unix socket with ``socketclient`` instead of docker-py;
-that needs both answers before docker-py is loaded. Whatever is not plain here (a tcp or ssh
-address, a context with TLS material or unreadable, a credential store or helper, a legacy or
-unreadable config) is answered by None, and docker-py decides, as for every other engine.
+- The config file: ``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``, else the
+  legacy ``~/.dockercfg`` (docker-py's order of search).
+- The engine, as the docker CLI chooses it: ``DOCKER_HOST`` (with ``DOCKER_TLS_VERIFY`` and
+  ``DOCKER_CERT_PATH``); else the context that ``DOCKER_CONTEXT`` or the config's
+  ``currentContext`` names (``docker context use``: how Docker Desktop, Colima, Rancher Desktop
+  and Podman point the CLI at their engines), as ``docker context create`` stores it under
+  ``contexts/`` in the config directory; the "default" context is the local socket.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
 
+from ..errors import ImageError
+from ..records import field, record
+
 DEFAULT_SOCKET = "/var/run/docker.sock"
-HELPER_PREFIX = "docker-credential-"         # a credential store or helper is this program
-INDEX_NAME = "docker.io"                     # Docker Hub, as registries are named in the config
-INDEX_URL = "https://index.docker.io/v1/"    # ... and as the engine looks its credentials up
 LEGACY_NAME = ".dockercfg"
+INDEX_URL = "https://index.docker.io/v1/"    # Docker Hub, as the engine looks its credentials up
+
+
+@record
+class DockerConfig:
+    path: str | None         # the file read; None when there is none
+    # its JSON object; {} without a file, or one that cannot be read. Not in the repr: it holds
+    # credentials.
+    data: dict = field(repr=False)
+
+
+@record
+class Tls:
+    """The TLS files of an engine address, and whether to verify the engine against ``ca``
+    (docker-py's TLSConfig arguments, as docker-py itself would give them)."""
+    ca: str
+    cert: str
+    key: str
+    verify: bool | None
+
+
+@record
+class Address:
+    url: str                          # unix:///path, tcp://host:port, ssh://user@host, ...
+    context: str | None = None        # the Docker context that named it
+    tls: Tls | None = None
+
+    @property
+    def socket(self) -> str | None:
+        """The path of the engine's Unix socket, when it is one without TLS material (as
+        Docker Desktop's, Colima's, Rancher Desktop's and Podman's are)."""
+        if self.tls is None and self.url.startswith("unix:///"):
+            return self.url[len("unix://"):]
+        return None
+
+
+def config_dir() -> str:
+    """Where the docker CLI keeps its configuration and its contexts."""
+    return os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
 
 
 def config_file() -> str | None:
-    """The config file the docker CLI reads: $DOCKER_CONFIG/config.json, else
-    ~/.docker/config.json, else the legacy ~/.dockercfg; None when there is none."""
+    """The config file (docker-py's search, which falls back to the home directory's when
+    $DOCKER_CONFIG has none); None when there is none."""
     home = os.path.expanduser("~")
     candidates = [os.path.join(home, ".docker", "config.json"), os.path.join(home, LEGACY_NAME)]
     if os.environ.get("DOCKER_CONFIG"):
@@ -31,94 +72,109 @@ def config_file() -> str | None:
     return next((path for path in candidates if os.path.exists(path)), None)
 
 
-def plain_config() -> dict | None:
-    """The config file's JSON object ({} without a file); None for a legacy or unreadable file,
-    which docker-py reads (or reports)."""
+def read_config() -> DockerConfig:
+    """The config file and its JSON object. A file that is not one reads as empty, as docker-py
+    reads it, except the oldest ``~/.dockercfg`` (``auth = ...`` and ``email = ...`` lines: Docker
+    Hub's credentials), which reads as the docker CLI reads it."""
     path = config_file()
     if path is None:
-        return {}
-    if os.path.basename(path) == LEGACY_NAME:
-        return None
+        return DockerConfig(None, {})
     try:
         with open(path, encoding="utf-8") as handle:
-            config = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    return config if isinstance(config, dict) else None
-
-
-def local_socket(config: dict) -> tuple[str, str | None] | None:
-    """(path of the engine's Unix socket, Docker context name or None) when the docker CLI's
-    choice leads to a Unix socket: DOCKER_HOST=unix:///path; else the context that
-    DOCKER_CONTEXT or the config's currentContext names, when its engine is a unix:///
-    address without TLS material (Docker Desktop's, Colima's, Rancher Desktop's, Podman's);
-    else the "default" context, the local socket. None for anything else."""
-    host = os.environ.get("DOCKER_HOST")
-    if host:
-        return (host[len("unix://"):], None) if host.startswith("unix:///") else None
-    name = os.environ.get("DOCKER_CONTEXT") or config.get("currentContext")
-    if name in (None, "", "default"):
-        return DEFAULT_SOCKET, None
-    host = _context_host(name)
-    return (host[len("unix://"):], name) if host and host.startswith("unix:///") else None
-
-
-def _context_host(name: str) -> str | None:
-    """The docker endpoint's address in a context made by `docker context create`
-    (contexts/meta/<sha256 of the name>/meta.json in the config directory); None when the
-    context is missing or unreadable, or has TLS material: docker-py reads or reports it."""
-    import hashlib          # here: its OpenSSL start-up is ~3 ms, and only contexts need it
-    directory = os.path.join(os.environ.get("DOCKER_CONFIG") or
-                             os.path.join(os.path.expanduser("~"), ".docker"), "contexts")
-    key = hashlib.sha256(name.encode()).hexdigest()
-    if os.path.exists(os.path.join(directory, "tls", key)):
-        return None
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return DockerConfig(path, {})
     try:
-        with open(os.path.join(directory, "meta", key, "meta.json"), encoding="utf-8") as meta:
-            host = json.load(meta)["Endpoints"]["docker"]["Host"]
-    except (OSError, ValueError, KeyError, TypeError):
+        data = json.loads(text)
+    except ValueError:
+        data = _oldest_dockercfg(text) if os.path.basename(path) == LEGACY_NAME else {}
+    return DockerConfig(path, data if isinstance(data, dict) else {})
+
+
+def _oldest_dockercfg(text: str) -> dict:
+    values = [line.split(" = ", 1)[1].strip() for line in text.splitlines() if " = " in line]
+    if len(values) < 2:
+        return {}
+    return {"auths": {INDEX_URL: {"auth": values[0], "email": values[1]}}}
+
+
+# ---- the engine -------------------------------------------------------------------------------
+
+def engine_address(config: DockerConfig) -> Address:
+    """The engine the docker CLI would use. Raises ImageError for a context that does not exist
+    or cannot be read."""
+    host = os.environ.get("DOCKER_HOST")
+    if host:      # the TLS variables are for tcp://; a Unix socket is local
+        return Address(host, None, None if host.startswith("unix://") else _env_tls())
+    name = os.environ.get("DOCKER_CONTEXT") or config.data.get("currentContext")
+    if not name or name == "default":
+        return Address("unix://" + DEFAULT_SOCKET)
+    return _context_address(str(name), config)
+
+
+def _env_tls() -> Tls | None:
+    """DOCKER_CERT_PATH's files (default ~/.docker) when it or DOCKER_TLS_VERIFY is set;
+    verified when DOCKER_TLS_VERIFY is set and not empty."""
+    cert_path = os.environ.get("DOCKER_CERT_PATH") or None
+    verify = os.environ.get("DOCKER_TLS_VERIFY") not in (None, "")
+    if not (cert_path or verify):
         return None
-    return host if isinstance(host, str) else None
+    cert_path = cert_path or os.path.join(os.path.expanduser("~"), ".docker")
+    return Tls(os.path.join(cert_path, "ca.pem"), os.path.join(cert_path, "cert.pem"),
+               os.path.join(cert_path, "key.pem"), verify)
 
 
-def file_credentials(config: dict) -> dict | None:
-    """Every registry's credentials for a build's X-Registry-Config header, as docker-py's
-    AuthConfig.get_all_credentials gives them, when the config file holds them all; None when a
-    credential store or helper holds some, or an entry is malformed (docker-py asks the helpers,
-    or reports the entry)."""
-    if config.get("credsStore") or config.get("credHelpers"):
+def _context_address(name: str, config: DockerConfig) -> Address:
+    """The docker endpoint of a context: ``contexts/meta/<sha256 of the name>/meta.json``, and
+    its TLS material in ``contexts/tls/<same>/docker/``."""
+    import hashlib          # here: its OpenSSL start-up is ~3 ms, and only contexts need it
+    contexts = os.path.join(config_dir(), "contexts")
+    key = hashlib.sha256(name.encode()).hexdigest()
+    meta_file = os.path.join(contexts, "meta", key, "meta.json")
+    if not os.path.isfile(meta_file):
+        where = "DOCKER_CONTEXT" if os.environ.get("DOCKER_CONTEXT") else \
+            f"currentContext in {config.path}"
+        raise ImageError(f"the Docker context {name!r} ({where}) does not exist",
+                         hint="list them with `docker context ls`; `docker context use "
+                              "default` goes back to the local engine")
+    try:
+        with open(meta_file, encoding="utf-8") as handle:
+            endpoint = json.load(handle)["Endpoints"].get("docker") or {}
+        host = endpoint.get("Host") or "unix://" + DEFAULT_SOCKET
+        skip_verify = bool(endpoint.get("SkipTLSVerify", True))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ImageError(f"cannot read the Docker context {name!r} ({meta_file}): "
+                         f"{type(exc).__name__}: {exc}",
+                         hint=f"recreate it with `docker context create {name} ...`") from None
+    if not isinstance(host, str):
+        raise ImageError(f"cannot read the Docker context {name!r} ({meta_file}): its docker "
+                         "endpoint's Host is not a string")
+    return Address(host, name, _context_tls(os.path.join(contexts, "tls", key, "docker"),
+                                            skip_verify))
+
+
+def _context_tls(folder: str, skip_verify: bool) -> Tls | None:
+    """The context's ca*, cert* and key* files, when it has all three (as docker-py reads them:
+    verified against the CA unless SkipTLSVerify, else docker-py's default, None)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
         return None
-    auths = config.get("auths")
-    if not auths:
-        # docker-py reads a config without "auths" as a legacy file of registry entries.
-        legacy = any(isinstance(value, dict) and ("auth" in value or "identitytoken" in value)
-                     for value in config.values())
-        return None if legacy else {}
-    if not isinstance(auths, dict):
+    files = [next((os.path.join(folder, n) for n in names if n.startswith(prefix)), None)
+             for prefix in ("ca", "cert", "key")]
+    if not all(files):
         return None
-    found: dict = {}
-    for registry, entry in auths.items():
-        if not isinstance(entry, dict):
-            return None
-        if "identitytoken" in entry:
-            found[registry] = {"IdentityToken": entry["identitytoken"]}
-        elif "auth" not in entry:
-            found[registry] = {}           # credentials kept elsewhere (engine >= 1.11)
-        else:
-            try:
-                user, password = base64.b64decode(entry["auth"]).split(b":", 1)
-                found[registry] = {"username": user.decode(), "password": password.decode(),
-                                   "email": entry.get("email"), "serveraddress": registry}
-            except (TypeError, ValueError, binascii.Error):
-                return None
-    return found
+    ca, cert, key = files
+    return Tls(ca, cert, key, None if skip_verify else True)
 
 
-def proxy_build_args(config: dict | None, host: str) -> dict:
+# ---- what a build takes from the config -------------------------------------------------------
+
+def proxy_build_args(config: DockerConfig, host: str) -> dict:
     """The build arguments the docker CLI and docker compose add from the config's proxies:
     those of the engine's address (``host``), else the "default" ones; HTTP_PROXY,
     HTTPS_PROXY, FTP_PROXY and NO_PROXY, each in both cases. A build's own arguments win."""
-    proxies = (config or {}).get("proxies")
+    proxies = config.data.get("proxies")
     if not isinstance(proxies, dict):
         return {}
     chosen = proxies.get(host) if host in proxies else proxies.get("default")
@@ -130,8 +186,3 @@ def proxy_build_args(config: dict | None, host: str) -> dict:
         if chosen.get(key):
             args[name] = args[name.lower()] = str(chosen[key])
     return args
-
-
-def encode_credentials(found: dict) -> bytes:
-    """The X-Registry-Config header's value: URL-safe base64 of the JSON, as docker-py sends it."""
-    return base64.urlsafe_b64encode(json.dumps(found).encode("ascii"))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 
-from ..imagerefs import image_name, split_host
-from .engine import BuiltImage, Engine, check_service_names, connect, engine_error, failures
+from ..imagerefs import digests_of, image_name
+from .api import FAILURES, NotFound
+from .engine import Engine, connect, engine_error
+from .jobs import BuiltImage, check_service_names
 
 
 def list_images(project, services=None, *, registry=None, tag=None,
@@ -15,9 +18,8 @@ def list_images(project, services=None, *, registry=None, tag=None,
     names = services or list(project.services)
     check_service_names(project, names)
     engine = engine or connect()
-    client = engine.client()
     rows = []
-    try:
+    with closing(engine.session()) as session:
         for service_name in dict.fromkeys(names):
             service = project.services[service_name]
             if service.image is None and service.build is None:
@@ -25,25 +27,15 @@ def list_images(project, services=None, *, registry=None, tag=None,
             name, tag_ = image_name(project, service, registry=registry, tag=tag)
             image_id = digest = None
             try:
-                info = client.inspect_image(f"{name}:{tag_}")
+                info = session.inspect_image(f"{name}:{tag_}")
                 image_id = info["Id"]
-                digest = next((d.partition("@")[2] for d in info.get("RepoDigests") or ()
-                               if d.partition("@")[0] in (name, _docker_io(name))), None)
-            except engine.docker.errors.NotFound:
+                digest = next(iter(digests_of(name, info.get("RepoDigests") or ())), None)
+            except NotFound:
                 pass
-            except failures() as exc:
+            except FAILURES as exc:
                 raise engine_error(exc, engine) from None
             rows.append(BuiltImage(service.name, name, tag_, image_id, digest))
-    finally:
-        client.close()
     return rows
-
-
-def _docker_io(name: str) -> str:
-    host, path = split_host(name)
-    if host is not None:
-        return name
-    return f"docker.io/{path if '/' in path else 'library/' + path}"
 
 
 def describe(images, fmt: str = "table") -> str:

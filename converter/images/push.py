@@ -14,11 +14,13 @@ import time
 from contextlib import closing
 
 from ..errors import ImageError
-from ..imagerefs import image_name, split_host
-from ..progress import make_reporter
-from ..registry import registry_digest
-from .engine import BuiltImage, Cancelled, Engine, api_message, connect, engine_error, failures, \
-    failures_reported, run_pool, select_services, skip_if_stopped
+from ..imagerefs import digests_of, image_name, split_host
+from .api import FAILURES, ApiError, NotFound
+from .engine import Engine, connect, engine_error
+from .jobs import BuiltImage, Cancelled, failures_reported, run_pool, select_services, \
+    skip_if_stopped
+from .progress import make_reporter
+from .registry import registry_digest
 
 
 def push_images(project, services=None, *, registry=None, tag=None, parallel=None,
@@ -41,12 +43,9 @@ def push_images(project, services=None, *, registry=None, tag=None, parallel=Non
         for service in targets:
             jobs.setdefault(refs[service.name], []).append(service)
         reporter.plan([s.name for s in targets])
-        client = engine.client()
-        try:
+        with closing(engine.session()) as session:
             for (name, tag_), group in jobs.items():
-                _ensure_local(client, engine, project, group[0], name, tag_, tag)
-        finally:
-            client.close()
+                _ensure_local(session, engine, project, group[0], name, tag_, tag)
         stop = threading.Event()
         job_list = list(jobs.items())
         worker = lambda item: _push_job(engine, item[0], item[1], reporter, stop,  # noqa: E731
@@ -57,23 +56,22 @@ def push_images(project, services=None, *, registry=None, tag=None, parallel=Non
         reporter.close()
 
 
-def _ensure_local(client, engine, project, service, name, tag, tag_option):
+def _ensure_local(session, engine, project, service, name, tag, tag_option):
     """Make sure `name:tag` exists in the engine, tagging the plainly named build if needed."""
-    errors = engine.docker.errors
     try:
-        client.inspect_image(f"{name}:{tag}")
+        session.inspect_image(f"{name}:{tag}")
         return
-    except errors.NotFound:
+    except NotFound:
         pass
-    except failures() as exc:
+    except FAILURES as exc:
         raise engine_error(exc, engine) from None
     plain_name, plain_tag = image_name(project, service, tag=tag_option)
     try:
-        image_id = client.inspect_image(f"{plain_name}:{plain_tag}")["Id"]
-    except errors.NotFound:
+        image_id = session.inspect_image(f"{plain_name}:{plain_tag}")["Id"]
+    except NotFound:
         raise ImageError(f"service {service.name!r}: image {name}:{tag} does not exist locally",
                          hint=f"build it first: c2k build {service.name}") from None
-    client.tag(image_id, name, tag, force=True)
+    session.tag(image_id, name, tag)
 
 
 def _push_job(engine, ref, services, reporter, stop, *, verify):
@@ -88,10 +86,9 @@ def _push_job(engine, ref, services, reporter, stop, *, verify):
     layers: dict = {}
     last_summary = None
     started = time.monotonic()
-    with failures_reported(reporter, services), closing(engine.client()) as client:
+    with failures_reported(reporter, services), closing(engine.session()) as session:
         try:
-            kwargs = {"auth_config": auth} if auth else {}
-            for event in client.push(name, tag, stream=True, decode=True, **kwargs):
+            for event in session.push(name, tag, auth):
                 if stop.is_set():
                     raise Cancelled()
                 if "error" in event or "errorDetail" in event:
@@ -116,19 +113,17 @@ def _push_job(engine, ref, services, reporter, stop, *, verify):
                     if summary != last_summary:
                         reporter.progress(first, summary)
                         last_summary = summary
-        except engine.docker.errors.APIError as exc:
-            raise push_error(first, f"{name}:{tag}", host, api_message(exc)) from None
-        except failures() as exc:
+        except ApiError as exc:
+            raise push_error(first, f"{name}:{tag}", host, exc.explanation) from None
+        except FAILURES as exc:
             raise engine_error(exc, engine) from None
-        info = client.inspect_image(f"{name}:{tag}")
+        info = session.inspect_image(f"{name}:{tag}")
         verified = False
         if digest is None:
             # An engine that sent no digest: accept the registry's answer only if it is one
             # the engine recorded for this image (RepoDigests), never an older push's.
             remote = registry_digest(name, tag, auth=auth)
-            recorded = {d.partition("@")[2] for d in info.get("RepoDigests") or ()
-                        if d.partition("@")[0] == name}
-            if remote is None or remote not in recorded:
+            if remote is None or remote not in digests_of(name, info.get("RepoDigests") or ()):
                 raise ImageError(f"service {first!r}: the push of {name}:{tag} reported no "
                                  "digest, and the registry did not confirm one")
             digest, verified = remote, True

@@ -1,11 +1,12 @@
 """The Docker engine's API over its local Unix socket, with the standard library's http.client:
-the calls a build makes (ping, ``POST /build``, image inspect and tag), nothing more.
+the calls a build makes (ping, ``POST /build``, image inspect and tag), nothing more; a
+``api.BuildSession``.
 
 Why not docker-py here: importing it, with requests and urllib3, takes ~0.05 s before the first
 request, a quarter of a cached one-service rebuild, and the engine answers these few calls
-the same either way. `c2k build` uses this client when the engine is on a Unix socket (see
-``dockerconfig``); tcp and ssh engines, a remote build context, pushes and `c2k images` go
-through docker-py.
+the same either way. ``Engine`` uses this client for builds when the engine is on a Unix socket
+(``dockerconfig.Address.socket``); every other engine, pushes and `c2k images` go through
+docker-py (``dockerpy``).
 """
 
 from __future__ import annotations
@@ -17,18 +18,10 @@ import os
 import socket
 import urllib.parse
 
+from .api import ApiError, NotFound
+
 BLOCK = 1 << 16
 BROKE_OFF = "its answer broke off"     # engine_error words it: the engine stopped mid-answer
-
-
-class ApiError(Exception):
-    """The engine refused a call: its HTTP status and its own message, as docker-py's APIError
-    carries them (``status_code``, ``explanation``)."""
-
-    def __init__(self, status_code: int | None, explanation: str):
-        super().__init__(f"{status_code} {explanation}" if status_code else explanation)
-        self.status_code = status_code
-        self.explanation = explanation
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -57,8 +50,6 @@ class SocketClient:
         self._response: http.client.HTTPResponse | None = None
 
     def ping(self) -> tuple[str | None, str | None]:
-        """(API-Version, Builder-Version) from ``GET /_ping``; (None, None) when the engine
-        answers it with an error."""
         response = self._request("GET", "/_ping")
         response.read()
         if response.status >= 400:
@@ -66,26 +57,26 @@ class SocketClient:
         return response.getheader("API-Version"), response.getheader("Builder-Version")
 
     def api_version(self) -> str:
-        """From ``GET /version``, for an engine whose ping does not say (before API 1.25)."""
         version = self._json("GET", "/version").get("ApiVersion")
         if not version:
             raise ApiError(None, "the engine's /version answer has no ApiVersion")
         return version
 
-    def build(self, params: dict, headers: dict, archive: str):
-        """``POST /build`` with the file ``archive`` as the body; yields the engine's messages
-        (dicts) as they stream in."""
-        headers = {**headers, "Content-Length": str(os.path.getsize(archive))}
-        with open(archive, "rb") as body:
-            response = self._request("POST", "/build", params, body=body, headers=headers)
+    def build(self, params: dict, headers: dict, archive: str | None):
+        if archive is None:           # a remote context: no body
+            response = self._request("POST", "/build", params, headers=headers)
+        else:
+            headers = {**headers, "Content-Length": str(os.path.getsize(archive))}
+            with open(archive, "rb") as body:
+                response = self._request("POST", "/build", params, body=body, headers=headers)
         self._raise_for_status(response)
         return _messages(response)
 
     def inspect_image(self, ref: str) -> dict:
         return self._json("GET", f"/images/{_quote(ref)}/json")
 
-    def tag(self, image: str, repository: str, tag: str, force: bool = False) -> None:
-        params = {"repo": repository, "tag": tag, **({"force": "1"} if force else {})}
+    def tag(self, image: str, repository: str, tag: str) -> None:
+        params = {"repo": repository, "tag": tag, "force": "1"}
         response = self._request("POST", f"/images/{_quote(image)}/tag", params)
         self._raise_for_status(response)
         response.read()
@@ -127,7 +118,8 @@ class SocketClient:
             message = json.loads(body).get("message")
         except (ValueError, AttributeError):
             message = None
-        raise ApiError(response.status, message or body.strip() or response.reason)
+        error = NotFound if response.status == 404 else ApiError
+        raise error(response.status, message or body.strip() or response.reason)
 
 
 def _quote(part: str) -> str:

@@ -15,7 +15,7 @@ import os
 
 from ..errors import ConversionError
 from . import names
-from .storage import _mount
+from .podvolumes import mount_entry
 
 
 def _object_data(ctx, scope: str, obj) -> tuple[dict | None, str]:
@@ -129,7 +129,7 @@ def service_mounts(ctx, service, pod, objects: dict) -> list[dict]:
                 vol = pod.get((scope, ref.source, ref.mode), f"{scope}-{oname}",
                               {kind_key: source})
                 sub_path = keys[0]
-            mounts.append(_mount(vol, target, read_only=True, sub_path=sub_path))
+            mounts.append(mount_entry(vol, target, read_only=True, sub_path=sub_path))
             detail = f"mounted at {target}"
             if external:
                 detail += (f" from the existing {'Secret' if scope == 'secret' else 'ConfigMap'}"

@@ -264,8 +264,6 @@ def hooks(service, report) -> dict:
         if not command:
             report.not_converted(service.name, key, "a hook without a command")
             continue
-        if isinstance(command, str):
-            command = ["sh", "-c", command]
         out[field] = {"exec": {"command": [str(c) for c in command]}}
         extra = sorted(k for k in first if k != "command")
         if len(items) > 1 or extra:

@@ -37,11 +37,15 @@ class Context:
     kinds: dict = field(default_factory=dict)          # workload name -> kind
     ports: dict = field(default_factory=dict)          # compose service -> Service ports
     headless: set = field(default_factory=set)         # compose services with a headless Service
+    references: list = field(default_factory=list)     # host:port references (references.py)
+    waiters: dict = field(default_factory=dict)        # service -> {condition -> dependants}
+    job_waits: dict = field(default_factory=dict)      # workload -> Jobs its pods wait for
+    starts_after: dict = field(default_factory=dict)   # workload -> {(workload, how)}
+    job_wait_accounts: set = field(default_factory=set)  # ServiceAccounts of those pods
     governing: dict = field(default_factory=dict)      # StatefulSet name -> governing Service
     objects: dict = field(default_factory=dict)        # (kind, name) -> object
     origins: dict = field(default_factory=dict)        # (kind, name) -> what produced it
-    volume_owners: dict | None = None                  # named volume -> workloads (lazy)
-    local_contexts: tuple | None = None                # local build contexts (lazy)
+    storage_plan: object | None = None                 # sharing.StoragePlan (lazy)
 
     @property
     def project_name(self) -> str:

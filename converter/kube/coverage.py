@@ -82,11 +82,8 @@ def report_coverage(ctx) -> None:
                     report.not_converted(name, full, "unknown kompose label")
         if svc.deploy is not None:
             _deploy_coverage(report, name, svc.deploy)
-    used = {m.source for s in ctx.project.services.values() for m in s.volumes
-            if m.type == "volume"}
+    # Volumes no service uses are not in the model: the loader leaves them out, as compose.
     for vname, volume in ctx.project.volumes.items():
-        if vname not in used:
-            report.add("volume", vname, "volumes", "not-converted", "not used by any service")
         if volume.driver and volume.driver != "local":
             report.add("volume", vname, "driver", "approximated",
                        f"driver {volume.driver}: a PersistentVolumeClaim is used")

@@ -20,8 +20,8 @@ class HostPath:
     files: tuple[tuple[str, bytes], ...] | None = None  # (relative path, content); None = too big
     count: int = 0                              # regular files seen (up to the limit + 1)
     size: int = 0                               # bytes seen (up to the limit + 1)
-    has_dockerfile: bool = False                # a folder with a Dockerfile (a build context)
     reason: str = ""                            # why files is None
+    executable: tuple[str, ...] = ()            # relative paths of the files with an x bit
 
 
 def read_host_path(path: str, *, max_bytes: int = 1024 * 1024, max_files: int = 32) -> HostPath:
@@ -38,8 +38,9 @@ def read_host_path(path: str, *, max_bytes: int = 1024 * 1024, max_files: int = 
         data = _read(path, max_bytes)
         if data is None:
             return HostPath("file", count=1, reason="cannot be read")
-        return HostPath("file", files=((os.path.basename(path), data),), count=1,
-                        size=len(data))
+        name = os.path.basename(path)
+        return HostPath("file", files=((name, data),), count=1, size=len(data),
+                        executable=(name,) if info.st_mode & 0o111 else ())
     if not stat.S_ISDIR(info.st_mode):
         return HostPath("other", reason="not a regular file or folder")
     return _read_dir(path, max_bytes, max_files)
@@ -62,15 +63,9 @@ def _read(path: str, limit: int) -> bytes | None:
 
 def _read_dir(root: str, max_bytes: int, max_files: int) -> HostPath:
     files: list[tuple[str, bytes]] = []
+    executable: list[str] = []
     total = 0
-    has_dockerfile = False
     reason = ""
-    try:
-        top = os.listdir(root)
-    except OSError as exc:
-        return HostPath("dir", reason=exc.strerror or str(exc))
-    has_dockerfile = any(n == "Dockerfile" or n.endswith(".Dockerfile") or n == "Containerfile"
-                         for n in top)
     stack = [""]
     while stack and not reason:
         rel_dir = stack.pop()
@@ -97,7 +92,8 @@ def _read_dir(root: str, max_bytes: int, max_files: int) -> HostPath:
             if len(files) >= max_files:
                 reason = f"has more than {max_files} files"
                 break
-            size = entry.stat(follow_symlinks=False).st_size
+            st = entry.stat(follow_symlinks=False)
+            size = st.st_size
             if total + size > max_bytes:
                 reason = f"holds more than {max_bytes} bytes"
                 break
@@ -107,10 +103,11 @@ def _read_dir(root: str, max_bytes: int, max_files: int) -> HostPath:
                 break
             total += len(data)
             files.append((rel, data))
+            if st.st_mode & 0o111:
+                executable.append(rel)
         stack.extend(reversed(subdirs))
     if reason:
-        return HostPath("dir", count=len(files), size=total, has_dockerfile=has_dockerfile,
-                        reason=reason)
+        return HostPath("dir", count=len(files), size=total, reason=reason)
     files.sort()
     return HostPath("dir", files=tuple(files), count=len(files), size=total,
-                    has_dockerfile=has_dockerfile)
+                    executable=tuple(sorted(executable)))

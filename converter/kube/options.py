@@ -19,6 +19,8 @@ SERVICE_GROUP_MODES = ("label", "volume")
 
 # The busybox image the dependency-wait init containers run (nc, nslookup, sh).
 WAIT_IMAGE = "busybox:1.36"
+# The image that waits for one-shot Jobs through the API (sh, curl; see jobwait.py).
+JOB_WAIT_IMAGE = "curlimages/curl:8.11.1"
 
 
 @record(kw_only=True)
@@ -35,6 +37,7 @@ class ConvertOptions:
     service_group_mode: str | None = None     # --service-group-mode: label | volume
     service_group_name: str | None = None     # --service-group-name (volume mode)
     wait_image: str = WAIT_IMAGE              # image of the depends_on init containers
+    job_wait_image: str = JOB_WAIT_IMAGE      # image that asks the API about one-shot Jobs
     config_max_bytes: int = 1024 * 1024       # bind mounts/files above this are not inlined
     config_max_files: int = 32                # a bind-mounted folder with more files is not inlined
 

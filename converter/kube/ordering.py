@@ -1,22 +1,23 @@
-"""depends_on -> init containers that wait, with no extra RBAC.
+"""depends_on -> init containers that wait, as docker compose waits before starting a service.
 
 For `service_started` and `service_healthy` the pod gets one init container per dependency
 (image `busybox`, see ConvertOptions.wait_image) running a shell loop until the dependency's
 Service accepts a TCP connection (`nc -z <service> <first port>`). A ClusterIP Service only
 forwards to ready pods, and readiness comes from the dependency's healthcheck, so this waits for
 "healthy" when the dependency has a healthcheck and for "started and listening" otherwise. A
-dependency without ports gets a headless Service (services.py); the wait is then for its name to
+dependency without ports has a headless Service (services.py); the wait is then for its name to
 resolve (`nslookup`), which happens once one of its pods is ready.
 
-`service_completed_successfully` cannot be awaited from inside a pod without API access (and so
-RBAC); the dependency becomes a Job, and the report says the dependant starts without waiting
-(containers that fail without the Job's work restart until it is done). `restart: true` (restart
-dependants when the dependency restarts) has no Kubernetes equivalent and is reported.
+For `service_completed_successfully` the dependency is a Job (workloads.py) and the init
+container asks the API server whether it has completed (jobwait.py: its image, RBAC and
+token). `c2k up` also applies the dependants only once the Job has completed
+(cluster/startorder.py). `restart: true` (restart dependants when the dependency restarts) has no
+Kubernetes equivalent and is reported.
 """
 
 from __future__ import annotations
 
-from . import names
+from . import jobwait, names
 
 
 def _script(host: str, port: int | None) -> str:
@@ -27,7 +28,7 @@ def _script(host: str, port: int | None) -> str:
             "sleep 2; done")
 
 
-def wait_containers(ctx, group) -> list[dict]:
+def wait_containers(ctx, group, pod) -> list[dict]:
     report = ctx.report
     out: list[dict] = []
     done: set[str] = set()
@@ -50,11 +51,25 @@ def wait_containers(ctx, group) -> list[dict]:
                 continue
             kdep = ctx.names[dep]
             dep_kind = ctx.kinds[ctx.group_of[dep].name]
+            completes = cond.condition == "service_completed_successfully" and dep_kind == "Job"
+            ctx.starts_after.setdefault(group.name, set()).add(
+                (ctx.group_of[dep].name, "completed" if completes else "started"))
             if cond.condition == "service_completed_successfully":
-                report.approximated(member, key,
-                                    f"waiting for {dep} to complete needs API access; {dep} is "
-                                    f"a {dep_kind} and {member} starts without waiting for it "
-                                    "(it restarts until its dependency's work is done)")
+                if not completes:
+                    report.approximated(member, key,
+                                        f"{dep} is a {dep_kind}, not a Job: {member} starts "
+                                        "without waiting for it to complete")
+                    continue
+                job = ctx.group_of[dep].name
+                waited = ctx.job_waits.setdefault(group.name, [])
+                if job not in waited:
+                    waited.append(job)
+                    cname = used.take(names.join("wait-for", job, "job"))
+                    out.append(jobwait.wait_container(ctx, pod, job, ctx.names[member], cname))
+                report.mapped(member, key, f"init container waits until Job {job} has "
+                                           "completed: it asks the API server, with the image "
+                                           f"{ctx.options.job_wait_image} (sh and curl) and the "
+                                           f"Role {jobwait.account_name(ctx)} (get on the Job)")
                 continue
             ports = [p for p in ctx.ports.get(dep) or [] if "protocol" not in p]
             if not ports and dep not in ctx.headless:

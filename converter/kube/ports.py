@@ -1,9 +1,12 @@
 """Ports and expose, read once for containerPorts and Service ports.
 
-`ports` entries: the Service port is the published port (the target when nothing is published),
-targetPort the target. A published range for one target (`8000-8010:80`, docker picks one) uses the
-range's first port. `expose` entries (`3000`, `3000-3005`, `53/udp`) add ports with port = target.
-Ranges are expanded, up to `MAX_RANGE` ports.
+On a compose network a service is reached on its container's ports: `minio:9000` for
+`ports: ["9090:9000"]`; the published port is how the host reaches it. So a Service port is the
+container port (port = targetPort) for every `ports` target and `expose` entry, and a published
+port that differs from its target is kept as a second Service port forwarding to the target
+(`minio:9090` works too, as it did with kompose, which made the published port the Service port).
+A published range for one target (`8000-8010:80`, docker picks one) keeps the range's first port.
+`expose` ranges (`3000-3005`) are expanded, up to `MAX_RANGE` ports.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ PROTOCOLS = {"tcp": "TCP", "udp": "UDP", "sctp": "SCTP"}
 
 @record
 class PortSpec:
-    port: int
     target: int
     protocol: str            # TCP | UDP | SCTP
     key: str                 # compose key it came from, e.g. "ports[0]"
@@ -66,7 +68,7 @@ def _specs(service, report) -> list[PortSpec]:
         if port.mode == "host":
             report.approximated(service.name, key, "mode host: a Service port, not a port on "
                                                    "the node (see kompose.controller.port.expose)")
-        out.append(PortSpec(port=published or port.target, target=port.target, protocol=proto,
+        out.append(PortSpec(target=port.target, protocol=proto,
                             key=key, published=published, host_ip=port.host_ip,
                             name=port.name, app_protocol=port.app_protocol))
     for i, item in enumerate(service.expose):
@@ -81,32 +83,51 @@ def _specs(service, report) -> list[PortSpec]:
             report.not_converted(service.name, key, f"a range of {len(values)} ports is more "
                                                     f"than {MAX_RANGE}")
             continue
-        out.extend(PortSpec(port=v, target=v, protocol=proto, key=key) for v in values)
+        out.extend(PortSpec(target=v, protocol=proto, key=key) for v in values)
     return out
 
 
 def service_ports(service, report) -> list[dict]:
-    """Service ports, unique by (port, protocol), with unique valid names."""
+    """Service ports, unique by (port, protocol), with unique valid names: the container ports
+    first (port = targetPort), then the published ports that differ from their target."""
     out: list[dict] = []
-    seen: set = set()
+    seen: dict = {}                       # (port, protocol) -> targetPort
     used = names.NameSet(limit=15)
-    for spec in _specs(service, report):
-        if (spec.port, spec.protocol) in seen:
-            if spec.key.startswith("ports"):
-                report.approximated(service.name, spec.key,
-                                    f"port {spec.port}/{spec.protocol.lower()} is already a "
-                                    "Service port; kept once")
-            continue
-        seen.add((spec.port, spec.protocol))
-        wanted = spec.name.lower() if spec.name and names.is_dns_label(spec.name.lower()) else (
-            names.port_name(spec.port, spec.protocol))
-        entry = {"name": used.take(wanted), "port": spec.port, "targetPort": spec.target}
+    specs = _specs(service, report)
+
+    def add(port: int, target: int, spec: PortSpec, wanted: str) -> None:
+        seen[(port, spec.protocol)] = target
+        entry = {"name": used.take(wanted), "port": port, "targetPort": target}
         if spec.protocol != "TCP":
             entry["protocol"] = spec.protocol
         if spec.app_protocol:
             entry["appProtocol"] = spec.app_protocol
         out.append(entry)
+
+    for spec in specs:
+        if (spec.target, spec.protocol) not in seen:
+            wanted = spec.name.lower() if spec.name and names.is_dns_label(spec.name.lower()) \
+                else names.port_name(spec.target, spec.protocol)
+            add(spec.target, spec.target, spec, wanted)
+    for spec in specs:
+        published = spec.published
+        if published is None or published == spec.target:
+            continue
+        known = seen.get((published, spec.protocol))
+        if known is None:
+            add(published, spec.target, spec, names.port_name(published, spec.protocol))
+        elif known != spec.target:
+            report.approximated(service.name, spec.key,
+                                f"published port {published} is also a container port: inside "
+                                f"the cluster {published} reaches the container's port "
+                                f"{published}, not {spec.target}")
     return out
+
+
+def published_ports(service) -> set[tuple[int, str]]:
+    """(Service port, protocol) of every published port: how the host reached the service."""
+    return {(spec.published, spec.protocol) for spec in _specs(service, _NoReport())
+            if spec.published is not None}
 
 
 def container_ports(service, hints, report) -> list[dict]:

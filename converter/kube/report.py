@@ -103,3 +103,7 @@ class Report:
 class ConversionResult:
     objects: list[dict]
     report: Report
+    wiring: tuple = ()          # wiring.Finding: references no Service forwards (--strict)
+    # workload -> ((workload it depends on, "completed" | "started"), ...): docker compose's
+    # start order; `c2k up` applies a workload once the Jobs it needs "completed" have.
+    start_after: dict = field(default_factory=dict)

@@ -1,10 +1,11 @@
 """`to_manifests(project, options)`: the whole conversion, as plain dicts plus a report.
 
 Steps: hints (kompose labels, x-kubernetes) -> Kubernetes names -> pod groups (network_mode:
-service:x and service groups share a pod) -> workload kinds -> Secrets/ConfigMaps -> Services ->
-one workload per pod group (containers, init containers, volumes) -> Ingresses, autoscalers,
-NetworkPolicies -> Namespace. Finally every compose key the model holds that no step spoke about
-is reported as not converted, so nothing is dropped silently.
+service:x and service groups share a pod) -> the `host:port` references between services ->
+workload kinds -> Secrets/ConfigMaps -> Services -> one workload per pod group (containers, init
+containers, volumes) -> RBAC for one-shot waits, Ingresses, autoscalers, NetworkPolicies ->
+Namespace. Then the wiring check reads the objects (wiring.py), and every compose key the model
+holds that no step spoke about is reported as not converted, so nothing is dropped silently.
 
 The function does no I/O except through `reader` (default: files.read_host_path, which reads
 small files inside the project for ConfigMaps and Secrets); tests pass a fake reader.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import functools
 
 from ..errors import ConversionError
-from . import config, labels, names, policies, storage
+from . import config, jobwait, labels, names, policies, storage
 from .autoscale import build_autoscalers
 from .containers import container
 from .context import Context, PodGroup
@@ -27,13 +28,16 @@ from .ingress import build_ingresses
 from .options import ConvertOptions
 from .ordering import wait_containers
 from .pods import pod_settings
+from .references import find_references
 from .report import ConversionResult, Report
 from .services import build_services
-from .workloads import decide_kind, workload
+from .wiring import check_wiring
+from .workloads import decide_kind, waiters, workload
 
-KIND_ORDER = ("Namespace", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim",
-              "Service", "Deployment", "StatefulSet", "DaemonSet", "ReplicationController",
-              "Job", "CronJob", "Ingress", "HorizontalPodAutoscaler", "NetworkPolicy")
+KIND_ORDER = ("Namespace", "ServiceAccount", "Role", "RoleBinding", "Secret", "ConfigMap",
+              "PersistentVolumeClaim", "Service", "Deployment", "StatefulSet", "DaemonSet",
+              "ReplicationController", "Job", "CronJob", "Ingress", "HorizontalPodAutoscaler",
+              "NetworkPolicy")
 
 
 def _once_per_path(reader):
@@ -62,21 +66,27 @@ def to_manifests(project, options: ConvertOptions | None = None, *,
         ctx.hints[svc.name] = service_hints(svc)
     _names(ctx)
     _groups(ctx)
+    ctx.references = find_references(project, reader)
+    ctx.waiters = waiters(project)
     for group in ctx.groups.values():
         ctx.kinds[group.name] = decide_kind(ctx, project.services[group.primary])
     file_objects = config.build_objects(ctx)
     build_services(ctx)
     for group in ctx.groups.values():
         _workload(ctx, group, file_objects)
+    jobwait.build_access(ctx)
     build_ingresses(ctx)
     build_autoscalers(ctx)
     policies.build_policies(ctx)
     objects = list(ctx.objects.values())
+    findings = check_wiring(ctx, objects)
     if options.namespace:
         objects = _namespaced(ctx, objects, options.namespace)
     report_coverage(ctx)
     objects.sort(key=lambda o: (_rank(o["kind"]), o["metadata"]["name"]))
-    return ConversionResult(objects=objects, report=ctx.report)
+    return ConversionResult(objects=objects, report=ctx.report, wiring=tuple(findings),
+                            start_after={k: tuple(sorted(v))
+                                         for k, v in sorted(ctx.starts_after.items())})
 
 
 def _rank(kind: str) -> int:
@@ -245,18 +255,22 @@ def _workload(ctx, group: PodGroup, file_objects) -> None:
             ctx.report.mapped(member, "profiles", "converted because its profile is active")
         if svc.links:
             ctx.report.mapped(member, "links", "service names resolve through Services")
-    for wait in wait_containers(ctx, group):
+    for wait in wait_containers(ctx, group, pod):
         wait["name"] = cnames.take(wait["name"])
         init.append(wait)
+    jobwait.pod_identity(ctx, group, spec)
     pod_spec: dict = {}
-    for key in ("serviceAccountName", "hostname", "hostNetwork", "hostPID", "hostIPC",
-                "shareProcessNamespace"):
+    for key in ("serviceAccountName", "automountServiceAccountToken", "hostname",
+                "hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace"):
         if key in spec:
             pod_spec[key] = spec.pop(key)
     if security:
         pod_spec["securityContext"] = security
     if pull_secrets:
         pod_spec["imagePullSecrets"] = [{"name": s} for s in pull_secrets]
+    for copy in pod.copy_containers(ctx.options.wait_image):   # first: the app's files
+        copy["name"] = cnames.take(copy["name"])
+        init.insert(0, copy)
     if init:
         pod_spec["initContainers"] = init
     pod_spec["containers"] = containers

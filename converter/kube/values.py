@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import shlex
 
 import yaml
 
+from ..compose import shellwords
 from ..errors import ConversionError
 from ..lazyre import lazy
 from ..records import record
@@ -106,7 +106,23 @@ def command(value, path) -> tuple[str, ...]:
         if isinstance(parsed, list):
             return tuple(str(v) for v in parsed)
         raise ConversionError(f"invalid command list {value!r}", path=path)
-    return tuple(shlex.split(text))
+    return command_words(text, path)
+
+
+def command_words(text: str, path) -> tuple[str, ...]:
+    """A command string in a hint, split as docker compose splits `command:`; a string that
+    compose would cut short (`a && b`) is refused rather than half run."""
+    try:
+        words, dropped = shellwords.split(text)
+    except shellwords.CommandLineError as exc:
+        raise ConversionError(f"cannot split command {text!r} into words: {exc}",
+                              path=path, hint="write the command as a list") from None
+    if dropped:
+        raise ConversionError(f"command {text!r} stops at {dropped!r}: it is split into words, "
+                              "not run by a shell", path=path,
+                              hint="write it as a list, through a shell if needed: "
+                                   "[sh, -c, '...']")
+    return tuple(words)
 
 
 def health_test(value, path) -> tuple[str, ...]:
@@ -118,7 +134,7 @@ def health_test(value, path) -> tuple[str, ...]:
         elif text.startswith("CMD-SHELL "):
             return ("CMD-SHELL", text[len("CMD-SHELL "):].strip())
         elif text.startswith("CMD "):
-            return ("CMD",) + tuple(shlex.split(text[len("CMD "):]))
+            return ("CMD",) + command_words(text[len("CMD "):], path)
         elif text == "NONE":
             return ("NONE",)
         else:

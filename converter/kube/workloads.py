@@ -1,15 +1,21 @@
 """Workloads: which controller runs a service, and the controller object around its pod.
 
-The kind, first match wins:
+The kind follows the lifecycle compose gives the service; first match wins:
 1. a schedule (`kompose.cronjob.schedule`, `x-kubernetes.schedule`) -> CronJob;
 2. an explicit controller (`kompose.controller.type`, `x-kubernetes.controller`);
-3. a one-shot service -> Job: `restart: "no"` / `on-failure[:N]`, `deploy.restart_policy.condition`
-   none / on-failure, `deploy.mode` replicated-job / global-job. `restart: "no"` means one attempt
-   (backoffLimit 0, restartPolicy Never); on-failure retries in place (restartPolicy OnFailure)
-   up to `max_attempts` / `on-failure:N` (Kubernetes' default of 6 when unset);
+3. a one-shot -> Job: `deploy.mode` replicated-job / global-job; a service another waits on
+   with `condition: service_completed_successfully` (whatever its restart policy: a Job runs it
+   to completion once, where compose would restart an `always` container after it succeeded);
+   `restart: "no"` / `deploy.restart_policy.condition: none` when nothing suggests a server:
+   no ports or expose, no healthcheck, nobody waiting for it to start or be healthy (links
+   included), nobody naming it in a `host:port` (references.py);
 4. `deploy.mode: global` -> DaemonSet;
 5. `--controller`;
-6. Deployment (an unset restart stays a long-running workload).
+6. Deployment. `restart: on-failure` is a server that restarts when it crashes: a Deployment,
+   reported because Kubernetes also restarts it after a clean exit.
+A Job's restartPolicy and backoffLimit: `no`, `none` or no restart at all (docker's default) is
+one attempt (Never, 0); on-failure retries in place (OnFailure) up to `on-failure:N` /
+`max_attempts` (else Kubernetes' 6); `always` / `unless-stopped` retries failures (OnFailure).
 Replicas: --replicas, else deploy.replicas / scale, else 1. A Deployment that mounts a
 ReadWriteOnce claim uses the Recreate strategy (a rolling update would wait for the old pod's
 volume forever on another node).
@@ -46,6 +52,40 @@ def restart_mode(service) -> tuple[str | None, int | None, str]:
     return None, None, "restart"
 
 
+def waiters(project) -> dict[str, dict[str, list[str]]]:
+    """service -> {depends_on condition -> services that wait on it with it} (links are
+    service_started dependencies in the model)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for svc in project.services.values():
+        for dep, cond in svc.depends_on.items():
+            out.setdefault(dep, {}).setdefault(cond.condition, []).append(svc.name)
+    return out
+
+
+def completion_waiters(ctx, service) -> list[str]:
+    return ctx.waiters.get(service.name, {}).get("service_completed_successfully", [])
+
+
+def server_signs(ctx, service) -> list[str]:
+    """What says a service is a server, whatever its restart policy."""
+    signs = []
+    if service.ports or service.expose:
+        signs.append("it has ports")
+    if service.healthcheck is not None and not service.healthcheck.disable and \
+            service.healthcheck.test not in (None, ("NONE",)):
+        signs.append("it has a healthcheck")
+    waits = ctx.waiters.get(service.name, {})
+    started = sorted(set(waits.get("service_started", []) + waits.get("service_healthy", [])))
+    if started:
+        signs.append(f"{', '.join(started)} wait{'s' if len(started) == 1 else ''} for it "
+                     "to start")
+    naming = sorted({r.service for r in ctx.references
+                     if r.target == service.name and r.service != service.name})
+    if naming:
+        signs.append(f"{', '.join(naming)} name{'s' if len(naming) == 1 else ''} it with a port")
+    return signs
+
+
 def decide_kind(ctx, service) -> str:
     hints = ctx.hints[service.name]
     mode = service.deploy.mode if service.deploy else None
@@ -53,14 +93,27 @@ def decide_kind(ctx, service) -> str:
         return "CronJob"
     if hints.controller:
         return KIND[hints.controller]
+    if mode in ("replicated-job", "global-job") or completion_waiters(ctx, service):
+        return "Job"
     once, _, _ = restart_mode(service)
-    if once or mode in ("replicated-job", "global-job"):
+    if once == "never" and not server_signs(ctx, service):
         return "Job"
     if mode == "global":
         return "DaemonSet"
     if ctx.options.controller:
         return KIND[ctx.options.controller]
     return "Deployment"
+
+
+def job_policy(service) -> tuple[str, int | None]:
+    """(restartPolicy, backoffLimit or None for Kubernetes' default) of a service run as a Job."""
+    once, attempts, _ = restart_mode(service)
+    if once == "on-failure":
+        return "OnFailure", attempts
+    if once == "never" or (service.restart is None and not (
+            service.deploy and service.deploy.restart_policy)):
+        return "Never", 0
+    return "OnFailure", None        # always / unless-stopped / any: retry failures
 
 
 def replicas(ctx, service) -> int:
@@ -80,16 +133,35 @@ def _report_kind(ctx, service, kind) -> None:
         report.mapped(name, "labels.kompose.cronjob.schedule", "CronJob")
     if hints.controller:
         report.mapped(name, "labels.kompose.controller.type", kind)
-    if service.restart is not None or (service.deploy and service.deploy.restart_policy):
-        if kind in ("Job", "CronJob"):
-            report.mapped(name, key, "Job restartPolicy " + (
-                "OnFailure" if once == "on-failure" else "Never") + (
-                f", backoffLimit {attempts}" if attempts is not None else ""))
-        elif once:
-            report.approximated(name, key, f"a one-shot restart policy, but the {kind} "
-                                           "restarts its pods always")
-        else:
-            report.mapped(name, key, f"{kind} (pods restart always)")
+    waiting = completion_waiters(ctx, service)
+    if kind == "Job" and waiting:
+        report.mapped(name, "depends_on", f"a Job: {', '.join(sorted(waiting))} "
+                                          f"wait{'s' if len(waiting) == 1 else ''} for it to "
+                                          "complete (service_completed_successfully)")
+    restart_set = service.restart is not None or bool(
+        service.deploy and service.deploy.restart_policy)
+    if kind in ("Job", "CronJob"):
+        policy, limit = job_policy(service)
+        detail = f"Job restartPolicy {policy}" + (
+            f", backoffLimit {limit}" if limit is not None else "")
+        if restart_set and once is None:
+            report.approximated(name, key, detail + ": it runs to completion once; compose "
+                                                    "would restart it after it succeeded too")
+        elif restart_set:
+            report.mapped(name, key, detail)
+    elif once == "on-failure":
+        report.approximated(name, key, f"on-failure: a {kind}, restarted when it crashes and "
+                                       "also after a clean exit (compose leaves it stopped)"
+                            + (f"; the limit of {attempts} attempts is not kept"
+                               if attempts is not None else "")
+                            + ("" if server_signs(ctx, service) else
+                               '; if it is a one-shot task, restart: "no" makes it a Job'))
+    elif once == "never":
+        why = "; ".join(server_signs(ctx, service)) or f"a {kind} was asked for"
+        report.approximated(name, key, f"no restart, but {why}: a {kind}, restarted when it "
+                                       "exits (compose would leave it stopped)")
+    elif restart_set:
+        report.mapped(name, key, f"{kind} (pods restart always)")
     policy = service.deploy.restart_policy if service.deploy else None
     if policy is not None:
         if policy.delay is not None:
@@ -151,15 +223,13 @@ def workload(ctx, group, pod_spec: dict, pod_meta: dict, pod_volumes, annotation
         ctx.report.mapped(service.name, "scale", "replicas")
     spec: dict
     if kind in ("Job", "CronJob"):
-        once, attempts, _ = restart_mode(service)
-        pod_spec["restartPolicy"] = "OnFailure" if once == "on-failure" else "Never"
+        policy, limit = job_policy(service)
+        pod_spec["restartPolicy"] = policy
         job: dict = {}
         if kind == "CronJob" and hints.backoff_limit is not None:
             job["backoffLimit"] = hints.backoff_limit
-        elif once == "never" and kind == "Job":
-            job["backoffLimit"] = 0
-        elif attempts is not None:
-            job["backoffLimit"] = attempts
+        elif limit is not None:
+            job["backoffLimit"] = limit
         if count != 1:
             job["completions"] = count
             job["parallelism"] = count

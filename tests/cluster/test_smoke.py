@@ -1,5 +1,7 @@
 """Smoke test of the local test cluster (tests/cluster): workloads reach their
-ready/complete states through kube-controller-manager, kube-scheduler and kwok."""
+ready/complete states through kube-controller-manager, kube-scheduler and kwok
+(in a namespace whose pods go to the simulated node). The real node's own checks
+are in test_real_node.py."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conftest_cluster import kubectl_path  # noqa: E402
+from conftest_cluster import KWOK_NAMESPACE_PREFIX, kubectl_path  # noqa: E402
 
 pytestmark = pytest.mark.cluster
 
@@ -33,7 +35,7 @@ def kubectl(kubeconfig: str, *args: str, stdin: str | None = None, check: bool =
 
 @pytest.fixture
 def namespace(cluster_kubeconfig: str):
-    name = f"smoke-{uuid.uuid4().hex[:8]}"
+    name = f"{KWOK_NAMESPACE_PREFIX}smoke-{uuid.uuid4().hex[:8]}"   # its pods go to kwok
     kubectl(cluster_kubeconfig, "create", "namespace", name)
     # Pods are refused until the namespace's default ServiceAccount exists.
     deadline = time.monotonic() + 60
@@ -105,6 +107,9 @@ spec:
   template:
     metadata: {labels: {app: agent}}
     spec:
+      # A DaemonSet picks its nodes from its own template: only the kwok node here.
+      nodeSelector: {type: kwok}
+      tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}]
       containers:
       - {name: agent, image: "busybox:1", command: [sleep, infinity]}
 """
@@ -125,6 +130,8 @@ def test_workloads_become_ready(cluster_kubeconfig: str, namespace: str) -> None
     assert sum(1 for n, ph in phases.items() if n.startswith("web-") and ph == "Running") == 2, phases
     assert phases["db-0"] == "Running", phases
     assert any(n.startswith("once-") and ph == "Succeeded" for n, ph in phases.items()), phases
+    nodes = {p["spec"].get("nodeName") for p in pods}
+    assert nodes == {"c2k-node-0"}, nodes
 
     pvc = json.loads(kc("get", "pvc", "data-db-0", "-o", "json").stdout)
     pv = json.loads(kubectl(cluster_kubeconfig, "get", "pv", pvc["spec"]["volumeName"], "-o", "json").stdout)
@@ -133,7 +140,7 @@ def test_workloads_become_ready(cluster_kubeconfig: str, namespace: str) -> None
 
 
 def test_namespace_deletion_finishes(cluster_kubeconfig: str) -> None:
-    name = f"smoke-del-{uuid.uuid4().hex[:8]}"
+    name = f"{KWOK_NAMESPACE_PREFIX}smoke-del-{uuid.uuid4().hex[:8]}"
     kc = lambda *a, **kw: kubectl(cluster_kubeconfig, *a, **kw)  # noqa: E731
     kc("create", "namespace", name)
     kc("-n", name, "create", "configmap", "c", "--from-literal=k=v")

@@ -74,5 +74,7 @@ REST_FRAMEWORK = {
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_TZ = True
+# psycopg2 2.8 does not run on Python 3.11 (Debian 12's), and Django 2.2 predates psycopg2 2.9's
+# time zone objects (it fails on reading a timestamp with USE_TZ): naive UTC datetimes.
+USE_TZ = False
 STATIC_URL = "/static/"

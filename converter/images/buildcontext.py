@@ -21,8 +21,8 @@ import os
 import re
 import stat
 
-from .errors import ImageError
-from .records import record
+from ..errors import ImageError
+from ..records import record
 from .tarwriter import TarWriter
 
 DEFAULT_MAX_CONTEXT_BYTES = 2 * 1024 ** 3   # refuse contexts above this (override per call)

@@ -12,8 +12,8 @@ import base64
 import json
 import re
 
-from .errors import ImageError
-from .imagerefs import split_host  # noqa: F401  (re-exported)
+from ..errors import ImageError
+from ..imagerefs import canonical
 
 
 MANIFEST_ACCEPT = ", ".join((
@@ -31,10 +31,9 @@ def registry_digest(name: str, tag: str, *, auth: dict | None = None,
     """The digest the registry serves for name:tag (HEAD on the manifest), or None when the
     registry cannot be asked from here. Raises ImageError when it answers that the tag does not
     exist."""
-    host, path = split_host(name)
-    if host is None or host in ("docker.io", "index.docker.io"):
-        host = "registry-1.docker.io"
-        path = path if "/" in path else f"library/{path}"
+    host, path = canonical(name)
+    if host == "docker.io":
+        host = "registry-1.docker.io"         # where Docker Hub serves the registry API
     local = host.split(":")[0] in ("localhost", "127.0.0.1", "[::1]") or \
         host.startswith("127.")
     url = f"{'http' if local else 'https'}://{host}/v2/{path}/manifests/{tag}"
