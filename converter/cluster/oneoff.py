@@ -128,11 +128,11 @@ def _show_output(conn, pod: dict | None, out, warn) -> None:
     if pod is None:
         warn("the one-off pod is gone: no output to show")
         return
-    container = pod["spec"]["containers"][0]["name"]
+    container, name = pod["spec"]["containers"][0]["name"], pod["metadata"]["name"]
     try:
-        out(_read_log(conn, pod["metadata"]["name"], {"container": container}))
+        out(_read_log(conn, name, {"container": container}, what=f"reading pod/{name}'s log"))
     except ClusterError as exc:
-        warn(f"the output of pod {pod['metadata']['name']} is unavailable: {exc.message}")
+        warn(f"the output of pod {name} is unavailable: {exc.message}")
 
 
 # ---- exec ---------------------------------------------------------------------------------------
