@@ -22,6 +22,7 @@ from converter.kube.references import find_references
 from corpus import corpus_cases, corpus_dir
 from helpers import run_c2k
 
+pytestmark = pytest.mark.corpus
 PROJECTS = [p for p in corpus_cases("realworld") if p.is_dir()]
 LEGITIMATE: dict[str, set[tuple[str, str]]] = {}   # project -> {(service, where)}
 
