@@ -12,7 +12,7 @@ Registered from tests/conftest.py (``pytest_plugins = [..., "conftest_tools"]``)
   comparing what helm/kustomize render with what `c2k convert` writes.
 
 Environment: C2K_HELM / C2K_KUSTOMIZE use those binaries instead of building; GO names the Go
-toolchain (default: the one tests/go finds); C2K_TOOLS_BUILD_TIMEOUT in seconds (default 1800).
+toolchain (default: the one tests/gobin/go finds); C2K_TOOLS_BUILD_TIMEOUT in seconds (default 1800).
 """
 
 from __future__ import annotations

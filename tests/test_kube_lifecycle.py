@@ -218,6 +218,7 @@ def run_wait(tmp_path, shell, answers, host="10.96.0.1"):
     return proc, calls
 
 
+@pytest.mark.slow  # runs the wait script in a shell, with its sleeps
 def test_wait_script_ends_when_the_job_completed(tmp_path, shell):
     proc, calls = run_wait(tmp_path, shell, [NOT_FOUND, _job("SuccessCriteriaMet"),
                                              _job("Complete")])
@@ -232,12 +233,14 @@ def test_wait_script_ends_when_the_job_completed(tmp_path, shell):
         calls[0]
 
 
+@pytest.mark.slow  # runs the wait script in a shell, with its sleeps
 def test_wait_script_fails_when_the_job_failed(tmp_path, shell):
     proc, _ = run_wait(tmp_path, shell, [_job("Failed")], host="fd00::1")
     assert proc.returncode == 1
     assert "job migrate failed: web does not start" in proc.stdout
 
 
+@pytest.mark.slow  # runs the wait script in a shell, with its sleeps
 def test_wait_script_brackets_an_ipv6_api_address(tmp_path, shell):
     _, calls = run_wait(tmp_path, shell, [_job("Complete")], host="fd00::1")
     assert calls[0].endswith("https://[fd00::1]:443/apis/batch/v1/namespaces/shop/jobs/migrate"

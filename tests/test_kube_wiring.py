@@ -162,6 +162,7 @@ WORKING = """
 """
 
 
+@pytest.mark.slow  # runs c2k in a subprocess
 def test_convert_reports_findings_and_strict_fails(tmp_path):
     write(tmp_path, "compose.yaml", BROKEN)
     proc = run_c2k("convert", cwd=tmp_path)
@@ -178,6 +179,7 @@ def test_convert_reports_findings_and_strict_fails(tmp_path):
     assert "environment.SESSION_SECRET" in quiet.stderr and ":pw@" not in quiet.stderr
 
 
+@pytest.mark.slow  # runs c2k in a subprocess
 def test_strict_passes_on_wiring_that_works(tmp_path):
     write(tmp_path, "compose.yaml", WORKING)
     proc = run_c2k("convert", "--strict", "--job-wait-image", "r/curl:1", cwd=tmp_path)
@@ -185,6 +187,7 @@ def test_strict_passes_on_wiring_that_works(tmp_path):
     assert "wiring:" not in proc.stderr
 
 
+@pytest.mark.slow  # runs c2k in a subprocess
 @pytest.mark.parametrize("command", ["convert", "apply", "diff", "up"])
 def test_every_converting_command_takes_strict_and_the_wait_images(command):
     proc = run_c2k(command, "--help")
@@ -195,6 +198,7 @@ def test_every_converting_command_takes_strict_and_the_wait_images(command):
     assert f"default: {WAIT_IMAGE}" in flat and f"default: {JOB_WAIT_IMAGE}" in flat
 
 
+@pytest.mark.slow  # runs c2k in a subprocess
 def test_wait_image_option_sets_the_tcp_wait_image(tmp_path):
     write(tmp_path, "compose.yaml", """
         services:

@@ -51,6 +51,7 @@ def test_entrypoint_and_hooks_are_split_the_same_way(tmp_path):
         "compose.yaml:5 (services.web.post_start[0].command)"]
 
 
+@pytest.mark.slow  # runs c2k in a subprocess
 def test_converted_container_runs_the_split_command(tmp_path):
     write(tmp_path, "compose.yaml", """\
         services:

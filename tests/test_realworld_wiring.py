@@ -21,6 +21,7 @@ from converter.kube.names import is_dns1035
 from converter.kube.references import find_references
 from helpers import run_c2k
 
+pytestmark = pytest.mark.corpus
 PROJECTS = [p for p in corpus_cases("realworld") if p.is_dir()]
 LEGITIMATE: dict[str, set[tuple[str, str]]] = {}   # project -> {(service, where)}
 

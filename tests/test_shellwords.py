@@ -98,6 +98,7 @@ def _reference_words(cases: list[str], folder) -> dict:
     return result
 
 
+@pytest.mark.slow  # runs docker compose config
 def test_differential_against_docker_compose(tmp_path):
     if docker_compose() is None:
         if os.environ.get("CI") == "true":
