@@ -217,8 +217,15 @@ def test_deploy_resources():
 
 def test_v2_resource_keys():
     c, _, _ = one(svc("web", mem_limit=1 << 30, cpus=1.5, mem_reservation=256 << 20))
+    # a limit reserves nothing under docker compose: the CPU request is 0, not the limit
     assert c["resources"] == {"limits": {"cpu": "1500m", "memory": "1Gi"},
-                              "requests": {"memory": "256Mi"}}
+                              "requests": {"cpu": "0", "memory": "256Mi"}}
+
+
+def test_a_limit_alone_reserves_nothing():
+    c, _, _ = one(svc("web", deploy=Deploy(limits=ResourceSpec(cpus=2, memory=1 << 30))))
+    assert c["resources"] == {"limits": {"cpu": "2", "memory": "1Gi"},
+                              "requests": {"cpu": "0", "memory": "0"}}
 
 
 def test_ephemeral_storage_from_deploy_labels():

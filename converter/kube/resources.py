@@ -3,6 +3,10 @@
 limits <- deploy.resources.limits (else `mem_limit` / `cpus`); requests <- deploy.resources
 .reservations (else `mem_reservation`). GPUs reserved through `devices` become `nvidia.com/gpu`
 (or `<driver>/gpu`) limits. A request above its limit is lowered to the limit and reported.
+
+A CPU or memory limit without a reservation gets an explicit request of 0: Kubernetes would
+otherwise take the limit as the request and reserve it on a node, where docker compose reserves
+nothing (a project whose limits add up to more than a small node would not schedule at all).
 """
 
 from __future__ import annotations
@@ -70,6 +74,9 @@ def container_resources(service, hints, report) -> dict:
                                     f"the reservation {requests[key]} is above the limit "
                                     f"{limits[key]}; the request is lowered to the limit")
                 requests[key] = limits[key]
+    for key in ("cpu", "memory"):
+        if key in limits and key not in requests:
+            requests[key] = "0"
     out: dict = {}
     if limits:
         out["limits"] = limits
