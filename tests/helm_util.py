@@ -237,7 +237,7 @@ def dangling(rendered: dict, compose_names: set[str], *, external: set = frozens
             problems.append(f"{where}: no {kind} {name}")
 
     def hosts(text, where):
-        for _, _, host, port, shown in host_spans(text, portless=True):
+        for _, _, host, _port, shown in host_spans(text, portless=True):
             if host.lower() in compose_names and ("Service", host.lower()) not in have:
                 problems.append(f"{where}: {shown} names no Service of the release")
 
@@ -286,7 +286,7 @@ def dangling(rendered: dict, compose_names: set[str], *, external: set = frozens
             need("Service", spec["serviceName"], where)
         if kind == "ConfigMap":
             for key, text in (obj.get("data") or {}).items():
-                for _, _, host, port, shown in host_spans(text):
+                for _, _, host, _port, shown in host_spans(text):
                     if host.lower() in compose_names and ("Service", host.lower()) not in have:
                         problems.append(f"{where} {key}: {shown} names no Service")
         if kind == "Ingress":

@@ -334,7 +334,7 @@ def test_overrides_change_exactly_what_they_name(tmp_path, helm_bin):
     def pod(kind, name):
         return expected[(kind, None, name)]["spec"]["template"]
 
-    for (kind, _, name), obj in expected.items():
+    for obj in expected.values():
         spec = obj.get("spec", {})
         template_ = spec.get("jobTemplate", {}).get("spec", spec).get("template")
         for c in (template_ or {}).get("spec", {}).get("containers", []) + \

@@ -213,7 +213,7 @@ def apply_objects(conn: Connection, project: str, objects: list[dict], *, prune:
     kept_claims = sorted((claims_.recorded(parent) & set(claims)) |
                          (set(left.claims) - {o["metadata"]["name"] for _, o in candidates}
                           if prune else set()))
-    notes = claims_.annotations(kept_claims)
+    notes = claims_.kept_annotations(kept_claims)
     if not dry_run and (parent is None or not new_kinds <= old_kinds or
                         claims_.recorded(parent) != set(kept_claims)):
         applyset.write_parent(old_kinds | new_kinds, annotations=notes)
@@ -281,7 +281,7 @@ def apply_objects(conn: Connection, project: str, objects: list[dict], *, prune:
         kinds = new_kinds | ({"PersistentVolumeClaim"} if set(left.claims) - gone else set())
         kept_claims = [c for c in kept_claims if c not in gone]
         if not dry_run and (kinds != old_kinds | new_kinds or gone):
-            applyset.write_parent(kinds, annotations=claims_.annotations(kept_claims))
+            applyset.write_parent(kinds, annotations=claims_.kept_annotations(kept_claims))
     return result
 
 

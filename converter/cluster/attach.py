@@ -75,7 +75,9 @@ class Attacher:
         # a container that ended since the last poll: its own state, or the last state of
         # the one that replaced it
         for ended in (state.get("terminated"), last.get("terminated")):
-            cid = (ended or {}).get("containerID")
+            if ended is None:
+                continue
+            cid = ended.get("containerID")
             if cid and cid not in self._ended and (cid in self._streamed or ended is
                                                    state.get("terminated")):
                 self._ended.add(cid)

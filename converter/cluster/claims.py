@@ -66,7 +66,8 @@ def _expandable(conn, storage_class: str | None, cache: dict) -> bool:
 
 def settle(conn, bodies: list[dict], claims: dict[str, dict]) -> list[str]:
     """Make each claim body keep what its live claim cannot change; the notes to tell."""
-    notes, classes = [], {}
+    notes: list[str] = []
+    classes: dict = {}
     for body in bodies:
         live = claims.get(body["metadata"]["name"]) if body.get("kind") == \
             "PersistentVolumeClaim" else None
@@ -132,7 +133,7 @@ def template_claims(statefulsets: list[dict], parent: dict | None, names) -> lis
     return sorted(n for n in names if n in known or any(p.fullmatch(n) for p in patterns))
 
 
-def annotations(names) -> dict | None:
+def kept_annotations(names) -> dict | None:
     """The parent's annotations naming StatefulSet claims (None: there are none)."""
     return {KEPT_CLAIMS: ",".join(sorted(names))} if names else None
 
@@ -214,10 +215,11 @@ def usage_summaries(conn) -> dict[str, dict]:
                     what="listing pods").get("items") or []
     except Exception:
         return {}
-    nodes = {(p.get("spec") or {}).get("nodeName") for p in pods
-             if any(v.get("persistentVolumeClaim") for v in (p.get("spec") or {}).get("volumes")
-                    or [])} - {None}
-    out = {}
+    nodes = {str((p.get("spec") or {}).get("nodeName")) for p in pods
+             if (p.get("spec") or {}).get("nodeName")
+             and any(v.get("persistentVolumeClaim") for v in (p.get("spec") or {}).get("volumes")
+                     or [])}
+    out: dict[str, dict] = {}
     for node in sorted(nodes):
         try:
             out[node] = _stats_summary(conn, node)

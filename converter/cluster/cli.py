@@ -96,7 +96,7 @@ def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
         order = StartOrder(conn, conversion.start_after, timeout, progress=out)
     from .lock import ProjectLock
     tell = None if settings.quiet else warn
-    with ProjectLock(conn, project.name, click.get_current_context().info_name,
+    with ProjectLock(conn, project.name, click.get_current_context().info_name or "apply",
                      warn=tell) as lock:
         result = apply_objects(conn, project.name, objects, prune=prune or prune_volumes,
                                prune_volumes=prune_volumes, force=force_conflicts,

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from ..commandline import command, options, warn
+from ..commandline import Settings, command, options, warn
 from ..errors import C2KError
 from ..images.cli import BUILD, PUSH
 from ..kube.cli import CONVERT_PARAMS
@@ -26,7 +26,7 @@ def _colour(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def bind_forwards(settings, services=()):
+def bind_forwards(settings: Settings, services: tuple[str, ...] = ()) -> list:
     """The published ports, listening already (a port taken fails before anything is
     applied, as compose fails before it starts a container)."""
     from .forward import bind, published
@@ -60,7 +60,7 @@ def up_attached(settings, conn, project, bound, *, attach, no_attach, no_log_pre
     shown = set(attach or (known - quiet)) - set(no_attach)
     printer = LogPrinter(click.echo, colour=_colour(no_color), prefix=not no_log_prefix)
     abort = abort_on_container_exit or bool(exit_code_from)
-    captured = []
+    captured: list = []
 
     def exited(service, name, code):
         if exit_code_from == service and not captured:

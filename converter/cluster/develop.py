@@ -82,7 +82,9 @@ class DevWatch:
     # ---- a batch ----------------------------------------------------------------------------
 
     def handle(self, batch: set[str]) -> None:
-        rebuild, restart, execs = set(), set(), {}
+        rebuild: set[str] = set()
+        restart: set[str] = set()
+        execs: dict = {}
         copies: dict[str, dict[str, str]] = {}          # service -> container path -> host
         for path in sorted(batch):
             for index, rule in enumerate(self.rules):

@@ -59,7 +59,7 @@ def _down(conn: Connection, project: str, volumes: bool, timeout: float, say, te
     if wrote:
         # named before their StatefulSets go: a down stopped halfway leaves them findable
         applyset.write_parent(applyset.group_kinds(parent) | {group_kind(o) for _, o in members},
-                              annotations=claims_.annotations(by_name))
+                              annotations=claims_.kept_annotations(by_name))
     resource = conn.resource("v1", "PersistentVolumeClaim")
     template_claims = [(resource, {**live[n], "kind": "PersistentVolumeClaim",
                                    "apiVersion": "v1"}) for n in by_name]
@@ -88,7 +88,7 @@ def _down(conn: Connection, project: str, volumes: bool, timeout: float, say, te
     wait_gone(deleted, timeout, interval)
     if kept:
         member_kinds = {group_kind(o) for o in kept if o["metadata"]["name"] not in by_name}
-        applyset.write_parent(member_kinds, annotations=claims_.annotations(by_name))
+        applyset.write_parent(member_kinds, annotations=claims_.kept_annotations(by_name))
         for obj in kept:
             say(f"{ref(obj)} kept (use --volumes to delete claims)")
     else:

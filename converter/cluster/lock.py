@@ -248,7 +248,9 @@ def release_all(timeout: float = 2.0) -> None:
     thread: the interrupted one may hold the connection pool's lock)."""
     if not _held:
         return
-    worker = threading.Thread(target=lambda: [lock.release() for lock in list(_held)],
-                              daemon=True)
+    def release() -> None:
+        for lock in list(_held):
+            lock.release()
+    worker = threading.Thread(target=release, daemon=True)
     worker.start()
     worker.join(timeout)

@@ -59,7 +59,8 @@ class Rule(NamedTuple):
                 return None
         if not self.syncs:
             return ""
-        return self.target if rel == "." else posixpath.join(self.target, rel)
+        target = self.target or ""
+        return target if rel == "." else posixpath.join(target, rel)
 
 
 def _relative(base: str, path: str) -> str | None:

@@ -12,7 +12,11 @@ digests, not from the converted objects (emit/bundle.py).
 from __future__ import annotations
 
 import importlib
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from ..kube.report import ConversionResult
+    from ..model import Project
 
 
 class Target(NamedTuple):
@@ -20,8 +24,8 @@ class Target(NamedTuple):
     output: str | None          # None: stdout
     json: bool = False          # -j: JSON instead of YAML, where the format has both
     # for a format that needs more than the objects (helm: the start order, the references):
-    project: object = None      # the compose Project
-    conversion: object = None   # the ConversionResult the objects come from
+    project: Project | None = None               # the compose Project
+    conversion: ConversionResult | None = None   # the conversion the objects come from
 
 
 class Written(NamedTuple):

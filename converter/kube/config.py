@@ -73,7 +73,7 @@ def _object_data(ctx: Context, scope: str, obj) -> tuple[dict | None, str, froze
 def build_objects(ctx: Context) -> dict:
     """Secret and ConfigMap objects; returns {(scope, name): (object name, keys, whole folder,
     from a file, executable keys)} (keys None: external)."""
-    out = {}
+    out: dict[tuple[str, str], tuple[str, list[str] | None, bool, bool, frozenset]] = {}
     for scope, table, kind in (("secret", ctx.project.secrets, "Secret"),
                                ("config", ctx.project.configs, "ConfigMap")):
         for key_name, obj in table.items():

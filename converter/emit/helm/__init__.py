@@ -10,10 +10,17 @@ hooks. docs/helm.md describes the chart for its users.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 from ..formats import Target, Written
 from ..shared import write_tree
 from .chart import Chart, chart_name
 from .values import camel, values_expr
+
+if TYPE_CHECKING:
+    from ...kube.report import ConversionResult
+    from ...model import Project
 
 __all__ = ["Chart", "camel", "chart_name", "values_expr", "write", "write_chart"]
 
@@ -22,14 +29,15 @@ def write(objects: list[dict], target: Target) -> Written:
     """The `helm` format (formats.py). Besides the objects the chart needs the conversion they
     came from (start order, service names, references) and the compose project (its secrets and
     published ports): `target.conversion` and `target.project`."""
-    if target.conversion is None:
-        raise ValueError("the helm format needs the conversion of these objects")
+    if target.conversion is None or target.project is None:
+        raise ValueError("the helm format needs the conversion of these objects and its project")
     chart, paths = write_chart(target.conversion, target.project, target.output or "")
     return Written(note=f"wrote helm ({len(paths)} files) to {target.output}",
                    warnings=tuple(unrewritten_lines(chart)))
 
 
-def write_chart(result, project, output: str) -> tuple[Chart, list[str]]:
+def write_chart(result: ConversionResult, project: Project,
+                output: str) -> tuple[Chart, list[str]]:
     """Write the chart of a conversion (`to_manifests`'s result) into the folder `output`;
     return it and the paths written (shared.write_tree: files an earlier run wrote and this one
     does not are removed)."""
@@ -37,7 +45,7 @@ def write_chart(result, project, output: str) -> tuple[Chart, list[str]]:
     return chart, write_tree(output, chart.files(), what="--format helm")
 
 
-def unrewritten_lines(chart: Chart):
+def unrewritten_lines(chart: Chart) -> Iterator[str]:
     """A warning per reference to a service that a release cannot rename (the chart's README
     lists them too)."""
     for ref in chart.unrewritten:

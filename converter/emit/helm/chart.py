@@ -14,6 +14,7 @@ import collections
 import copy
 import json
 import os
+from typing import TYPE_CHECKING
 
 from ...kube import names
 from .. import yamlio
@@ -31,6 +32,10 @@ from .secrets import SecretTemplates
 from .tokens import Tokens, escape_braces
 from .values import free_key, values_expr
 
+if TYPE_CHECKING:
+    from ...kube.report import ConversionResult
+    from ...model import Project
+
 CHART_VERSION = "0.1.0"
 SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
 TOP_LEVEL = ("global", "nameOverride", "fullnameOverride", "keepComposeNames", "waitImage",
@@ -42,7 +47,7 @@ _SECTION_ORDER = ("image", "replicaCount", "env", "resources", "securityContext"
 
 
 class Chart:
-    def __init__(self, result, project):
+    def __init__(self, result: ConversionResult, project: Project) -> None:
         self.project = project
         self.name = chart_name(project.name)
         self.project_label = names.dns_label(project.name, prefix="p")
@@ -175,7 +180,7 @@ class Chart:
     def _other(self, obj: dict, name: str) -> None:
         kind = obj["kind"]
         t = self.tokens
-        spec = obj.get("spec")
+        spec = obj.get("spec") or {}
         if kind == "Service":
             self._service(obj, name)
         elif kind == "ConfigMap":
@@ -391,7 +396,7 @@ def _values_comment(key: str, chart: Chart) -> str:
 def _app_version(objects: list[dict]) -> str:
     """The tag most of the workloads' images carry (the project's own images usually share
     one), else the chart version."""
-    tags = collections.Counter()
+    tags: collections.Counter[str] = collections.Counter()
     for obj in objects:
         for c in pod_of(obj).get("containers") or ():
             tag = split_image(c.get("image", "")).get("tag")

@@ -126,7 +126,9 @@ class HookPlan:
             pod = pod_of(obj)
             if not pod:
                 continue
-            kept, dropped_volumes, waits = [], set(), set()
+            kept: list = []
+            dropped_volumes: set[str] = set()
+            waits: set = set()
             for c in pod.get("initContainers") or ():
                 found = jobwait.awaited(c)
                 if found and found[0] in hooks:

@@ -46,7 +46,7 @@ class HostRewriter:
     def env_parts(self, key: str, value: str) -> list | None:
         """parts() for an environment value, plus bare host names where `key` says hosts."""
         if _HOST_KEY.search(key):
-            spans = []
+            spans: list = []
             for item in _ITEMS.finditer(value):
                 host, _, port = item.group().partition(":")
                 if host.lower() not in self.services or (port and not port.isdigit()):

@@ -30,7 +30,7 @@ from .values import free_key, values_expr
 
 POD_KEYS = ("podSecurityContext", "nodeSelector", "tolerations", "affinity")
 _POD_SPEC_KEY = {"podSecurityContext": "securityContext"}
-_EMPTY = {"podSecurityContext": {}, "nodeSelector": {}, "tolerations": [], "affinity": {}}
+_EMPTY: dict[str, dict | list] = {"podSecurityContext": {}, "nodeSelector": {}, "tolerations": [], "affinity": {}}
 _FREE_TEXT = ("command", "args", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle")
 
 
@@ -68,6 +68,7 @@ class PodChart:
             section["replicaCount"] = spec["replicas"]
             spec["replicas"] = t.expr(values_expr(path + ["replicaCount"]))
         template = kinds.pod_template(obj)
+        assert template is not None     # only workloads come here
         self._pod_metadata(template, obj["kind"], path, section)
         self._pod(template["spec"], path, section, key, name)
 
