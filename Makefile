@@ -28,10 +28,10 @@ test-fast:          ## unit tests only: no network, Go, Docker or cluster
 # Not the runtime differential either: it compares containers under docker compose and c2k up,
 # minutes of image builds and waits, while the library calls it makes (apply, wait) are the
 # cluster tests' too; CI runs this after make test, within its time budget.
-test-lowest:        ## every test but the corpus and runtime ones, on the lowest dependency versions allowed
+test-lowest:        ## every test but the corpus and real-node ones, on the lowest dependency versions allowed
 	@.ci/setup
 	@.ci/venv lowest
-	.venv-lowest/bin/python -m pytest -p no:cacheprovider -q -n 2 -m "not corpus" --ignore=tests/runtime $(PYTEST_ARGS)
+	.venv-lowest/bin/python -m pytest -p no:cacheprovider -q -n 2 -m "not corpus and not realnode" $(PYTEST_ARGS)
 
 lint:               ## ruff (lint rules only, no reformatting) and mypy (strict where pyproject.toml says)
 	@.ci/venv test

@@ -14,6 +14,7 @@ pytest_plugins = ["conftest_docker", "conftest_cluster", "conftest_tools"]
 # The fixtures that bring up infrastructure, and the marker of the tests that use them: set
 # here, so that `-m "not docker"` (make test-fast) never depends on a decorator remembered.
 INFRASTRUCTURE_MARKERS = {"docker_env": "docker", "cluster_kubeconfig": "cluster",
+                          "real_node": "realnode",
                           "tools_bin_dir": "tools", "helm_bin": "tools", "kustomize_bin": "tools"}
 
 
