@@ -506,16 +506,17 @@ def helm_render(helm_bin, folder: Path, files: list[str], chart_dir: Path, tmp_p
     return got, want
 
 
-@pytest.mark.tools
-@pytest.mark.parametrize("case", ["storefront", "music-service", "mixed"])
-def test_helm_values_of_each_environment_render_its_own_chart(tmp_path, helm_bin, case):
-    folder = case_folder(case, tmp_path)
+def check_helm_environments(helm_bin, folder: Path, tmp_path: Path) -> None:
+    """`c2k migrate --format helm` of `folder` lints and renders, with each values-<env>.yaml,
+    what the chart of that environment's own files renders."""
     out = tmp_path / "chart"
     proc = run_c2k("migrate", "--format", "helm", "-o", out, cwd=folder)
     assert proc.returncode == 0, proc.stderr
     envs = expected_environments(folder)
     assert sorted(p.name for p in out.glob("values-*.yaml")) == sorted(
         f"values-{e}.yaml" for e in envs if e != "base")
+    if convert(folder, [str(folder / f) for f in envs["base"]]) is None:
+        envs["base"] = envs["dev"]      # the common file is no project alone: the base is dev's
     for name, files in envs.items():
         values = [] if name == "base" else [out / f"values-{name}.yaml"]
         helm_util.lint(helm_bin, out, *[a for f in values for a in ("-f", f)])
@@ -524,6 +525,19 @@ def test_helm_values_of_each_environment_render_its_own_chart(tmp_path, helm_bin
         assert sorted(got) == sorted(want), name
         for key in want:
             assert got[key] == want[key], (name, key)
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("case", ["storefront", "music-service", "mixed"])
+def test_helm_values_of_each_environment_render_its_own_chart(tmp_path, helm_bin, case):
+    check_helm_environments(helm_bin, case_folder(case, tmp_path), tmp_path)
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("project", realworld_with_environments(), ids=lambda p: p.name)
+def test_helm_values_of_realworld_environments_render_their_own_charts(tmp_path, helm_bin,
+                                                                       project):
+    check_helm_environments(helm_bin, corpus_dir("realworld", project.name), tmp_path)
 
 
 def test_helm_reports_what_its_values_do_not_carry(tmp_path):
