@@ -16,11 +16,13 @@ import re
 import shutil
 from pathlib import Path
 
+import helm_util
 import pytest
 import yaml
 from conftest_tools import run_tool
 from corpus import CORPUS, corpus_dir
 
+from converter.emit import helm
 from converter.migrate import delta as deltas
 from converter.migrate import environments
 from converter.migrate.generators import kustomize_env
@@ -482,6 +484,114 @@ def test_values_override_is_what_helm_merges_over_the_base_values():
     assert deltas.values_override({"web": {"replicas": 1, "image": "a"}, "old": 1},
                                   {"web": {"replicas": 3, "image": "a"}}) == {
         "web": {"replicas": 3}, "old": None}
+
+
+# ---- --format helm: the chart and a values-<env>.yaml per environment ---------------------------
+
+def helm_render(helm_bin, folder: Path, files: list[str], chart_dir: Path, tmp_path: Path,
+                *values_files) -> tuple[dict, dict]:
+    """(what `helm template` renders of `chart_dir` with `values_files`, what it renders of the
+    chart `c2k convert --format helm` writes for `files`), both with the secrets of `files`
+    given, as the release named like the project, Helm's chart label left out."""
+    project, result, chart, own = helm_util.make_chart(tmp_path / "own", folder, None, *files,
+                                                       environ={})
+    secrets = helm_util.secret_values(chart, result, tmp_path / "secrets.yaml")
+    release = helm.chart_name(project.name)[:53]
+    args = [a for f in values_files for a in ("-f", f)]
+    got = helm_util.template(helm_bin, chart_dir, release, *args, "-f", secrets)
+    want = helm_util.template(helm_bin, own, release, "-f", secrets)
+    # and the environment's own chart renders convert's objects, the release's names put back
+    assert helm_util.renamed_back(helm_util.without_helm_labels(want), result.objects,
+                                  release) == helm_util.as_helm_writes(result.objects, release)
+    return got, want
+
+
+def check_helm_environments(helm_bin, folder: Path, tmp_path: Path) -> None:
+    """`c2k migrate --format helm` of `folder` lints and renders, with each values-<env>.yaml,
+    what the chart of that environment's own files renders."""
+    out = tmp_path / "chart"
+    proc = run_c2k("migrate", "--format", "helm", "-o", out, cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    envs = expected_environments(folder)
+    assert sorted(p.name for p in out.glob("values-*.yaml")) == sorted(
+        f"values-{e}.yaml" for e in envs if e != "base")
+    if convert(folder, [str(folder / f) for f in envs["base"]]) is None:
+        envs["base"] = envs["dev"]      # the common file is no project alone: the base is dev's
+    for name, files in envs.items():
+        values = [] if name == "base" else [out / f"values-{name}.yaml"]
+        helm_util.lint(helm_bin, out, *[a for f in values for a in ("-f", f)])
+        got, want = helm_render(helm_bin, folder, [str(folder / f) for f in files], out,
+                                tmp_path / name, *values)
+        assert sorted(got) == sorted(want), name
+        for key in want:
+            assert got[key] == want[key], (name, key)
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("case", ["storefront", "music-service", "mixed"])
+def test_helm_values_of_each_environment_render_its_own_chart(tmp_path, helm_bin, case):
+    check_helm_environments(helm_bin, case_folder(case, tmp_path), tmp_path)
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("project", realworld_with_environments(), ids=lambda p: p.name)
+def test_helm_values_of_realworld_environments_render_their_own_charts(tmp_path, helm_bin,
+                                                                       project):
+    check_helm_environments(helm_bin, corpus_dir("realworld", project.name), tmp_path)
+
+
+def test_helm_reports_what_its_values_do_not_carry(tmp_path):
+    """Differences outside values (an object only in one environment, a config file's text, a
+    tmpfs size, a container's name) are warnings and the chart README's checklist."""
+    expected = {
+        "storefront": ["prod: templates/app-settings-configmap.yaml (app-settings-configmap) "
+                       "differs beyond the values (now `feature.reviews=true`, `cache.ttl=300`)",
+                       "prod: templates/db-statefulset.yaml (db-statefulset) differs beyond "
+                       "the values (now `sizeLimit: 256Mi`)"],
+        "music-service": ["prod: templates/web-deployment.yaml (web-deployment) differs "
+                          "beyond the values (now `- name: web`)",
+                          "prod: templates/web-ingress.yaml (web-ingress) is not in prod"],
+        "mixed": ["dev: templates/mail-deployment.yaml (mail-deployment) is only in dev"],
+    }
+    for case, lines in expected.items():
+        folder = case_folder(case, tmp_path)
+        out = tmp_path / case / "chart"
+        proc = run_c2k("migrate", "--format", "helm", "-o", out, cwd=folder)
+        assert proc.returncode == 0, proc.stderr
+        readme = (out / "README.md").read_text()
+        for line in lines:
+            assert f"warning: {line}" in proc.stderr, (case, line, proc.stderr)
+            assert f"- [ ] {line}" in readme, (case, line)
+        assert "values-prod.yaml" in readme or case == "mixed"
+
+
+@pytest.mark.parametrize("case", ["storefront", "mixed"])
+def test_no_secret_value_in_the_chart_or_its_environments(tmp_path, case):
+    folder = case_folder(case, tmp_path)
+    out = tmp_path / "chart"
+    assert run_c2k("migrate", "--format", "helm", "-o", out, cwd=folder).returncode == 0
+    values = secret_values(folder, [[str(folder / f) for f in files]
+                                    for files in expected_environments(folder).values()])
+    assert values
+    text = layout_text(out)
+    assert list(out.glob("values-*.yaml")) and [v for v in values if v in text] == []
+
+
+def test_helm_migrate_is_deterministic_and_check_passes_on_what_it_wrote(tmp_path):
+    folder = sample("music-service", tmp_path)
+    proc = run_c2k("migrate", "--format", "helm", "-o", "chart", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    first = {p: p.read_bytes() for p in (folder / "chart").rglob("*") if p.is_file()}
+    assert run_c2k("migrate", "--format", "helm", "-o", "chart", cwd=folder).returncode == 0
+    assert {p: p.read_bytes() for p in (folder / "chart").rglob("*") if p.is_file()} == first
+    assert run_c2k("migrate", "--format", "helm", "-o", "chart", "--check",
+                   cwd=folder).returncode == 0
+    prod = folder / "docker-compose.prod.yml"
+    prod.write_text(prod.read_text().replace('DJANGO_DEBUG: "0"', 'DJANGO_DEBUG: "2"'))
+    proc = run_c2k("migrate", "--format", "helm", "-o", "chart", "--check", cwd=folder)
+    assert proc.returncode == 1
+    assert "+++ b/values-prod.yaml" in proc.stdout and "value: \"2\"" in proc.stdout
+    assert "c2k migrate -o chart --format helm" in proc.stderr
 
 
 # ---- graph --------------------------------------------------------------------------------------

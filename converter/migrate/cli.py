@@ -19,18 +19,26 @@ from ..kube.options import FLAGS, ConvertOptions
               help="An environment and the compose files it adds to the common ones "
                    "(repeatable). Default: compose.override.* is dev, compose.<env>.* and "
                    "docker-compose.<env>.* are <env>.")
+@click.option("--format", "fmt", type=click.Choice(["kustomize", "helm"]), default="kustomize",
+              show_default=True,
+              help="kustomize: a base and an overlay per environment; helm: the base's chart "
+                   "and a values-<env>.yaml per environment.")
 @click.option("--check", is_flag=True,
               help="Write nothing: exit 1 and print the difference when the layout is not "
                    "what the compose files give now.")
 @options(*FLAG_PARAMS)
-def migrate_cmd(settings, output, env_values, check, **flags):
+def migrate_cmd(settings, output, env_values, fmt, check, **flags):
     """Write a Kustomize layout to commit: a base from the common compose files, an overlay
-    per environment with what it changes, and MIGRATION.md."""
+    per environment with what it changes, and MIGRATION.md. With --format helm: a chart of
+    the common files and a values-<env>.yaml per environment."""
     from ..emit.shared import write_tree
     from .plan import plan
-    convert_options = ConvertOptions(**flags)
-    migration = plan(settings, convert_options, env_values, output,
-                     command_options=_command_options(settings, flags))
+    command_options = _command_options(settings, flags)
+    if fmt == "helm":
+        migration = _helm(settings, flags, env_values, output, command_options)
+    else:
+        migration = plan(settings, ConvertOptions(**flags), env_values, output,
+                         command_options=command_options)
     if check:
         differences = compare(migration.root, migration.files)
         if differences:
@@ -44,15 +52,29 @@ def migrate_cmd(settings, output, env_values, check, **flags):
         return
     paths = write_tree(migration.root, migration.files, what="c2k migrate")
     if not settings.quiet:
+        for line in migration.warnings if fmt == "helm" else ():
+            warn(line)
+        notes = "the chart's README.md" if fmt == "helm" else "MIGRATION.md"
         for conv in [migration.base, *migration.envs]:
             count = len(conv.result.report.warnings)
             if count:
                 warn(f"{conv.name}: {count} approximated or not-converted keys: see the "
-                     f"checklist in MIGRATION.md")
+                     f"checklist in {notes}")
         envs = ", ".join(e.name for e in migration.envs) or "none found"
         click.echo(f"wrote {len(paths)} files to {_shown(migration.root)} "
                    f"(environments: {envs})", err=True)
     nothing_left_to_clean()
+
+
+def _helm(settings, flags: dict, env_values, output, command_options: list[str]):
+    """The chart and its values-<env>.yaml, converted as `convert --format helm` converts."""
+    from ..emit.formats import FORMATS
+    from .charts import plan_helm
+    from .plan import command, convert_environments
+    found = convert_environments(settings, ConvertOptions(**{**flags, **dict(
+        FORMATS["helm"].forced)}), env_values, output)
+    return plan_helm(found, command(found, env_values, [*command_options, "--format", "helm"],
+                                    files_given=bool(settings.files)))
 
 
 def _shown(path: str) -> str:

@@ -19,7 +19,7 @@ from .layout import NOTES
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")
 _FIX = {"approximated": "check that the difference is acceptable, or change the compose file "
                         "(or its x-kubernetes hints) and migrate again",
-        "not-converted": "add it by hand in a patch of the overlay that needs it, or drop it",
+        "not-converted": "add it by hand in {by_hand}, or drop it",
         "warning": "read the warning; change the compose file if it names a fix"}
 
 
@@ -185,7 +185,9 @@ def _variables(m) -> list[str]:
     return out
 
 
-def _checklist(m) -> list[str]:
+def checklist(m, by_hand: str = "a patch of the overlay that needs it") -> list[str]:
+    """Every approximated or not-converted key of the base and the environments, with its fix
+    (`by_hand`: where a key not converted is added by hand)."""
     seen: dict = {}
     for conv in _all(m):
         for entry in conv.result.report.warnings:
@@ -199,7 +201,7 @@ def _checklist(m) -> list[str]:
         envs = "" if len(where) == everywhere else f" ({', '.join(where)})"
         detail = f": {entry.detail}" if entry.detail else ""
         out.append(f"- [ ] {scope}, {_code(entry.key)}{envs}: **{entry.status}**{detail}. "
-                   f"Fix: {_FIX.get(entry.status, _FIX['warning'])}.")
+                   f"Fix: {_FIX.get(entry.status, _FIX['warning']).format(by_hand=by_hand)}.")
     return out
 
 
@@ -234,7 +236,7 @@ def migration_notes(m) -> str:
              "## Values from the environment", "", *_variables(m), "",
              "## Checklist", "",
              "What the conversion approximated or left out, with the fix to make by hand:", "",
-             *_checklist(m), "",
+             *checklist(m), "",
              "## Keeping compose and the layout in step", "",
              "The compose files stay the source. After changing them (or `.env`), run "
              f"{_code(m.command)} again and review the difference in git. In CI, "

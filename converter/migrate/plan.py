@@ -4,6 +4,7 @@ and every file of the layout. `c2k migrate` writes it; `--check` compares it wit
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..errors import C2KError
 from ..records import field, record
@@ -23,8 +24,19 @@ class Migration:
     files: dict = field(default_factory=dict)   # relative path -> text
 
 
-def plan(settings, options, env_values: tuple[str, ...], output: str | None, *,
-         command_options: list[str], environ=None, cwd: str | None = None) -> Migration:
+@record
+class Environments:
+    """The project's environments converted: the base and one conversion per environment."""
+    common: tuple                   # the common compose files
+    envs: list                      # [environments.Environment], as found or given
+    base: Any                       # environments.Converted (its project: model.Project)
+    converted: list                 # [Converted], in the order of envs
+    base_note: str                  # why the base is not the common files alone ("" if it is)
+    root: str                       # the output folder (absolute)
+
+
+def convert_environments(settings, options, env_values: tuple[str, ...], output: str | None, *,
+                         environ=None, cwd: str | None = None) -> Environments:
     from ..compose.discover import find_files
     environ = os.environ if environ is None else environ
     cwd = cwd or os.getcwd()
@@ -47,12 +59,21 @@ def plan(settings, options, env_values: tuple[str, ...], output: str | None, *,
     converted = [convert(e.files, e.name) for e in envs]
     base, base_note = _base(common, converted, convert)
     root = os.path.abspath(output or os.path.join(base.project.working_dir, "k8s"))
+    return Environments(common, envs, base, converted, base_note, root)
+
+
+def plan(settings, options, env_values: tuple[str, ...], output: str | None, *,
+         command_options: list[str], environ=None, cwd: str | None = None) -> Migration:
+    found = convert_environments(settings, options, env_values, output, environ=environ,
+                                 cwd=cwd)
+    base, converted, root = found.base, found.converted, found.root
+    common = found.common
     parts = {conv.name: split(conv.result.objects, conv.reads, conv.dotenvs)
              for conv in [base, *converted]}
     deltas = [delta(env.name, parts[base.name], parts[env.name]) for env in converted]
-    migration = Migration(root, base, converted, parts, deltas, base_note,
-                          _command(base, envs, env_values, root, command_options,
-                                   files_given=bool(settings.files)))
+    migration = Migration(root, base, converted, parts, deltas, found.base_note,
+                          command(found, env_values, command_options,
+                                  files_given=bool(settings.files)))
     migration.files.update(layout.base_files(parts[base.name], project_name=base.project.name,
                                              folder=os.path.join(root, "base"), root=root))
     for env, d in zip(converted, deltas):
@@ -91,9 +112,10 @@ def _base(common: tuple, converted: list, convert):
                                       dev.reads, dev.dotenvs), note
 
 
-def _command(base, envs, env_values, root: str, command_options: list[str], *,
-             files_given: bool) -> str:
+def command(found: Environments, env_values, command_options: list[str], *,
+            files_given: bool) -> str:
     """`c2k migrate ...` as run from the project's folder, to write the same layout again."""
+    base, envs, root = found.base, found.envs, found.root
     where = base.project.working_dir
     parts = ["c2k"]
     for f in base.files if files_given else ():

@@ -38,8 +38,9 @@ if TYPE_CHECKING:
 
 CHART_VERSION = "0.1.0"
 SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
+# `environment`: no service's key, for `c2k migrate --format helm` (migrate/charts.py) sets it
 TOP_LEVEL = ("global", "nameOverride", "fullnameOverride", "keepComposeNames", "waitImage",
-             "jobWaitImage", "secrets", "persistence")
+             "jobWaitImage", "secrets", "persistence", "environment")
 _SECTION_ORDER = ("image", "replicaCount", "env", "resources", "securityContext",
                   "podAnnotations", "podLabels", "podSecurityContext", "nodeSelector",
                   "tolerations", "affinity", "serviceAccount", "containers", "service",
