@@ -28,14 +28,31 @@ containerd_start() {
   wait_for containerd ctr --address "$NODE_DIR/containerd/containerd.sock" version
 }
 
+# containerd answers its own API before its CRI server is initialized (it first restores every
+# container: seconds on a busy machine after node/restart), and the kubelet exits at once on
+# "server is not initialized yet": it is started again, a second later, until the CRI answers.
 kubelet_start() {
-  launch kubelet \
-    --config="$NODE_DIR/kubelet.yaml" \
-    --kubeconfig="$CLUSTER_DIR/kubelet.kubeconfig" \
-    --root-dir="$NODE_DIR/kubelet" --cert-dir="$PKI" \
-    --hostname-override="$REAL_NODE_NAME" --node-ip="$NODE_IP" \
-    --node-labels="c2k.io/node=real"
-  wait_for kubelet curl_ok "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz"
+  local tries=0 deadline=$((SECONDS + TIMEOUT))
+  while :; do
+    launch kubelet \
+      --config="$NODE_DIR/kubelet.yaml" \
+      --kubeconfig="$CLUSTER_DIR/kubelet.kubeconfig" \
+      --root-dir="$NODE_DIR/kubelet" --cert-dir="$PKI" \
+      --hostname-override="$REAL_NODE_NAME" --node-ip="$NODE_IP" \
+      --node-labels="c2k.io/node=real"
+    until curl_ok "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" >/dev/null 2>&1; do
+      if ! still_starting kubelet; then
+        tail -n 3 "$CLUSTER_DIR/logs/kubelet.log" | grep -q "server is not initialized yet" &&
+          ((++tries < 60 && SECONDS < deadline)) ||
+          die "kubelet exited during startup (see $CLUSTER_DIR/logs/kubelet.log)"
+        sleep 1
+        continue 2
+      fi
+      ((SECONDS < deadline)) || die "timed out after ${TIMEOUT}s waiting for the kubelet"
+      sleep 0.2
+    done
+    return 0
+  done
 }
 
 node_start() {
