@@ -54,3 +54,19 @@ def test_every_range_is_bounded_and_constraints_pin_a_version_inside(text):
     assert pinned is not None, f"{requirement.name} is not in constraints.txt: run .ci/lock"
     assert requirement.specifier.contains(pinned), \
         f"constraints.txt has {requirement.name}=={pinned}, outside {text}: run .ci/lock"
+
+
+def test_an_installed_c2k_holds_every_module_and_data_file():
+    # The editable install of make test reads the tree itself, so only this catches a package or
+    # data file that `pip install .` would leave out.
+    from setuptools import find_packages
+    setuptools_config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = set(find_packages(str(REPO), **setuptools_config["packages"]["find"]))
+    folders = {str(path.parent.relative_to(REPO)).replace("/", ".")
+               for path in (REPO / "converter").rglob("*.py")}
+    assert folders <= found, f"left out of the distribution: {sorted(folders - found)}"
+    data_globs = setuptools_config["package-data"]["converter"]
+    data = {path for path in (REPO / "converter").rglob("*")
+            if path.is_file() and path.suffix not in {".py", ".pyc"} and "__pycache__" not in path.parts}
+    covered = {path for pattern in data_globs for path in (REPO / "converter").glob(pattern)}
+    assert data <= covered, f"data files left out: {sorted(str(p) for p in data - covered)}"
