@@ -98,8 +98,15 @@ def test_pod_problems_name_image_pull_errors_and_crash_loops():
                                      "reason": "Unschedulable",
                                      "message": "0/1 nodes are available: 1 Insufficient cpu"}])
     assert "Insufficient cpu" in pod_problems(unschedulable, {})[0]
+    # what an attached up reports while it runs: not the crashes its log lines show already
+    assert pod_problems(pulling, None, exits=False) == pod_problems(pulling, {})
+    assert pod_problems(crashing, None, exits=False) == []
+    ended = pod(phase="Failed", containerStatuses=[{"name": "web", "state": {
+        "terminated": {"exitCode": 3, "reason": "Error"}}}])
+    assert len(pod_problems(ended, {})) == 2 and pod_problems(ended, None, exits=False) == []
     claimed = pod()
     claimed["spec"]["volumes"] = [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]
+    assert pod_problems(claimed, None) == []        # claims not looked at
     assert pod_problems(claimed, {}) == ["claim data does not exist"]
     pending = {"data": {"spec": {"storageClassName": "slow"}, "status": {"phase": "Pending"}}}
     assert pod_problems(claimed, pending) == ["claim data is Pending (storage class slow)"]

@@ -203,10 +203,11 @@ def test_log_prefixes_pad_to_the_longest_name_and_colour_by_service():
     printer.line("web", "web-1", "a")
     printer.line("database", "database-1", "b")
     printer.line("web", "web-1", "c")
-    assert out == ["web-1 | a", "database-1 | b", "web-1      | c"]
+    # docker compose v2.40's own lines, `docker compose up` of services web and database
+    assert out == ["web-1  | a", "database-1  | b", "web-1       | c"]
     coloured = LogPrinter(out.append, colour=True)
     coloured.line("web", "web-1", "x")
-    assert out[-1] == "\033[36mweb-1 | \033[0mx"
+    assert out[-1] == "\033[36mweb-1  | \033[0mx"
     bare = LogPrinter(out.append, colour=False, prefix=False)
     bare.line("web", "web-1", "y")
     assert out[-1] == "y"
@@ -236,7 +237,7 @@ def test_attacher_follows_each_container_once_and_reports_exits():
     assert opened == ["web-x", "web-x"]
     assert exits == [("web", "web-1", 3)]
     assert "web-1 exited with code 3" in out
-    assert out.count("web-1 | line from web-x") == 2
+    assert out.count("web-1  | line from web-x") == 2
 
 
 def test_attacher_leaves_out_the_services_not_attached():

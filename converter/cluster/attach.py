@@ -37,7 +37,8 @@ class LogPrinter:
         with self._lock:
             self.width = max(self.width, len(name))
             if self.prefix:
-                text = self._paint(service, f"{name:<{self.width}} | ") + text
+                # compose's prefix: the name padded to the longest, two blanks, a bar
+                text = self._paint(service, f"{name:<{self.width}}  | ") + text
             self.write(text)
 
     def event(self, service: str, name: str, text: str) -> None:
@@ -62,6 +63,7 @@ class Attacher:
         self.open_stream = open_stream or _open_log_stream
         self._streamed: set[str] = set()        # container IDs followed
         self._ended: set[str] = set()           # container IDs reported as exited
+        self._pumps: dict[str, threading.Thread] = {}   # container ID -> its log reader
 
     def update(self, pods) -> None:
         for service, name, pod in pods:
@@ -82,6 +84,11 @@ class Attacher:
                                                    state.get("terminated")):
                 self._ended.add(cid)
                 self._follow(service, name, pod, status, cid)
+                # its last lines before its exit line, as compose prints them (the stream of
+                # an ended container ends by itself)
+                pump = self._pumps.pop(cid, None)
+                if pump is not None:
+                    pump.join(timeout=5)
                 self.printer.event(service, name, f"exited with code {ended.get('exitCode', 0)}")
                 self.on_exit(service, name, ended.get("exitCode", 0))
         if "running" in state:
@@ -106,4 +113,6 @@ class Attacher:
                     self.printer.line(service, name, text)
             except Exception as exc:
                 self.problem(f"{name}: the log stream ended: {exc}")
-        threading.Thread(target=pump, daemon=True).start()
+        thread = threading.Thread(target=pump, daemon=True)
+        self._pumps[cid] = thread
+        thread.start()

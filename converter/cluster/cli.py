@@ -75,8 +75,9 @@ def progress_lines(settings: Settings) -> Progress:
 def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
            namespace: str | None, dry_run: str, prune: bool, force_conflicts: bool, wait: bool,
            timeout: float, convert: dict[str, Any], *, out: Progress,
-           prune_volumes: bool = False) -> tuple[Connection, Project]:
-    """Convert and apply (and wait); returns (the connection, the project)."""
+           prune_volumes: bool = False, settle: bool = True) -> tuple[Connection, Project]:
+    """Convert and apply (and wait: in compose's start order, then, when `settle`, until
+    everything is rolled out); returns (the connection, the project)."""
     from .apply import apply_objects, prepare
     from .applyset import ApplySet
     conn = connect(settings, kubeconfig, context, namespace)
@@ -102,7 +103,7 @@ def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
                                prune_volumes=prune_volumes, force=force_conflicts,
                                dry_run=dry_run == "server", progress=out, warn=tell,
                                order=order, lock=lock)
-        if order is not None:
+        if order is not None and settle:
             order.wait_rest([obj for obj, _ in result.applied])
     return conn, project
 
@@ -181,13 +182,14 @@ def down_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
 @options(*CLUSTER_PARAMS, *CONVERT_PARAMS, BUILD, PUSH, PRUNE, PRUNE_VOLUMES, FORCE_CONFLICTS,
          *ATTACH_PARAMS)
 @click.option("--timeout", default="5m", show_default=True, callback=parse_timeout,
-              help="How long to wait for the workloads.")
+              help="How long to wait for the workloads (attached: for the one-shots that "
+                   "others start after).")
 def up_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
            namespace: str | None, prune: bool, prune_volumes: bool, force_conflicts: bool,
            timeout: float, **convert: Any) -> None:
-    """Apply the project and wait until every workload is rolled out (progress on stderr);
-    then, as docker compose up, stay attached: every service's logs, its published ports on
-    127.0.0.1, develop.watch with --watch; Ctrl-C stops the workloads (-d: return at once)."""
+    """Apply the project in compose's start order; then, as docker compose up, stay attached:
+    every service's logs, its published ports on 127.0.0.1, develop.watch with --watch; Ctrl-C
+    stops the workloads. -d: wait until every workload is rolled out and return."""
     from .dev_cli import bind_forwards, up_attached
     attached = {p.name: convert.pop(p.name) for p in ATTACH_PARAMS}
     detach = attached.pop("detach")
@@ -197,7 +199,9 @@ def up_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
     rebuild_options = dict(convert)          # the conversion takes its options out of convert
     conn, project = _apply(settings, kubeconfig, context, namespace, "none", prune,
                            force_conflicts, True, timeout, convert,
-                           out=progress_lines(settings), prune_volumes=prune_volumes)
+                           out=progress_lines(settings), prune_volumes=prune_volumes,
+                           # attached, as compose: logs from the start, a crash shown at once
+                           settle=detach)
     if not detach:
         up_attached(settings, conn, project, bound, rebuild_options=rebuild_options,
                     **attached)

@@ -70,11 +70,14 @@ def up_attached(settings, conn, project, bound, *, attach, no_attach, no_log_pre
     attacher = Attacher(conn, printer, attached=shown, timestamps=timestamps, on_exit=exited,
                         problem=lambda text: warn(text))
     session.on_poll(attacher.update)
-    first = session.pods.poll()
-    note("Attaching to " + ", ".join(name for s, name, _ in first if s in shown))
+    session.report_problems(warn)
+    if not watch:
+        session.end_with_containers()
+    note("Attaching to " + ", ".join(session.pods.expected(shown)))
     _serve(settings, conn, session, project, bound, watch=watch, sync_binds=sync_binds,
            rebuild_options=rebuild_options, printer=printer)
-    session.stop_workloads()
+    if not session.ended:
+        session.stop_workloads()
     code = captured[0] if captured else session.exit_code if abort else 0
     if code:
         raise SystemExit(code)

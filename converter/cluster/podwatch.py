@@ -40,12 +40,23 @@ class ProjectPods:
 
     def refresh_workloads(self) -> None:
         """Read the project's workloads (again after an apply: a new service, a new selector)."""
-        self._selectors = [(service_of(obj), kinds.selector_labels(obj) or {})
-                           for _, obj in select(self.conn, self.project, self.services)
-                           if obj["kind"] != "CronJob"]
+        found = [obj for _, obj in select(self.conn, self.project, self.services)
+                 if obj["kind"] != "CronJob"]
+        self._selectors = [(service_of(obj), kinds.selector_labels(obj) or {}) for obj in found]
+        # a workload with replicas runs until stopped: the project never ends by itself
+        self._serving = any(obj["kind"] != "Job" and (obj.get("spec") or {}).get("replicas", 1)
+                            for obj in found)
+        self._jobs = [obj["metadata"]["name"] for obj in found if obj["kind"] == "Job"]
+        self._replicas = {service_of(obj): _replicas(obj) for obj in found}
 
     def service_names(self) -> set[str]:
         return {service for service, _ in self._selectors}
+
+    def expected(self, services) -> list[str]:
+        """The containers the workloads of `services` are to run, named as compose names
+        them (web-1, web-2): what up attaches to, before their pods exist."""
+        return [f"{service}-{n}" for service in sorted(services)
+                for n in range(1, self._replicas.get(service, 1) + 1)]
 
     def poll(self) -> list[tuple[str, str, dict]]:
         listed = call(self.conn.resource("v1", "Pod").get, namespace=self.conn.namespace,
@@ -74,6 +85,23 @@ class ProjectPods:
             numbers[uid] = next(n for n in range(1, len(taken) + 2) if n not in taken)
         return f"{service}-{numbers[uid]}"
 
+    def ended(self, pods) -> bool:
+        """Whether everything the project runs has ended, as `docker compose up` sees it when
+        every container has exited: its workloads are Jobs (restart "no" or on-failure), each
+        finished, and none of its pods still runs."""
+        if self._serving or not self._jobs:
+            return False
+        if any((pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+               for _, _, pod in pods):
+            return False
+        from .wait import rollout_status
+        jobs = self.conn.resource("batch/v1", "Job")
+        for name in self._jobs:
+            job = call(jobs.get, name=name, namespace=self.conn.namespace, what=f"reading job {name}")
+            if rollout_status(job)[0] == "waiting":     # a failed pod may yet be retried
+                return False
+        return True
+
     def latest(self) -> list[tuple[str, str, dict]]:
         with self._lock:
             return list(self._latest)
@@ -89,3 +117,12 @@ class ProjectPods:
 def _ready(pod: dict) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True"
                for c in (pod.get("status") or {}).get("conditions") or [])
+
+
+def _replicas(obj: dict) -> int:
+    spec = obj.get("spec") or {}
+    if obj["kind"] == "Job":
+        return spec.get("parallelism", 1) or 1
+    if obj["kind"] == "DaemonSet":
+        return 1
+    return spec.get("replicas", 1)

@@ -26,6 +26,7 @@ class Session:
         self.stop = threading.Event()
         self.exit_code = 0
         self.aborted = False
+        self.ended = False                   # every container ended by itself
         self._watchers: list = []            # called with the pods after each poll
 
     def on_poll(self, watcher) -> None:
@@ -38,6 +39,29 @@ class Session:
             self.exit_code = code
             self.note("Aborting on container exit...")
             self.stop.set()
+
+    def end_with_containers(self) -> None:
+        """Stop, as compose's attached up does, once every container has ended by itself (not
+        with develop.watch, which keeps going while files change)."""
+        def check(pods):
+            if not self.stop.is_set() and self.pods.ended(pods):
+                self.ended = True
+                self.stop.set()
+        self.on_poll(check)
+
+    def report_problems(self, warn) -> None:
+        """Say once why a pod does not start (an image that cannot be pulled, no node that
+        fits): an attached up does not wait for the rollout, so this is where it shows."""
+        from .wait import pod_problems
+        seen: set[str] = set()
+
+        def check(pods):
+            for _, _, pod in pods:
+                for reason in pod_problems(pod, None, exits=False):
+                    if reason not in seen:
+                        seen.add(reason)
+                        warn(reason)
+        self.on_poll(check)
 
     def run(self, interval: float = 1.0) -> None:
         """Poll until Ctrl-C (or abort); the first Ctrl-C ends the loop, a second the

@@ -101,16 +101,19 @@ def _selector(obj: dict) -> str | None:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
-def pod_problems(pod: dict, claims: dict[str, dict]) -> list[str]:
-    """Readable reasons why one pod is not ready (empty when none is known)."""
+def pod_problems(pod: dict, claims: dict[str, dict] | None, *, exits: bool = True) -> list[str]:
+    """Readable reasons why one pod is not ready (empty when none is known). claims None:
+    not looked at; exits False: leave out containers that ended and crash loops (an attached
+    up shows those as they happen)."""
     name = pod["metadata"]["name"]
     status = pod.get("status") or {}
     out = []
-    for vol in (pod.get("spec") or {}).get("volumes") or []:
+    volumes = (pod.get("spec") or {}).get("volumes") or [] if claims is not None else []
+    for vol in volumes:
         claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
         if not claim:
             continue
-        pvc = claims.get(claim)
+        pvc = (claims or {}).get(claim)
         if pvc is None:
             out.append(f"claim {claim} does not exist")
         elif (pvc.get("status") or {}).get("phase") != "Bound":
@@ -125,6 +128,8 @@ def pod_problems(pod: dict, claims: dict[str, dict]) -> list[str]:
             state = cs.get("state") or {}
             waiting = state.get("waiting") or {}
             terminated = state.get("terminated") or {}
+            if not exits and (terminated or waiting.get("reason") == "CrashLoopBackOff"):
+                continue
             if waiting.get("reason") in BAD_WAITING:
                 text = f"pod {name} container {cs['name']}: {waiting['reason']}"
                 if waiting.get("message"):
@@ -137,7 +142,7 @@ def pod_problems(pod: dict, claims: dict[str, dict]) -> list[str]:
             elif terminated and terminated.get("exitCode") not in (0, None):
                 out.append(f"pod {name} container {cs['name']} exited with code "
                            f"{terminated['exitCode']} ({terminated.get('reason', '')})")
-    if status.get("phase") == "Failed":
+    if status.get("phase") == "Failed" and exits:
         out.append(f"pod {name} failed: {status.get('reason', '')} {status.get('message', '')}"
                    .rstrip())
     return out
