@@ -199,11 +199,12 @@ def _variables(m) -> list[str]:
                 "`configMapGenerator` reads the file at build time into a ConfigMap marked "
                 "`config.kubernetes.io/local-config`, which kustomize drops from its output "
                 "(it never reaches the cluster), and `replacements` copy each value into the "
-                "fields below, which the layout's files show as `${VAR}`. **Edit the file and "
-                "build again: no need to run `c2k migrate`.** A new value must keep its form: "
-                "a part between delimiters must not contain the delimiter, a number stays a "
-                "number; and a `${VAR:-default}`'s default is compose's alone (keep the "
-                "variable set).", ""]
+                "fields below, which the layout's files show as `${VAR}` (a number keeps its "
+                "value there: kustomize keeps the field a number). **Edit the file and build "
+                "again: no need to run `c2k migrate`.** A new value must keep its form: a part "
+                "between delimiters must not contain the delimiter, a number stays a number; "
+                "and a `${VAR:-default}`'s default is compose's alone (keep the variable "
+                "set).", ""]
         out += _table(["variable", "read from", "fields"],
                       [[_code(var), ", ".join(sorted(files[var])),
                         "; ".join(f"{shown}{scope(envs)}" for shown, envs in fields.items())]
@@ -224,8 +225,9 @@ def _variables(m) -> list[str]:
             why = "it comes from the shell's environment, and kustomize reads files only"
         lines.append(f"- {_code(var)}: {why}")
     if lines:
-        out += [""] * bool(out) + ["These were written into the layout when it was written; after a change, run "
-                "`c2k migrate` again (`--check` tells when it is needed):", "", *lines]
+        out += [""] * bool(out) + [
+            "These were written into the layout when it was written; after a change, run "
+            "`c2k migrate` again (`--check` tells when it is needed):", "", *lines]
     return out
 
 

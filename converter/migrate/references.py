@@ -52,9 +52,13 @@ def find(conv, convert, environ) -> Found:
     written: dict[str, str] = {}
     objects = _plain(conv.result.objects)
     for var, (dotenv, kustomize_value) in sorted(dotenv_variables(conv.dotenvs).items()):
-        if var in environ or var.startswith(_COMPOSE_OWN):
-            continue            # compose took it from the shell, or reads it for itself
+        if var.startswith(_COMPOSE_OWN):
+            continue            # compose reads it for itself
         where = os.path.basename(dotenv)
+        if var in environ:
+            written[var] = (f"the shell's environment sets it over {where}, and kustomize "
+                            "reads files only")
+            continue
         value = conv.project.environment.get(var)
         if kustomize_value is None:
             written[var] = f"kustomize cannot read {where} as env lines (a line without '=')"
