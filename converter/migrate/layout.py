@@ -8,6 +8,10 @@
     .gitignore                     the files under secrets/ the user supplies (never written)
     MIGRATION.md                   notes.py
 
+A value compose took from the project's dotenv file stays a reference to it where
+references.py found one: a ConfigMap generated from the file, marked local-config (kustomize
+never writes it out), and `replacements` that copy the value into the fields.
+
 Generators name files by their path from the kustomization's folder; files outside the layout
 need `kustomize build --load-restrictor LoadRestrictionsNone` (MIGRATION.md says so).
 """

@@ -220,7 +220,8 @@ def _variables(m) -> list[str]:
         elif var not in environ:
             why = "not set: its default (or nothing) is written in"
         elif any(var in _dotenv_names(conv) for conv in _all(m)):
-            why = "no field of the objects holds it (a Secret's value is read at build time)"
+            why = ("no field of the converted objects holds it (it feeds a Secret, read at "
+                   "build time, or a key that is not converted)")
         else:
             why = "it comes from the shell's environment, and kustomize reads files only"
         lines.append(f"- {_code(var)}: {why}")

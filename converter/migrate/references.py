@@ -23,6 +23,7 @@ DELIMITERS = (":", "/", "@", "=", ",", ";", " ", ".", "-")   # none is in `${VAR
 PLACEHOLDER = "${%s}"           # what a referenced string holds in the layout's files
 _KEY = re.compile(r"^[A-Za-z0-9_-]+$")      # a list item's name a fieldPath can select by
 _COMPOSE_OWN = ("COMPOSE_", "DOCKER_")      # read by compose itself, not interpolated
+_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
 @record
@@ -55,17 +56,8 @@ def find(conv, convert, environ) -> Found:
         if var.startswith(_COMPOSE_OWN):
             continue            # compose reads it for itself
         where = os.path.basename(dotenv)
-        if var in environ:
-            written[var] = (f"the shell's environment sets it over {where}, and kustomize "
-                            "reads files only")
-            continue
         value = conv.project.environment.get(var)
-        if kustomize_value is None:
-            written[var] = f"kustomize cannot read {where} as env lines (a line without '=')"
-            continue
-        if value != kustomize_value:
-            written[var] = (f"kustomize reads its line of {where} differently from compose "
-                            "(quotes, escapes or a variable in it)")
+        if value is None:
             continue
         marker = _marker(value)
         try:
@@ -73,6 +65,20 @@ def find(conv, convert, environ) -> Found:
         except C2KError:
             written[var] = ("the project does not load with another value in its place "
                             "(compose parses it: a path, a number, a size or a choice)")
+            continue
+        if changed == objects:
+            continue            # it feeds no field (a Secret reads it at build time)
+        if var in environ:
+            written[var] = (f"the shell's environment sets it over {where}, and kustomize "
+                            "reads files only")
+            continue
+        if kustomize_value is None:
+            written[var] = (f"kustomize cannot read {where} as env lines (a line without '=', "
+                            "or a key a ConfigMap cannot have)")
+            continue
+        if value != kustomize_value:
+            written[var] = (f"kustomize reads its line of {where} differently from compose "
+                            "(quotes, escapes or a variable in it)")
             continue
         found, reason = _compare(objects, changed, var, value, marker, dotenv)
         if reason:
@@ -93,10 +99,12 @@ def dotenv_variables(dotenvs) -> dict[str, tuple[str, str | None]]:
         except OSError:
             continue
         parsed = kustomize_env(data)
+        if parsed is not None and not all(_CONFIG_KEY.match(k) for k in parsed):
+            parsed = None       # kustomize refuses the file: a key no ConfigMap can have
         if parsed is None:
             from ..compose.dotenv import parse_dotenv
             try:
-                names = parse_dotenv(data.decode("utf-8", "replace"))
+                names = parse_dotenv(data.decode("utf-8", "replace"), filename=path)
             except C2KError:
                 names = {}
             out.update({var: (path, None) for var in names})
