@@ -772,3 +772,33 @@ def test_an_equal_value_is_no_reference(tmp_path):
     app = (tmp_path / "k8s" / "base" / "app-deployment.yaml").read_text()
     assert "image: example/app:1.0" in app and "value: \"1.0\"" in app
     assert "value: ${TAG}" in app
+
+
+def test_a_variable_is_a_reference_only_where_every_field_it_changes_holds_it():
+    from converter.migrate import references
+
+    def deployment(name="web", image="app:1.0", replicas=2, url="db1.0x"):
+        return {"kind": "Deployment", "metadata": {"name": name}, "spec": {
+            "replicas": replicas, "template": {"spec": {"containers": [
+                {"name": "web", "image": image, "env": [{"name": "URL", "value": url}]}]}}}}
+
+    def compare(after, value="1.0", marker="c2kmarker7q"):
+        return references._compare([deployment()], [after], "V", value, marker, "/p/.env")
+
+    refs, reason = compare(deployment(image="app:c2kmarker7q"))
+    assert reason == "" and [(r.field_path, r.delimiter, r.index) for r in refs] == [
+        ("spec.template.spec.containers.[name=web].image", ":", 1)]
+    refs, reason = references._compare([deployment()], [deployment(replicas=3)], "N", "2",
+                                       "3", "/p/.env")
+    assert [(r.field_path, r.delimiter) for r in refs] == [("spec.replicas", "")]
+    assert compare(deployment(url="dbc2kmarker7qx"))[1].startswith(
+        "Deployment web `spec.template.spec.containers.[name=web].env.[name=URL].value` holds "
+        "it converted")
+    assert compare(deployment(name="c2kmarker7q"))[1].startswith("it is part of an object's")
+    assert compare(deployment(image="app:c2kmarker7q", url="db1.0x"))[1] == ""
+    shape = deployment(image="app:c2kmarker7q")
+    shape["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "B", "value": ""})
+    assert compare(shape)[1].startswith("it changes the shape of Deployment web")
+    # a delimiter inside the value would move the part kustomize replaces: no reference
+    assert references._compare([deployment(image="app:1:0")], [deployment(image="app:x")],
+                               "V", "1:0", "x", "/p/.env")[1].endswith("sets it apart")
