@@ -795,6 +795,9 @@ def test_a_variable_is_a_reference_only_where_every_field_it_changes_holds_it():
         "Deployment web `spec.template.spec.containers.[name=web].env.[name=URL].value` holds "
         "it converted")
     assert compare(deployment(name="c2kmarker7q"))[1].startswith("it is part of an object's")
+    named = deployment()
+    named["spec"]["template"]["spec"]["containers"][0]["name"] = "c2kmarker7q"
+    assert compare(named)[1].startswith("it names the list item Deployment web")
     assert compare(deployment(image="app:c2kmarker7q", url="db1.0x"))[1] == ""
     shape = deployment(image="app:c2kmarker7q")
     shape["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "B", "value": ""})

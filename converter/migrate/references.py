@@ -22,7 +22,7 @@ from .generators import kustomize_env
 DELIMITERS = (":", "/", "@", "=", ",", ";", " ", ".", "-")   # none is in `${VAR}`
 PLACEHOLDER = "${%s}"           # what a referenced string holds in the layout's files
 _KEY = re.compile(r"^[A-Za-z0-9_-]+$")      # a list item's name a fieldPath can select by
-_COMPOSE_OWN = ("COMPOSE_", "DOCKER_")      # read by compose itself, not interpolated
+_COMPOSE_OWN = "COMPOSE_"      # read by compose itself (the project name, files, profiles)
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
@@ -140,6 +140,9 @@ def _compare(before: list, after: list, var: str, value: str, marker: str,
             where = f"{kind} {name} `{field_path or _pointer(path)}`"
             if was is None:
                 return [], f"it changes the shape of {where}"
+            if len(path) > 1 and path[-1] == "name" and isinstance(path[-2], int):
+                # kustomize's fieldPaths and the overlays' patches find the item by its name
+                return [], f"it names the list item {where}"
             ref = _reference(was, now, value, marker)
             if ref is None:
                 return [], (f"{where} holds it converted, or inside a longer value with no "
