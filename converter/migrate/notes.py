@@ -204,7 +204,8 @@ def _variables(m) -> list[str]:
                 "again: no need to run `c2k migrate`.** A new value must keep its form: a part "
                 "between delimiters must not contain the delimiter, a number stays a number; "
                 "and a `${VAR:-default}`'s default is compose's alone (keep the variable "
-                "set).", ""]
+                "set). The file must be there when kustomize builds; it may hold secrets, so "
+                "keep it out of git as compose projects do.", ""]
         out += _table(["variable", "read from", "fields"],
                       [[_code(var), ", ".join(sorted(files[var])),
                         "; ".join(f"{shown}{scope(envs)}" for shown, envs in fields.items())]
