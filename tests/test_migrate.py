@@ -648,3 +648,160 @@ def test_a_secret_from_the_shell_is_a_file_the_user_supplies(tmp_path):
     base = yaml.safe_load((out / "base" / "kustomization.yaml").read_text())
     assert base["secretGenerator"][0]["files"] == ["token=../secrets/token/token"]
     assert "`secrets/token/token` (you supply it)" in (out / "MIGRATION.md").read_text()
+
+
+# ---- values from .env stay references to it -----------------------------------------------------
+
+# Each way a .env value reaches an object: a whole env value, an image's tag, a replica count,
+# a word of a command; and each way it cannot stay a reference: glued into a longer word (HOST),
+# taken from the shell (REGION), parsed by compose (DATA, a bind mount's path); prod adds a
+# service whose image tag is the same variable.
+REFERENCED = {
+    ".env": "TAG=1.0\nDB_NAME=shop\nREPLICAS=2\nHOST=db\nDATA=./data\n",
+    "compose.yaml": """\
+        services:
+          app:
+            image: example/app:${TAG}
+            command: ["serve", "--db", "${DB_NAME}"]
+            environment:
+              DB_NAME: ${DB_NAME}
+              DB_URL: postgres://${HOST}x:5432/app
+              REGION: ${REGION}
+            deploy:
+              replicas: ${REPLICAS}
+            volumes: ["${DATA}:/data"]
+        """,
+    "compose.prod.yaml": """\
+        services:
+          worker:
+            image: example/worker:${TAG}
+            environment:
+              DB_NAME: ${DB_NAME}
+        """,
+}
+
+
+def referenced(folder: Path) -> Path:
+    for name, text in REFERENCED.items():
+        write(folder, name, text)
+    (folder / "data").mkdir()
+    return folder
+
+
+def containers(objects: dict, name: str) -> dict:
+    spec = objects[("Deployment", name)]["spec"]
+    return {c["name"]: c for c in spec["template"]["spec"]["containers"]}
+
+
+@pytest.mark.tools
+def test_a_changed_dotenv_value_reaches_the_build_without_migrating_again(tmp_path,
+                                                                          kustomize_bin):
+    folder = referenced(tmp_path / "p")
+    shell = {"REGION": "eu-1"}
+    out = tmp_path / "p" / "k8s"
+    assert run_c2k("migrate", cwd=folder, env=shell).returncode == 0
+    app = (out / "base" / "app-deployment.yaml").read_text()
+    assert "image: example/app:${TAG}" in app and "value: ${DB_NAME}" in app
+    (folder / ".env").write_text(REFERENCED[".env"].replace("TAG=1.0", "TAG=2.5")
+                                 .replace("DB_NAME=shop", "DB_NAME=orders")
+                                 .replace("REPLICAS=2", "REPLICAS=4"))
+    for env, files in (("base", ["compose.yaml"]), ("prod", ["compose.yaml",
+                                                             "compose.prod.yaml"])):
+        got = build(kustomize_bin, out / ("base" if env == "base" else f"overlays/{env}"))
+        args = [a for f in files for a in ("-f", f)]
+        proc = run_c2k(*args, "-q", "convert", cwd=folder, env=shell)
+        want = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(proc.stdout)
+                if o}
+        assert got == want, env
+        app = containers(got, "app")["app"]
+        assert app["image"] == "example/app:2.5"
+        assert app["args"][-1] == "orders"
+        assert {e["name"]: e["value"] for e in app["env"]}["DB_NAME"] == "orders"
+        assert got[("Deployment", "app")]["spec"]["replicas"] == 4
+        # the ConfigMap of .env is kustomize's alone: never in its output
+        assert not [key for key in got if key[1].startswith(("c2k-vars", "c2k-dotenv"))]
+    assert containers(got, "worker")["worker"]["image"] == "example/worker:2.5"
+    # the layout holds the references, not the values (a number keeps its value: kustomize
+    # keeps a target's type, and MIGRATION.md counts the replicas)
+    (folder / ".env").write_text((folder / ".env").read_text().replace("REPLICAS=4",
+                                                                         "REPLICAS=2"))
+    assert run_c2k("migrate", "--check", cwd=folder, env=shell).returncode == 0
+
+
+def test_what_cannot_stay_a_reference_is_written_in_with_the_reason(tmp_path):
+    folder = referenced(tmp_path / "p")
+    assert run_c2k("migrate", cwd=folder, env={"REGION": "eu-1"}).returncode == 0
+    out = folder / "k8s"
+    app = (out / "base" / "app-deployment.yaml").read_text()
+    assert "postgres://dbx:5432/app" in app and "value: eu-1" in app
+    notes = (out / "MIGRATION.md").read_text()
+    section = notes[notes.index("## Values from the environment"):notes.index("## Checklist")]
+    kept, written = section.split("These were written into the layout")
+    for var in ("TAG", "DB_NAME", "REPLICAS"):
+        assert f"| `{var}` | `.env` |" in kept, var
+    assert "(item 1 of its split at `:`)" in kept
+    assert "- `HOST`: Deployment app `spec.template.spec.containers.[name=app].env." \
+           "[name=DB_URL].value` holds it converted, or inside a longer value" in written
+    assert "- `REGION`: it comes from the shell's environment" in written
+    assert "- `DATA`: the project does not load with another value in its place" in written
+    base = yaml.safe_load((out / "base" / "kustomization.yaml").read_text())
+    local = next(g for g in base["configMapGenerator"] if g["name"] == "c2k-vars-base-1")
+    assert local == {"name": "c2k-vars-base-1", "envs": ["../../.env"], "options": {
+        "annotations": {"config.kubernetes.io/local-config": "true"}}}
+    tag = next(r for r in base["replacements"] if r["source"]["fieldPath"] == "data.TAG")
+    assert tag["targets"] == [{"select": {"kind": "Deployment", "name": "app"},
+                               "fieldPaths": ["spec.template.spec.containers.[name=app].image"],
+                               "options": {"delimiter": ":", "index": 1}}]
+    prod = yaml.safe_load((out / "overlays" / "prod" / "kustomization.yaml").read_text())
+    assert {t["select"]["name"] for r in prod["replacements"] for t in r["targets"]} == {
+        "worker"}                       # the base's references are the base's
+
+
+def test_an_equal_value_is_no_reference(tmp_path):
+    """A field that only happens to hold a variable's value stays as written."""
+    write(tmp_path, ".env", "TAG=1.0\n")
+    write(tmp_path, "compose.yaml", """\
+        services:
+          app:
+            image: example/app:1.0
+            environment:
+              VERSION: "1.0"
+              TAGGED: ${TAG}
+        """)
+    assert run_c2k("migrate", cwd=tmp_path).returncode == 0
+    app = (tmp_path / "k8s" / "base" / "app-deployment.yaml").read_text()
+    assert "image: example/app:1.0" in app and "value: \"1.0\"" in app
+    assert "value: ${TAG}" in app
+
+
+def test_a_variable_is_a_reference_only_where_every_field_it_changes_holds_it():
+    from converter.migrate import references
+
+    def deployment(name="web", image="app:1.0", replicas=2, url="db1.0x"):
+        return {"kind": "Deployment", "metadata": {"name": name}, "spec": {
+            "replicas": replicas, "template": {"spec": {"containers": [
+                {"name": "web", "image": image, "env": [{"name": "URL", "value": url}]}]}}}}
+
+    def compare(after, value="1.0", marker="c2kmarker7q"):
+        return references._compare([deployment()], [after], "V", value, marker, "/p/.env")
+
+    refs, reason = compare(deployment(image="app:c2kmarker7q"))
+    assert reason == "" and [(r.field_path, r.delimiter, r.index) for r in refs] == [
+        ("spec.template.spec.containers.[name=web].image", ":", 1)]
+    refs, reason = references._compare([deployment()], [deployment(replicas=3)], "N", "2",
+                                       "3", "/p/.env")
+    assert [(r.field_path, r.delimiter) for r in refs] == [("spec.replicas", "")]
+    assert compare(deployment(url="dbc2kmarker7qx"))[1].startswith(
+        "Deployment web `spec.template.spec.containers.[name=web].env.[name=URL].value` holds "
+        "it converted")
+    assert compare(deployment(name="c2kmarker7q"))[1].startswith("it is part of an object's")
+    named = deployment()
+    named["spec"]["template"]["spec"]["containers"][0]["name"] = "c2kmarker7q"
+    assert compare(named)[1].startswith("it names the list item Deployment web")
+    assert compare(deployment(image="app:c2kmarker7q", url="db1.0x"))[1] == ""
+    shape = deployment(image="app:c2kmarker7q")
+    shape["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "B", "value": ""})
+    assert compare(shape)[1].startswith("it changes the shape of Deployment web")
+    # a delimiter inside the value would move the part kustomize replaces: no reference
+    assert references._compare([deployment(image="app:1:0")], [deployment(image="app:x")],
+                               "V", "1:0", "x", "/p/.env")[1].endswith("sets it apart")

@@ -8,6 +8,10 @@
     .gitignore                     the files under secrets/ the user supplies (never written)
     MIGRATION.md                   notes.py
 
+A value compose took from the project's dotenv file stays a reference to it where
+references.py found one: a ConfigMap generated from the file, marked local-config (kustomize
+never writes it out), and `replacements` that copy the value into the fields.
+
 Generators name files by their path from the kustomization's folder; files outside the layout
 need `kustomize build --load-restrictor LoadRestrictionsNone` (MIGRATION.md says so).
 """
@@ -60,17 +64,25 @@ def generator_entry(gen: Generator, folder: str, root: str, behavior: str | None
     return entry
 
 
-def _generators(kustomization: dict, pairs, folder: str, root: str, label: str) -> None:
+LOCAL = {"config.kubernetes.io/local-config": "true"}     # kustomize drops it from its output
+
+
+def _generators(kustomization: dict, pairs, folder: str, root: str, label: str,
+                refs=()) -> None:
+    """The generators, and the replacements that copy dotenv values into Secrets (from a
+    local Secret: base64 to base64) and into the fields that reference them (references.py,
+    from a local ConfigMap)."""
     pairs = list(pairs)
     dotenvs = sorted({path for g, _ in pairs for _, path, _ in g.variables})
     sources = {path: f"c2k-dotenv-{label}-{i}" for i, path in enumerate(dotenvs, 1)}
+    var_files = sorted({ref.dotenv for ref in refs})
+    var_sources = {path: f"c2k-vars-{label}-{i}" for i, path in enumerate(var_files, 1)}
     for kind, field in (("Secret", "secretGenerator"), ("ConfigMap", "configMapGenerator")):
         entries = [generator_entry(g, folder, root, b) for g, b in pairs if g.kind == kind]
-        if kind == "Secret":
-            # the dotenv files as Secrets kustomize reads values from and never writes out
-            entries += [{"name": name, "envs": [_rel(path, folder)], "options": {
-                "annotations": {"config.kubernetes.io/local-config": "true"}}}
-                for path, name in sources.items()]
+        # the dotenv files as objects kustomize reads values from and never writes out
+        local = sources if kind == "Secret" else var_sources
+        entries += [{"name": name, "envs": [_rel(path, folder)],
+                     "options": {"annotations": dict(LOCAL)}} for path, name in local.items()]
         if entries:
             kustomization[field] = entries
     replacements = [{"source": {"kind": "Secret", "name": sources[path],
@@ -78,8 +90,29 @@ def _generators(kustomization: dict, pairs, folder: str, root: str, label: str) 
                      "targets": [{"select": {"kind": "Secret", "name": g.name},
                                   "fieldPaths": [f"data.{key}"]}]}
                     for g, _ in pairs for key, path, var in g.variables]
+    replacements += _field_replacements(refs, var_sources)
     if replacements:
         kustomization["replacements"] = replacements
+
+
+def _field_replacements(refs, sources: dict) -> list[dict]:
+    """One replacement per variable, its targets grouped by object and delimiter."""
+    by_source: dict = {}
+    for ref in refs:
+        targets = by_source.setdefault((ref.dotenv, ref.variable), {})
+        targets.setdefault((ref.kind, ref.name, ref.delimiter, ref.index), []).append(
+            ref.field_path)
+    out = []
+    for (path, var), targets in sorted(by_source.items(), key=lambda kv: kv[0][1]):
+        entries = []
+        for (kind, name, delimiter, index), field_paths in targets.items():
+            target: dict = {"select": {"kind": kind, "name": name}, "fieldPaths": field_paths}
+            if delimiter:
+                target["options"] = {"delimiter": delimiter, "index": index}
+            entries.append(target)
+        out.append({"source": {"kind": "ConfigMap", "name": sources[path],
+                               "fieldPath": f"data.{var}"}, "targets": entries})
+    return out
 
 
 def _target(kind: str, api_version: str, name: str) -> dict:
@@ -89,7 +122,8 @@ def _target(kind: str, api_version: str, name: str) -> dict:
     return target
 
 
-def base_files(part: Part, *, project_name: str, folder: str, root: str) -> dict[str, str]:
+def base_files(part: Part, *, project_name: str, folder: str, root: str,
+               refs=()) -> dict[str, str]:
     files, resources = {}, []
     for obj in part.objects.values():
         fname = file_name(obj)
@@ -98,14 +132,14 @@ def base_files(part: Part, *, project_name: str, folder: str, root: str) -> dict
     kustomization = {"apiVersion": API_VERSION, "kind": "Kustomization",
                      "resources": resources}
     _generators(kustomization, [(g, None) for g in part.generators.values()], folder, root,
-                "base")
+                "base", refs)
     files["base/kustomization.yaml"] = _doc(
         f"the {project_name} project's common compose files", kustomization)
     return files
 
 
-def overlay_files(d: Delta, base: Part, *, files_shown: str, folder: str,
-                  root: str) -> dict[str, str]:
+def overlay_files(d: Delta, base: Part, *, files_shown: str, folder: str, root: str,
+                  refs=()) -> dict[str, str]:
     prefix = f"overlays/{d.name}"
     files = {}
     kustomization: dict = {"apiVersion": API_VERSION, "kind": "Kustomization",
@@ -115,7 +149,7 @@ def overlay_files(d: Delta, base: Part, *, files_shown: str, folder: str,
         kustomization["resources"].append(fname)
         files[f"{prefix}/{fname}"] = _doc(f"{obj['kind']} {obj['metadata']['name']}, only in "
                                           f"{d.name}", obj)
-    _generators(kustomization, d.generators, folder, root, d.name)
+    _generators(kustomization, d.generators, folder, root, d.name, refs)
     if d.replicas:
         kustomization["replicas"] = [{"name": n, "count": c} for n, c in sorted(d.replicas.items())]
     patches = []

@@ -163,6 +163,7 @@ def _files(m) -> list[str]:
 
 
 def _variables(m) -> list[str]:
+    where = m.base.project.working_dir
     names: dict[str, set] = {}
     for conv in _all(m):
         for path in conv.files:
@@ -173,16 +174,68 @@ def _variables(m) -> list[str]:
                 continue
             for match in _VARIABLE.finditer(text):
                 names.setdefault(match.group(1) or match.group(2), set()).add(conv.name)
-    if not names:
+    kept: dict[str, dict] = {}          # variable -> {field shown: [environment]}
+    files: dict[str, set] = {}
+    written: dict[str, dict] = {}       # variable -> {reason: [environment]}
+    for conv in _all(m):
+        found = m.variables.get(conv.name)
+        for ref in found.references if found else ():
+            part = (f" (item {ref.index} of its split at {_code(ref.delimiter)})"
+                    if ref.delimiter else "")
+            shown = f"{ref.kind} {ref.name} {_code(ref.field_path)}{part}"
+            kept.setdefault(ref.variable, {}).setdefault(shown, []).append(conv.name)
+            files.setdefault(ref.variable, set()).add(_code(_rel(ref.dotenv, where)))
+        for var, reason in (found.written.items() if found else ()):
+            written.setdefault(var, {}).setdefault(reason, []).append(conv.name)
+    if not names and not kept and not written:
         return ["The compose files take no value from the environment."]
+    everywhere = len(_all(m))
+
+    def scope(envs):
+        return "" if len(envs) == everywhere else f" ({', '.join(envs)})"
+    out = []
+    if kept:
+        out += ["These stay references to the dotenv file compose read them from: a "
+                "`configMapGenerator` reads the file at build time into a ConfigMap marked "
+                "`config.kubernetes.io/local-config`, which kustomize drops from its output "
+                "(it never reaches the cluster), and `replacements` copy each value into the "
+                "fields below, which the layout's files show as `${VAR}` (a number keeps its "
+                "value there: kustomize keeps the field a number). **Edit the file and build "
+                "again: no need to run `c2k migrate`.** A new value must keep its form: a part "
+                "between delimiters must not contain the delimiter, a number stays a number; "
+                "and a `${VAR:-default}`'s default is compose's alone (keep the variable "
+                "set). The file must be there when kustomize builds; it may hold secrets, so "
+                "keep it out of git as compose projects do.", ""]
+        out += _table(["variable", "read from", "fields"],
+                      [[_code(var), ", ".join(sorted(files[var])),
+                        "; ".join(f"{shown}{scope(envs)}" for shown, envs in fields.items())]
+                       for var, fields in sorted(kept.items())])
     environ = m.base.project.environment
-    out = ["The compose files take these variables from the environment (`.env`, "
-           "`--env-file`, the shell). Their values were put into the layout when it was "
-           "written: kustomize cannot read them, so after a change run `c2k migrate` again "
-           "(`--check` tells when it is needed).", ""]
-    out += [f"- {_code(n)}: {'set' if n in environ else 'not set: its default (or empty)'}"
-            for n in sorted(names)]
+    lines = []
+    for var in sorted(set(names) | set(written)):
+        if var in kept and var not in written:
+            continue
+        reasons = written.get(var)
+        if reasons:
+            why = "; ".join(f"{reason}{scope(envs)}" for reason, envs in reasons.items())
+        elif var not in environ:
+            why = "not set: its default (or nothing) is written in"
+        elif any(var in _dotenv_names(conv) for conv in _all(m)):
+            why = ("no field of the converted objects holds it (it feeds a Secret, read at "
+                   "build time, or a key that is not converted)")
+        else:
+            why = "it comes from the shell's environment, and kustomize reads files only"
+        lines.append(f"- {_code(var)}: {why}")
+    if lines:
+        out += [""] * bool(out) + [
+            "These were written into the layout when it was written; after a change, run "
+            "`c2k migrate` again (`--check` tells when it is needed):", "", *lines]
     return out
+
+
+def _dotenv_names(conv) -> set[str]:
+    from .references import dotenv_variables
+    return set(dotenv_variables(conv.dotenvs))
 
 
 def checklist(m, by_hand: str = "a patch of the overlay that needs it") -> list[str]:

@@ -8,8 +8,8 @@ from typing import Any
 
 from ..errors import C2KError
 from ..records import field, record
-from . import environments, layout, notes
-from .delta import delta, split
+from . import environments, layout, notes, references
+from .delta import Part, delta, split
 
 
 @record
@@ -22,6 +22,9 @@ class Migration:
     base_note: str                  # why the base is not the common files alone ("" if it is)
     command: str                    # the `c2k migrate` line that writes this layout again
     files: dict = field(default_factory=dict)   # relative path -> text
+    # "base" | env name -> references.Found: the dotenv values kept as references, and why
+    # the others are written in
+    variables: dict = field(default_factory=dict)
 
 
 @record
@@ -64,23 +67,33 @@ def convert_environments(settings, options, env_values: tuple[str, ...], output:
 
 def plan(settings, options, env_values: tuple[str, ...], output: str | None, *,
          command_options: list[str], environ=None, cwd: str | None = None) -> Migration:
+    environ = dict(os.environ if environ is None else environ)
+    cwd = cwd or os.getcwd()
     found = convert_environments(settings, options, env_values, output, environ=environ,
                                  cwd=cwd)
     base, converted, root = found.base, found.converted, found.root
     common = found.common
-    parts = {conv.name: split(conv.result.objects, conv.reads, conv.dotenvs)
-             for conv in [base, *converted]}
+    variables, parts, refs = {}, {}, {}
+    for conv in [base, *converted]:
+        def again(env, files=conv.files, name=conv.name):
+            return environments.convert(settings, files, name, options, environ=env,
+                                        cwd=cwd).result.objects
+        variables[conv.name] = references.find(conv, again, environ)
+        parts[conv.name], refs[conv.name] = _referenced(
+            split(conv.result.objects, conv.reads, conv.dotenvs), variables[conv.name])
     deltas = [delta(env.name, parts[base.name], parts[env.name]) for env in converted]
     migration = Migration(root, base, converted, parts, deltas, found.base_note,
                           command(found, env_values, command_options,
-                                  files_given=bool(settings.files)))
+                                  files_given=bool(settings.files)), variables=variables)
     migration.files.update(layout.base_files(parts[base.name], project_name=base.project.name,
-                                             folder=os.path.join(root, "base"), root=root))
+                                             folder=os.path.join(root, "base"), root=root,
+                                             refs=refs[base.name]))
     for env, d in zip(converted, deltas):
         shown = ", ".join(os.path.basename(f) for f in env.files[len(common):])
         migration.files.update(layout.overlay_files(
             d, parts[base.name], files_shown=shown,
-            folder=os.path.join(root, "overlays", env.name), root=root))
+            folder=os.path.join(root, "overlays", env.name), root=root,
+            refs=_overlay_refs(d, refs[base.name], refs[env.name])))
     generators = list(parts[base.name].generators.values()) + \
         [g for d in deltas for g, _ in d.generators]
     ignored = layout.gitignore(generators)
@@ -88,6 +101,24 @@ def plan(settings, options, env_values: tuple[str, ...], output: str | None, *,
         migration.files[".gitignore"] = ignored
     migration.files[layout.NOTES] = notes.migration_notes(migration)
     return migration
+
+
+def _referenced(part: Part, found) -> tuple[Part, list]:
+    """The part with each referenced field written as its placeholder, and the references
+    into its plain objects (a generator reads its values at build time)."""
+    refs = [r for r in found.references if (r.kind, r.name) in part.objects]
+    objects = {key: references.placeholder(
+        obj, [r for r in refs if (r.kind, r.name) == key]) for key, obj in part.objects.items()}
+    return Part(objects, part.generators), refs
+
+
+def _overlay_refs(d, base_refs: list, env_refs: list) -> list:
+    """The references an overlay applies itself: those the base does not, and all of the
+    objects the overlay adds or patches (a patch may write a placeholder back)."""
+    done = {(r.kind, r.name, r.path, r.variable, r.delimiter, r.index) for r in base_refs}
+    touched = {(o["kind"], o["metadata"]["name"]) for o in d.added} | set(d.patches)
+    return [r for r in env_refs if (r.kind, r.name) in touched
+            or (r.kind, r.name, r.path, r.variable, r.delimiter, r.index) not in done]
 
 
 def _base(common: tuple, converted: list, convert):
