@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
 from ..errors import C2KError
 from ..records import record
+
+if TYPE_CHECKING:
+    from ..kube.report import ConversionResult
+    from ..model import Project
 
 _ENV_FILE = re.compile(r"^(?:docker-)?compose\.([a-z0-9][a-z0-9-]*)\.ya?ml$")
 _ENV_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -30,8 +35,8 @@ class Converted:
     """One conversion: the base's or an environment's."""
     name: str
     files: tuple[str, ...]
-    project: object                 # model.Project
-    result: object                  # kube.report.ConversionResult
+    project: Project
+    result: ConversionResult
     reads: dict                     # host path -> files.HostPath the conversion read
     dotenvs: tuple = ()             # the dotenv files interpolation read (absolute)
 

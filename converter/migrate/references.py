@@ -107,7 +107,7 @@ def dotenv_variables(dotenvs) -> dict[str, tuple[str, str | None]]:
                 names = parse_dotenv(data.decode("utf-8", "replace"), filename=path)
             except C2KError:
                 names = {}
-            out.update({var: (path, None) for var in names})
+            out.update(dict.fromkeys(names, (path, None)))
             continue
         out.update({var: (path, value) for var, value in parsed.items()})
     return out
