@@ -262,3 +262,57 @@ def test_run_rm_of_a_job_already_gone_is_not_an_error(monkeypatch):
     conn = type("Conn", (), {"namespace": "ns", "resource": lambda self, v, k: Jobs()})()
     job, code = oneoff.run(conn, "proj", "web", ["true"], remove=True)
     assert deleted == [job["metadata"]["name"]] and code == 0
+
+
+# ---- progress: kubectl's lines, compose's live block -----------------------------------------
+
+def test_progress_lines_keep_kubectls_words_and_tell_a_board_compose_s():
+    from converter.cluster import status
+    deployment = {"kind": "Deployment", "metadata": {"name": "web"}}
+    job = {"kind": "Job", "metadata": {"name": "migrate"}}
+    lines = [status.applied("deployment.apps/web", deployment, "created"),
+             status.waiting("job.batch/migrate", job, "0 of 1 completions, 1 running"),
+             status.applied("job.batch/migrate", job, "complete"),
+             status.applied("deployment.apps/web", deployment, "pruned", " (server dry run)")]
+    assert lines == ["deployment.apps/web created", "job.batch/migrate: 0 of 1 completions, "
+                     "1 running", "job.batch/migrate complete",
+                     "deployment.apps/web pruned (server dry run)"]
+    events = []
+
+    class Recorder:
+        def done(self, task, text): events.append(("done", task, text))
+        def status(self, task, text): events.append(("status", task, text))
+        def warn(self, text): events.append(("warn", text))
+        def close(self): events.append(("close",))
+    board = status.Board(Recorder())
+    for line in lines:
+        board(line)
+    board.warn("claim data kept")
+    board.close()
+    assert events == [("done", "Deployment web", "Created"),
+                      ("status", "Job migrate", "0 of 1 completions, 1 running"),
+                      ("done", "Job migrate", "Completed"),
+                      ("done", "Deployment web", "Removed"),
+                      ("warn", "claim data kept"), ("close",)]
+
+
+def test_up_draws_the_live_block_on_a_terminal_only(monkeypatch):
+    import io
+
+    from converter.cluster.cli import progress_board
+    from converter.cluster.status import Board
+    from converter.commandline import Settings
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setattr("sys.stderr", Terminal())
+    assert isinstance(progress_board(Settings()), Board)
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    plain = progress_board(Settings())
+    assert plain is not None and not isinstance(plain, Board)
+    quiet = Settings()
+    quiet.quiet = True
+    assert progress_board(quiet) is None

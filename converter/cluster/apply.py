@@ -19,6 +19,7 @@ from .. import kinds
 from ..errors import ClusterError
 from ..records import field, record
 from . import claims as claims_
+from . import status
 from .applyset import FIELD_MANAGER, PART_OF, ApplySet, group_kind
 from .prune import kept_line, leftovers, orphan_warning
 from .retry import METADATA_ONLY, call, delete, is_not_found, wait_gone
@@ -185,7 +186,8 @@ def apply_objects(conn: Connection, project: str, objects: list[dict], *, prune:
                            hint=f"create it first (kubectl create namespace {conn.namespace}) "
                                 "or use --dry-run=client")
     if result.namespace_created:
-        say(f"namespace/{conn.namespace} created")
+        say(status.Status(f"namespace/{conn.namespace} created", kind="Namespace",
+                          name=conn.namespace, state="created"))
     if lock is not None and not dry_run:
         lock.acquire()
     applyset = ApplySet(conn, project, conn.namespace)
@@ -263,7 +265,7 @@ def apply_objects(conn: Connection, project: str, objects: list[dict], *, prune:
                 else:
                     outcome = "configured"
                 result.applied.append((obj, outcome))
-                say(f"{ref(body)} {outcome}{suffix}")
+                say(status.applied(ref(body), body, outcome, suffix))
                 if on_applied:
                     on_applied(body)
     if prune:
@@ -294,6 +296,6 @@ def _prune(items, result: ApplyResult, say, suffix: str, dry_run: bool,
                    propagation_policy="Foreground" if wait else "Background",
                    what=f"pruning {ref(obj)}")
         result.pruned.append(obj)
-        say(f"{ref(obj)} pruned{suffix}")
+        say(status.applied(ref(obj), obj, "pruned", suffix))
     if wait and not dry_run:
         wait_gone(items, timeout=300)

@@ -72,6 +72,18 @@ def progress_lines(settings: Settings) -> Progress:
     return lambda line: click.echo(line, err=True)
 
 
+def progress_board(settings: Settings) -> Progress:
+    """up's progress: docker compose's live block on a terminal (status.py), else the lines."""
+    if settings.quiet:
+        return None
+    from ..images.progress import LiveReporter, make_reporter
+    reporter = make_reporter("auto")
+    if isinstance(reporter, LiveReporter):
+        from .status import Board
+        return Board(reporter)
+    return progress_lines(settings)
+
+
 def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
            namespace: str | None, dry_run: str, prune: bool, force_conflicts: bool, wait: bool,
            timeout: float, convert: dict[str, Any], *, out: Progress,
@@ -96,7 +108,7 @@ def _apply(settings: Settings, kubeconfig: str | None, context: str | None,
         from .startorder import StartOrder
         order = StartOrder(conn, conversion.start_after, timeout, progress=out)
     from .lock import ProjectLock
-    tell = None if settings.quiet else warn
+    tell = None if settings.quiet else getattr(out, "warn", warn)   # above a live block
     with ProjectLock(conn, project.name, click.get_current_context().info_name or "apply",
                      warn=tell) as lock:
         result = apply_objects(conn, project.name, objects, prune=prune or prune_volumes,
@@ -197,11 +209,17 @@ def up_cmd(settings: Settings, kubeconfig: str | None, context: str | None,
         raise click.UsageError("--watch and --sync-binds need up attached (no -d)")
     bound = [] if detach else bind_forwards(settings)
     rebuild_options = dict(convert)          # the conversion takes its options out of convert
-    conn, project = _apply(settings, kubeconfig, context, namespace, "none", prune,
-                           force_conflicts, True, timeout, convert,
-                           out=progress_lines(settings), prune_volumes=prune_volumes,
-                           # attached, as compose: logs from the start, a crash shown at once
-                           settle=detach)
+    out = progress_board(settings)
+    try:
+        conn, project = _apply(settings, kubeconfig, context, namespace, "none", prune,
+                               force_conflicts, True, timeout, convert, out=out,
+                               prune_volumes=prune_volumes,
+                               # attached, as compose: logs from the start, a crash at once
+                               settle=detach)
+    finally:
+        close = getattr(out, "close", None)
+        if close is not None:
+            close()
     if not detach:
         up_attached(settings, conn, project, bound, rebuild_options=rebuild_options,
                     **attached)

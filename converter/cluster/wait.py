@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .. import kinds
 from ..errors import ClusterError
+from . import status
 from .apply import ref
 from .applyset import PART_OF
 from .retry import call
@@ -220,7 +221,8 @@ def wait_for(conn: Connection, objects: list[dict], timeout: float, *, progress=
             else:
                 state, message = rollout_status(obj)
             if state == "done":
-                line = f"{ref(pending[k])} {'complete' if k[0] == 'Job' else 'rolled out'}"
+                line = status.applied(ref(pending[k]), pending[k],
+                                      "complete" if k[0] == "Job" else "rolled out")
                 say(line)
                 done_lines.append(line)
                 del pending[k]
@@ -228,7 +230,7 @@ def wait_for(conn: Connection, objects: list[dict], timeout: float, *, progress=
                 failures.append((pending[k], obj, message))
             elif last.get(k) != message:
                 last[k] = message
-                say(f"{ref(pending[k])}: {message}")
+                say(status.waiting(ref(pending[k]), pending[k], message))
         if failures:
             raise _failure("failed", conn, failures)
         if not pending:
