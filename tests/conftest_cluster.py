@@ -180,6 +180,15 @@ def _real_node_in_use(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
+def ns(cluster_kubeconfig: str) -> Iterator[str]:
+    """A namespace name of the test's own (the simulated node's); deleted afterwards."""
+    from cluster_util import delete_namespace, new_namespace_name
+    name = new_namespace_name()
+    yield name
+    delete_namespace(cluster_kubeconfig, name)
+
+
+@pytest.fixture
 def node_restart(real_node: str):
     """restart(*namespaces): stop and start the real node's containerd and kubelet, killing
     the containers of those namespaces meanwhile (as a power cut would); returns its log."""

@@ -13,24 +13,15 @@ from cluster_util import (
     PART_OF,
     SAMPLES,
     c2k,
-    delete_namespace,
     get_json,
     kubectl,
     members,
-    new_namespace_name,
     unprivileged_kubeconfig,
     versions,
     write_compose,
 )
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture
-def ns(cluster_kubeconfig):
-    name = new_namespace_name()
-    yield name
-    delete_namespace(cluster_kubeconfig, name)
 
 
 def _sample(name: str, tmp_path):

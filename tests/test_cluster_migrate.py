@@ -11,10 +11,8 @@ import yaml
 from cluster_util import (
     SAMPLES,
     c2k,
-    delete_namespace,
     get_json,
     kubectl,
-    new_namespace_name,
     wait_until,
 )
 from conftest_tools import run_tool
@@ -23,11 +21,10 @@ pytestmark = pytest.mark.cluster
 
 
 @pytest.fixture
-def ns(cluster_kubeconfig):
-    name = new_namespace_name()
-    kubectl(cluster_kubeconfig, "create", "namespace", name)
-    yield name
-    delete_namespace(cluster_kubeconfig, name)
+def ns(ns, cluster_kubeconfig):
+    """The shared fixture's namespace, created: kubectl apply does not create it."""
+    kubectl(cluster_kubeconfig, "create", "namespace", ns)
+    return ns
 
 
 def _apply(kubeconfig, kustomize_bin, overlay, ns) -> list[dict]:

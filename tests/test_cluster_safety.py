@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from cluster_util import c2k, delete_namespace, get_json, kubectl, new_namespace_name, write_compose
+from cluster_util import c2k, get_json, kubectl, write_compose
 
 pytestmark = pytest.mark.cluster
 
@@ -56,13 +56,6 @@ NO_VOLUME = """
         image: busybox:1.36
         command: [sleep, infinity]
     """
-
-
-@pytest.fixture
-def ns(cluster_kubeconfig):
-    name = new_namespace_name()
-    yield name
-    delete_namespace(cluster_kubeconfig, name)
 
 
 def claims(kubeconfig, ns) -> dict[str, dict]:

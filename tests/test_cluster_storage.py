@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from cluster_util import c2k, delete_namespace, get_json, new_namespace_name, write_compose
+from cluster_util import c2k, get_json, write_compose
 
 pytestmark = pytest.mark.cluster
 
@@ -46,13 +46,6 @@ volumes:
   cache:
     driver_opts: {type: tmpfs, device: tmpfs, o: size=64m}
 """
-
-
-@pytest.fixture
-def ns(cluster_kubeconfig):
-    name = new_namespace_name()
-    yield name
-    delete_namespace(cluster_kubeconfig, name)
 
 
 def _bound(kubeconfig, ns, timeout=60.0) -> dict:
