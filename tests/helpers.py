@@ -37,20 +37,49 @@ def run_c2k(*args, cwd=None, env=None, timeout=60, input=None) -> subprocess.Com
                           timeout=timeout, input=input)
 
 
-def c2k_in_process(capsys, *args) -> tuple[int, str, str]:
-    """Run the c2k command line in this process, through main() as the console script does
-    (no interpreter to start: a hundred times quicker than run_c2k); returns (exit code,
-    stdout, stderr). main() installs its Ctrl-C handler and GC thresholds: they are put back."""
+def run_c2k_here(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
+    """run_c2k without starting an interpreter (~0.2 s saved a call): main() in this process,
+    in `cwd`, with run_c2k's environment in place of this process's for the call."""
+    import contextlib
+    import io
+    streams = io.StringIO(), io.StringIO()
+    saved_environ, saved_cwd = dict(os.environ), os.getcwd()
+    os.environ.clear()
+    os.environ.update({"PATH": saved_environ.get("PATH", ""), "LANG": "C.UTF-8",
+                       "HOME": saved_environ.get("HOME", "/root"), **(env or {})})
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(streams[0]), contextlib.redirect_stderr(streams[1]):
+            code = _main([str(a) for a in args])
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_environ)
+    return subprocess.CompletedProcess(["c2k", *map(str, args)], code, streams[0].getvalue(),
+                                       streams[1].getvalue())
+
+
+def _main(argv: list[str]) -> int:
+    """main(argv)'s exit code; main() installs its Ctrl-C handler and GC thresholds: they are
+    put back."""
     from converter.cli import main
     handler, thresholds = signal.getsignal(signal.SIGINT), gc.get_threshold()
     try:
-        main([str(a) for a in args])
-        code = 0
+        main(argv)
+        return 0
     except SystemExit as exc:
-        code = exc.code or 0
+        return exc.code if isinstance(exc.code, int) else 1 if exc.code else 0
     finally:
         signal.signal(signal.SIGINT, handler)
         gc.set_threshold(*thresholds)
+
+
+def c2k_in_process(capsys, *args) -> tuple[int, str, str]:
+    """Run the c2k command line in this process, through main() as the console script does
+    (no interpreter to start: a hundred times quicker than run_c2k); returns (exit code,
+    stdout, stderr)."""
+    code = _main([str(a) for a in args])
     out = capsys.readouterr()
     return code, out.out, out.err
 

@@ -26,7 +26,7 @@ from converter.emit import helm
 from converter.migrate import delta as deltas
 from converter.migrate import environments
 from converter.migrate.generators import kustomize_env
-from helpers import REPO, run_c2k, write
+from helpers import REPO, run_c2k_here, write
 
 SAMPLES = REPO / "samples"
 ENV_FILE = re.compile(r"^(?:docker-)?compose\.([a-z0-9-]+)\.ya?ml$")
@@ -107,7 +107,7 @@ def sample(name: str, tmp_path: Path) -> Path:
 
 def migrate(folder: Path, *args) -> Path:
     out = folder / "k8s"
-    proc = run_c2k("migrate", *args, cwd=folder)
+    proc = run_c2k_here("migrate", *args, cwd=folder)
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -127,7 +127,7 @@ def expected_environments(folder: Path) -> dict[str, list[str]]:
 def convert(folder: Path, files: list[str]) -> dict | None:
     """{(kind, name): object} of `c2k convert` of `files`; None when they do not load."""
     args = [a for f in files for a in ("-f", f)]
-    proc = run_c2k(*args, "-q", "convert", cwd=folder)
+    proc = run_c2k_here(*args, "-q", "convert", cwd=folder)
     if proc.returncode != 0:
         return None
     return {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(proc.stdout) if o}
@@ -216,7 +216,7 @@ def test_realworld_projects_with_several_files_migrate_and_build(tmp_path, kusto
                                                                  project):
     folder = corpus_dir("realworld", project.name)
     out = tmp_path / "k8s"
-    proc = run_c2k("migrate", "-o", out, cwd=folder)
+    proc = run_c2k_here("migrate", "-o", out, cwd=folder)
     assert proc.returncode == 0, proc.stderr
     assert len(check_every_environment(kustomize_bin, folder, out, cwd=folder)) >= 2
 
@@ -268,7 +268,7 @@ def test_no_secret_value_in_the_layout(tmp_path, case):
 def test_no_secret_value_of_a_realworld_dotenv_in_the_layout(tmp_path):
     folder = corpus_dir("realworld", "zulip-docker-zulip")
     out = tmp_path / "k8s"
-    assert run_c2k("migrate", "-o", out, cwd=folder).returncode == 0
+    assert run_c2k_here("migrate", "-o", out, cwd=folder).returncode == 0
     values = secret_values(folder, [[str(folder / "compose.yaml"),
                                      str(folder / "compose.override.yaml")]])
     assert len(values) >= 5
@@ -310,7 +310,7 @@ def test_migrate_is_deterministic_and_check_passes_on_what_it_wrote(tmp_path):
     first = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     migrate(folder)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == first
-    proc = run_c2k("migrate", "--check", cwd=folder)
+    proc = run_c2k_here("migrate", "--check", cwd=folder)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -321,7 +321,7 @@ def test_check_shows_what_an_edited_compose_file_changes(tmp_path):
     prod = folder / "docker-compose.prod.yml"
     prod.write_text(prod.read_text().replace('DJANGO_DEBUG: "0"',
                                              'DJANGO_DEBUG: "0"\n      LOG_LEVEL: warning'))
-    proc = run_c2k("migrate", "--check", cwd=folder)
+    proc = run_c2k_here("migrate", "--check", cwd=folder)
     assert proc.returncode == 1
     assert "+++ b/overlays/prod/patches/web-deployment.yaml" in proc.stdout
     assert "+  - name: LOG_LEVEL" in proc.stdout
@@ -333,14 +333,14 @@ def test_check_ignores_a_changed_secret_file_the_layout_only_reads(tmp_path):
     folder = sample("storefront", tmp_path)
     migrate(folder)
     (folder / "secrets" / "db_password.txt").write_text("another-password\n")
-    assert run_c2k("migrate", "--check", cwd=folder).returncode == 0
+    assert run_c2k_here("migrate", "--check", cwd=folder).returncode == 0
 
 
 def test_a_removed_environment_file_removes_its_overlay(tmp_path):
     folder = mixed(tmp_path / "p")
     out = migrate(folder)
     (folder / "compose.staging.yaml").unlink()
-    assert run_c2k("migrate", "--check", cwd=folder).returncode == 1
+    assert run_c2k_here("migrate", "--check", cwd=folder).returncode == 1
     migrate(folder)
     assert not (out / "overlays" / "staging" / "kustomization.yaml").exists()
 
@@ -350,9 +350,9 @@ def test_env_option_names_the_environments(tmp_path):
     out = migrate(folder, "--env", "qa=compose.staging.yaml")
     assert sorted(p.name for p in (out / "overlays").iterdir()) == ["qa"]
     assert "--env qa=compose.staging.yaml" in (out / "MIGRATION.md").read_text()
-    bad = run_c2k("migrate", "--env", "Bad_Name=compose.staging.yaml", cwd=folder)
+    bad = run_c2k_here("migrate", "--env", "Bad_Name=compose.staging.yaml", cwd=folder)
     assert bad.returncode == 1 and "not usable as a folder name" in bad.stderr
-    missing = run_c2k("migrate", "--env", "qa", cwd=folder)
+    missing = run_c2k_here("migrate", "--env", "qa", cwd=folder)
     assert missing.returncode == 1 and "NAME=FILE" in missing.stderr
 
 
@@ -510,7 +510,7 @@ def check_helm_environments(helm_bin, folder: Path, tmp_path: Path) -> None:
     """`c2k migrate --format helm` of `folder` lints and renders, with each values-<env>.yaml,
     what the chart of that environment's own files renders."""
     out = tmp_path / "chart"
-    proc = run_c2k("migrate", "--format", "helm", "-o", out, cwd=folder)
+    proc = run_c2k_here("migrate", "--format", "helm", "-o", out, cwd=folder)
     assert proc.returncode == 0, proc.stderr
     envs = expected_environments(folder)
     assert sorted(p.name for p in out.glob("values-*.yaml")) == sorted(
@@ -556,7 +556,7 @@ def test_helm_reports_what_its_values_do_not_carry(tmp_path):
     for case, lines in expected.items():
         folder = case_folder(case, tmp_path)
         out = tmp_path / case / "chart"
-        proc = run_c2k("migrate", "--format", "helm", "-o", out, cwd=folder)
+        proc = run_c2k_here("migrate", "--format", "helm", "-o", out, cwd=folder)
         assert proc.returncode == 0, proc.stderr
         readme = (out / "README.md").read_text()
         for line in lines:
@@ -569,7 +569,7 @@ def test_helm_reports_what_its_values_do_not_carry(tmp_path):
 def test_no_secret_value_in_the_chart_or_its_environments(tmp_path, case):
     folder = case_folder(case, tmp_path)
     out = tmp_path / "chart"
-    assert run_c2k("migrate", "--format", "helm", "-o", out, cwd=folder).returncode == 0
+    assert run_c2k_here("migrate", "--format", "helm", "-o", out, cwd=folder).returncode == 0
     values = secret_values(folder, [[str(folder / f) for f in files]
                                     for files in expected_environments(folder).values()])
     assert values
@@ -579,16 +579,16 @@ def test_no_secret_value_in_the_chart_or_its_environments(tmp_path, case):
 
 def test_helm_migrate_is_deterministic_and_check_passes_on_what_it_wrote(tmp_path):
     folder = sample("music-service", tmp_path)
-    proc = run_c2k("migrate", "--format", "helm", "-o", "chart", cwd=folder)
+    proc = run_c2k_here("migrate", "--format", "helm", "-o", "chart", cwd=folder)
     assert proc.returncode == 0, proc.stderr
     first = {p: p.read_bytes() for p in (folder / "chart").rglob("*") if p.is_file()}
-    assert run_c2k("migrate", "--format", "helm", "-o", "chart", cwd=folder).returncode == 0
+    assert run_c2k_here("migrate", "--format", "helm", "-o", "chart", cwd=folder).returncode == 0
     assert {p: p.read_bytes() for p in (folder / "chart").rglob("*") if p.is_file()} == first
-    assert run_c2k("migrate", "--format", "helm", "-o", "chart", "--check",
+    assert run_c2k_here("migrate", "--format", "helm", "-o", "chart", "--check",
                    cwd=folder).returncode == 0
     prod = folder / "docker-compose.prod.yml"
     prod.write_text(prod.read_text().replace('DJANGO_DEBUG: "0"', 'DJANGO_DEBUG: "2"'))
-    proc = run_c2k("migrate", "--format", "helm", "-o", "chart", "--check", cwd=folder)
+    proc = run_c2k_here("migrate", "--format", "helm", "-o", "chart", "--check", cwd=folder)
     assert proc.returncode == 1
     assert "+++ b/values-prod.yaml" in proc.stdout and "value: \"2\"" in proc.stdout
     assert "c2k migrate -o chart --format helm" in proc.stderr
@@ -598,7 +598,7 @@ def test_helm_migrate_is_deterministic_and_check_passes_on_what_it_wrote(tmp_pat
 
 def test_graph_draws_services_workloads_ports_claims_and_wiring():
     folder = SAMPLES / "storefront"
-    proc = run_c2k("graph", cwd=folder)
+    proc = run_c2k_here("graph", cwd=folder)
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
     assert text.startswith("flowchart LR\n")
@@ -607,7 +607,7 @@ def test_graph_draws_services_workloads_ports_claims_and_wiring():
     assert "s_api --> w_api" in text
     assert "w_api -.->|:6379| s_cache" in text               # CACHE_URL: redis://cache:6379/0
     assert "class " in text and "⚠" in text                  # approximations marked
-    dot = run_c2k("graph", "--format", "dot", cwd=folder).stdout
+    dot = run_c2k_here("graph", "--format", "dot", cwd=folder).stdout
     assert dot.startswith("digraph c2k {") and "w_api -> s_cache [label=\":6379\"" in dot
 
 
@@ -623,10 +623,10 @@ def test_graph_marks_a_reference_no_service_forwards(tmp_path):
             expose: ["5432"]
         """)
     # main_db is named main-db on Kubernetes: `main_db` resolves to nothing there
-    text = run_c2k("-q", "graph", cwd=tmp_path).stdout
+    text = run_c2k_here("-q", "graph", cwd=tmp_path).stdout
     assert 'x_main_db(["main_db (no Service)"])' in text
     assert "w_app -.-x|✗ :5432| x_main_db" in text
-    dot = run_c2k("-q", "graph", "--format", "dot", cwd=tmp_path).stdout
+    dot = run_c2k_here("-q", "graph", "--format", "dot", cwd=tmp_path).stdout
     assert 'w_app -> x_main_db [label="✗ :5432", style=dashed, color="#dc2626"];' in dot
 
 
@@ -640,7 +640,7 @@ def test_a_secret_from_the_shell_is_a_file_the_user_supplies(tmp_path):
           token:
             environment: TOKEN
         """)
-    proc = run_c2k("migrate", cwd=tmp_path, env={"TOKEN": "shell-secret-5d1e"})
+    proc = run_c2k_here("migrate", cwd=tmp_path, env={"TOKEN": "shell-secret-5d1e"})
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "k8s"
     assert "shell-secret-5d1e" not in layout_text(out)
@@ -699,7 +699,7 @@ def test_a_changed_dotenv_value_reaches_the_build_without_migrating_again(tmp_pa
     folder = referenced(tmp_path / "p")
     shell = {"REGION": "eu-1"}
     out = tmp_path / "p" / "k8s"
-    assert run_c2k("migrate", cwd=folder, env=shell).returncode == 0
+    assert run_c2k_here("migrate", cwd=folder, env=shell).returncode == 0
     app = (out / "base" / "app-deployment.yaml").read_text()
     assert "image: example/app:${TAG}" in app and "value: ${DB_NAME}" in app
     (folder / ".env").write_text(REFERENCED[".env"].replace("TAG=1.0", "TAG=2.5")
@@ -709,7 +709,7 @@ def test_a_changed_dotenv_value_reaches_the_build_without_migrating_again(tmp_pa
                                                              "compose.prod.yaml"])):
         got = build(kustomize_bin, out / ("base" if env == "base" else f"overlays/{env}"))
         args = [a for f in files for a in ("-f", f)]
-        proc = run_c2k(*args, "-q", "convert", cwd=folder, env=shell)
+        proc = run_c2k_here(*args, "-q", "convert", cwd=folder, env=shell)
         want = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(proc.stdout)
                 if o}
         assert got == want, env
@@ -725,12 +725,12 @@ def test_a_changed_dotenv_value_reaches_the_build_without_migrating_again(tmp_pa
     # keeps a target's type, and MIGRATION.md counts the replicas)
     (folder / ".env").write_text((folder / ".env").read_text().replace("REPLICAS=4",
                                                                          "REPLICAS=2"))
-    assert run_c2k("migrate", "--check", cwd=folder, env=shell).returncode == 0
+    assert run_c2k_here("migrate", "--check", cwd=folder, env=shell).returncode == 0
 
 
 def test_what_cannot_stay_a_reference_is_written_in_with_the_reason(tmp_path):
     folder = referenced(tmp_path / "p")
-    assert run_c2k("migrate", cwd=folder, env={"REGION": "eu-1"}).returncode == 0
+    assert run_c2k_here("migrate", cwd=folder, env={"REGION": "eu-1"}).returncode == 0
     out = folder / "k8s"
     app = (out / "base" / "app-deployment.yaml").read_text()
     assert "postgres://dbx:5432/app" in app and "value: eu-1" in app
@@ -768,7 +768,7 @@ def test_an_equal_value_is_no_reference(tmp_path):
               VERSION: "1.0"
               TAGGED: ${TAG}
         """)
-    assert run_c2k("migrate", cwd=tmp_path).returncode == 0
+    assert run_c2k_here("migrate", cwd=tmp_path).returncode == 0
     app = (tmp_path / "k8s" / "base" / "app-deployment.yaml").read_text()
     assert "image: example/app:1.0" in app and "value: \"1.0\"" in app
     assert "value: ${TAG}" in app
