@@ -119,3 +119,19 @@ def test_the_devloop_section_gives_medians_and_ratios_and_sits_beside_realnodes(
     assert "| slowest | 0.70 s | 1.20 s | 1.71x |" in text
     assert text.count(realnode.BEGIN) == 1 and text.count(devloop.BEGIN) == 1
     assert run.kept_sections(out).count("<!-- end of section:") == 2
+
+
+def test_a_build_median_above_compose_s_fails_only_beyond_the_noise():
+    rounds = run.round_times(BUILD_OUTPUT)
+    assert rounds["c2k build (default --parallel)"] == [1.91, 1.96, 2.04]
+    assert rounds["docker-compose build (BuildKit)"] == [2.15, 1.88, 1.94]
+    # trading places round by round (the 1-service run of 2026-12-07: slower in 6 of 13)
+    mine = [1.43, 1.55, 1.26, 1.58, 1.64, 1.53, 1.43, 1.59, 1.44, 1.51, 1.45, 1.51, 1.57, 1.62]
+    theirs = [1.49, 1.36, 1.38, 1.58, 1.65, 1.57, 1.47, 1.56, 1.27, 1.58, 1.50, 1.45, 1.55, 1.45]
+    slower, how = run.slower_beyond_noise(mine, theirs)
+    assert not slower and how.startswith("slower in 6 of 13 rounds")
+    # slower in 12 rounds of 14: that is c2k, not the machine
+    slower, _ = run.slower_beyond_noise([v + 0.1 for v in theirs[:12]] + theirs[12:],
+                                        theirs)
+    assert slower
+    assert run.slower_beyond_noise([], []) == (False, "slower in 0 of 0 rounds, p=1.00")
