@@ -13,10 +13,6 @@ import gc
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from types import FrameType
 
 
 def _interrupted(signum: int, frame: FrameType | None) -> None:
@@ -42,10 +38,16 @@ def _tune_gc() -> None:
 
 
 if __name__ == "__main__" or "c2k" in os.path.basename(sys.argv[0] or ""):
+    # before any other import: even typing's takes milliseconds a Ctrl-C can land in
     signal.signal(signal.SIGINT, _interrupted)
     _tune_gc()      # before the imports below, which are a third of a small conversion
 
+from typing import TYPE_CHECKING, Any
+
 import click
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 from . import __version__, commandline
 from .cluster import cli as cluster_commands
