@@ -180,3 +180,20 @@ def test_the_bridge_and_rules_are_the_nodes_own():
     out = subprocess.run(["iptables", "-w", "-S", "FORWARD"], capture_output=True, text=True)
     assert "c2k-real-node" in out.stdout
     assert Path("/sys/class/net/c2k0/bridge").is_dir()
+
+
+def test_the_bridge_keeps_its_mac_as_ports_come_and_go():
+    # Pods cache the node IP's MAC (their DNS server): a bridge that followed its lowest port's
+    # MAC, as Linux bridges do unless one is set, would cut them off the node for seconds each
+    # time a pod with the lowest MAC went away. 02:00:00:00:00:00 is below any random MAC.
+    address = Path("/sys/class/net/c2k0/address")
+    before = address.read_text()
+    ip = ["ip", "link"]
+    subprocess.run([*ip, "add", "c2ktest0", "address", "02:00:00:00:00:00", "type", "veth",
+                    "peer", "name", "c2ktest1"], check=True)
+    try:
+        subprocess.run([*ip, "set", "c2ktest0", "master", "c2k0", "up"], check=True)
+        during = address.read_text()
+    finally:
+        subprocess.run([*ip, "del", "c2ktest0"], check=True)
+    assert (before, during) == (address.read_text(),) * 2

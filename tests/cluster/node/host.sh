@@ -1,6 +1,13 @@
 # The real node's changes to this machine, and how they are undone. Sourced by up and down
 # (after env.sh). Everything here is machine-wide: one real node per machine.
 
+# node_mac: the bridge's MAC, from the node IP (10.244.0.1 -> 0a:58:0a:f4:00:01).
+node_mac() {
+  local IFS=.
+  # shellcheck disable=SC2086 # split on the dots
+  printf '0a:58:%02x:%02x:%02x:%02x' $NODE_IP
+}
+
 # host_setup: the bridge with the node IP, the FORWARD rule, the saved sysctls.
 host_setup() {
   mkdir -p "$NODE_DIR"
@@ -12,6 +19,11 @@ host_setup() {
   # The bridge exists before anything starts: kubelet, kube-proxy, CoreDNS and the API server
   # listen on the node IP, and the CNI bridge plugin takes the bridge as it finds it.
   ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
+  # A bridge whose MAC was never set takes the lowest of its ports' MACs, so it changes as
+  # pods come and go; pods keep the old one in their ARP cache for the node IP (their DNS
+  # server) and their queries vanish for seconds ("connection timed out; no servers could
+  # be reached"). A set MAC stays: 0a:58 and the node IP, as the CNI plugins derive theirs.
+  ip link set "$BRIDGE" address "$(node_mac)"
   ip addr replace "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   # Docker sets the FORWARD policy to DROP: let through what stays on our bridge (pod to
