@@ -23,6 +23,9 @@ from tests.datasafety.project import check_down, check_up, compose
 pytestmark = [pytest.mark.docker, pytest.mark.cluster, pytest.mark.realnode, pytest.mark.slow]
 
 WORKLOAD = r"^(deployment|statefulset)\.apps/\S+ (configured|created)$"
+# whichever the rollout wait prints first ("waiting for the controller to see the new spec"
+# only when the controller has not seen the new spec by the first poll)
+WAITING = r"^(deployment|statefulset)\.apps/\S+: "
 
 
 class After:
@@ -54,7 +57,7 @@ POINTS = [
     ("up", lambda: After(r"^service/", 2)),                       # apply: services
     ("down", lambda: After(r" deleted$")),                        # down: the first deletion
     ("up", lambda: After(WORKLOAD)),                              # apply: workloads
-    ("up", lambda: After(r"waiting for the controller")),         # rollout wait
+    ("up", lambda: After(WAITING)),                               # rollout wait: its first line
     ("down", lambda: After(r" deleted$", 6)),                     # down: waiting for pods
     ("up", lambda: After(r" replicas")),
     ("down", lambda: After(r"^deployment\.apps/\S+ deleted$", 3)),
