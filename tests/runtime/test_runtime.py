@@ -5,9 +5,12 @@ expected way."""
 from __future__ import annotations
 
 import dataclasses
+import re
+import subprocess
 import threading
 
 import pytest
+from cluster_util import wait_until
 from conftest_cluster import kubectl_path
 
 from tests.reference import docker_compose
@@ -71,6 +74,14 @@ def _run(diff, compose, kube, after_kube_up):
         kube.down()
 
 
+def service_ports(namespace: str, name: str) -> set[str]:
+    """The ports kube-proxy forwards for a Service's cluster IP now (its iptables rules)."""
+    rules = subprocess.run(["iptables", "-w", "-t", "nat", "-S", "KUBE-SERVICES"],
+                           capture_output=True, text=True, check=True).stdout
+    return {port for line in rules.splitlines() if f'"{namespace}/{name}:' in line
+            for port in re.findall(r"--dport (\d+)", line)}
+
+
 @pytest.mark.parametrize("name", harness.projects())
 def test_same_answers_under_compose_and_c2k(name, real_node, docker_env, compose_bin, tmp_path):
     differential(harness.load(name), compose_bin, real_node, tmp_path)
@@ -87,6 +98,9 @@ def test_a_service_port_set_to_the_published_port_is_caught(real_node, docker_en
                      "patch", "service", "web", "--type=json", "-p",
                      '[{"op": "replace", "path": "/spec/ports", "value": '
                      '[{"name": "web", "port": 18080, "targetPort": 8080}]}]'])
+        # kube-proxy takes a moment to follow; a probe before that still reaches the old port
+        # and the differential would rightly see nothing broken.
+        wait_until(lambda: service_ports(kube.namespace, "web") == {"18080"})
 
     with pytest.raises(pytest.fail.Exception) as failed:
         differential(project, compose_bin, real_node, tmp_path, after_kube_up=break_service)
